@@ -1,0 +1,132 @@
+/**
+ * The one module that talks to onnxruntime-node. Everything else passes plain typed arrays.
+ */
+import os from 'node:os';
+import * as ort from 'onnxruntime-node';
+
+export type Device = 'cpu' | 'cuda';
+
+export interface SessionOptions {
+  device?: Device;
+  /** Threads for one op (default: all cores). */
+  threads?: number;
+}
+
+export type HostArray = Float32Array | BigInt64Array | Int32Array | Uint16Array | Uint8Array | Float64Array;
+export interface HostTensor {
+  data: HostArray;
+  dims: readonly number[];
+  /** Element type when data alone is ambiguous (Uint16Array holds float16, Uint8Array bool or uint8). */
+  type?: 'float32' | 'float16' | 'int64' | 'int32' | 'bool' | 'uint8' | 'float64';
+}
+
+export interface IOInfo {
+  name: string;
+  /** ONNX element type name as onnxruntime reports it ('float32', 'int64', 'float16', ...), or 'unknown'. */
+  type: string;
+  /** Static dims (numbers), symbolic (strings); null when the model does not say. */
+  dims: (number | string)[] | null;
+}
+
+export class RuntimeError extends Error {
+  override name = 'RuntimeError';
+}
+
+function typeOf(t: HostTensor): ort.Tensor.Type {
+  if (t.type) return t.type as ort.Tensor.Type;
+  if (t.data instanceof Float32Array) return 'float32';
+  if (t.data instanceof BigInt64Array) return 'int64';
+  if (t.data instanceof Int32Array) return 'int32';
+  if (t.data instanceof Float64Array) return 'float64';
+  if (t.data instanceof Uint16Array) return 'float16';
+  return 'uint8';
+}
+
+export function toOrt(t: HostTensor): ort.Tensor {
+  const type = typeOf(t);
+  if (type === 'bool') return new ort.Tensor('bool', t.data as Uint8Array, t.dims);
+  return new ort.Tensor(type as 'float32', t.data as Float32Array, t.dims);
+}
+
+function availableProviders(): string[] {
+  const fn = (ort as unknown as { listSupportedBackends?: () => { name: string }[] }).listSupportedBackends;
+  try {
+    return fn ? fn().map((b) => b.name) : ['cpu'];
+  } catch {
+    return ['cpu'];
+  }
+}
+
+/** An inference session over an ONNX model (bytes or a file path). */
+export class Session {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly inputs: IOInfo[],
+    readonly outputs: IOInfo[],
+  ) {}
+
+  static async create(model: Uint8Array | string, opts: SessionOptions = {}): Promise<Session> {
+    const device = opts.device ?? 'cpu';
+    if (device === 'cuda' && !availableProviders().includes('cuda')) {
+      throw new RuntimeError(
+        "device 'cuda' is not available: onnxruntime-node was installed without its CUDA provider. " +
+          'Reinstall it with `npm install onnxruntime-node --onnxruntime-node-install=cuda12` on a machine with network and an NVIDIA GPU, or use --device cpu.',
+      );
+    }
+    const options: ort.InferenceSession.SessionOptions = {
+      executionProviders: device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+      graphOptimizationLevel: 'all',
+      intraOpNumThreads: opts.threads ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+    };
+    let session: ort.InferenceSession;
+    try {
+      session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
+    } catch (e) {
+      const where = typeof model === 'string' ? `'${model}'` : 'the model';
+      throw new RuntimeError(`onnxruntime could not load ${where}: ${(e as Error).message}`);
+    }
+    const meta = (names: readonly string[], list: readonly unknown[] | undefined): IOInfo[] =>
+      names.map((name, i) => {
+        const m = list?.[i] as { isTensor?: boolean; type?: string; shape?: (number | string)[] } | undefined;
+        return { name, type: m && m.isTensor !== false && m.type ? m.type : 'unknown', dims: m?.shape ? [...m.shape] : null };
+      });
+    const s = session as unknown as { inputMetadata?: readonly unknown[]; outputMetadata?: readonly unknown[] };
+    return new Session(session, meta(session.inputNames, s.inputMetadata), meta(session.outputNames, s.outputMetadata));
+  }
+
+  input(name: string): IOInfo | undefined {
+    return this.inputs.find((i) => i.name === name);
+  }
+
+  /**
+   * Runs the model. `into` binds outputs to preallocated arrays (onnxruntime writes in place, which
+   * saves an allocation and a copy per step for large outputs); when given, only the outputs it
+   * names are computed, and a null entry asks onnxruntime to allocate that one.
+   */
+  async run(feeds: Record<string, HostTensor>, into?: Record<string, HostTensor | null>): Promise<Record<string, HostTensor>> {
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const [k, v] of Object.entries(feeds)) ortFeeds[k] = toOrt(v);
+    let result: ort.InferenceSession.ReturnType;
+    try {
+      if (into) {
+        // With fetches, onnxruntime returns only the named outputs: null ones are allocated by it.
+        const fetches: Record<string, ort.Tensor | null> = {};
+        for (const [k, v] of Object.entries(into)) fetches[k] = v ? toOrt(v) : null;
+        result = await this.session.run(ortFeeds, fetches);
+      } else {
+        result = await this.session.run(ortFeeds);
+      }
+    } catch (e) {
+      throw new RuntimeError(`onnxruntime failed: ${(e as Error).message}`);
+    }
+    const out: Record<string, HostTensor> = {};
+    for (const [k, v] of Object.entries(result)) out[k] = { data: v.data as HostArray, dims: v.dims, type: v.type as HostTensor['type'] };
+    return out;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
