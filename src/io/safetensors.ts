@@ -394,6 +394,28 @@ export class SafetensorsFile {
     return tensorToFloat32(await this.read(name), `tensor '${name}' in '${this.path}'`);
   }
 
+  /**
+   * Reads rows (indices along axis 0) of a floating tensor as one Float32Array [rows.length, ...rest],
+   * touching only those rows' bytes: random-access batches from feature files larger than memory.
+   */
+  async readRowsFloat32(name: string, rows: readonly number[]): Promise<Float32Array> {
+    const e = this.entry(name);
+    const n = e.shape[0];
+    if (e.shape.length === 0 || n === undefined) throw new SafetensorsError(`tensor '${name}' in '${this.path}' is a scalar: it has no rows`);
+    const rowElems = e.shape.slice(1).reduce((a, b) => a * b, 1);
+    const item = DTYPES[e.dtype].itemSize;
+    const out = new Float32Array(rows.length * rowElems);
+    const bytes = new Uint8Array(rowElems * item);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      if (!(Number.isInteger(r) && r >= 0 && r < n)) throw new SafetensorsError(`row ${r} is out of range for '${name}' with ${n} rows in '${this.path}'`);
+      await readFully(this.handle, bytes, this.dataStart + e.begin + r * rowElems * item, this.path);
+      const buf = bytes.slice().buffer;
+      out.set(tensorToFloat32({ dtype: e.dtype, shape: [rowElems], data: typedArrayFor(e.dtype, buf, 0, rowElems) }, `row ${r} of '${name}'`), i * rowElems);
+    }
+    return out;
+  }
+
   async close(): Promise<void> {
     await this.handle.close();
   }
