@@ -1,4 +1,10 @@
 /** The command table. Each command lives in its own module. */
 import type { Command } from './command.js';
+import { alignCommand } from './align.js';
+import { convertCommand } from './convert.js';
+import { evalCommand } from './eval.js';
+import { exportCommand } from './export.js';
+import { statsCommand } from './stats.js';
+import { trainCommand } from './train.js';
 
-export const COMMANDS: Command[] = [];
+export const COMMANDS: Command[] = [trainCommand, alignCommand, evalCommand, statsCommand, convertCommand, exportCommand];

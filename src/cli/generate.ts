@@ -1,0 +1,261 @@
+/**
+ * `gluegen generate`: prompts or sounds -> images with a frozen Stable Diffusion ONNX export,
+ * through the generator's own text encoder or a new encoder + GlueNet (see src/pipeline/x2image.ts).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { OnnxAudioEncoder } from '../encoders/audio/onnx-audio-encoder.js';
+import { decodeWav, toMono } from '../encoders/audio/index.js';
+import { OnnxTextEncoder } from '../encoders/text/onnx-text-encoder.js';
+import type { AudioClip, Encoder } from '../encoders/types.js';
+import type { Device } from '../engine/runtime.js';
+import { SdOnnxGenerator } from '../generators/sd/generator.js';
+import { SCHEDULER_NAMES } from '../generators/sd/schedulers/index.js';
+import type { Generator } from '../generators/types.js';
+import { loadAligner } from '../gluenet/load.js';
+import { parseMixSpec, type MixSpec } from '../pipeline/mix.js';
+import { writeImages } from '../pipeline/output.js';
+import { X2ImagePipeline, type AlignFn, type X2ImageParts } from '../pipeline/x2image.js';
+import { Progress } from '../util/progress.js';
+import { numberFlag, parseFlags, requireString, UsageError, type Command } from './command.js';
+
+const NAME = 'generate';
+
+const USAGE = `gluegen generate --generator DIR (--prompt TEXT --encoder DIR [--gluenet DIR]
+                                  | --audio FILE.wav --encoder DIR --gluenet DIR [--prompt TEXT --mix SPEC])
+                 [--text-encoder DIR] [--steps 50] [--guidance 7.5] [--scheduler NAME] [--seed 42]
+                 [--height H --width W] [--batch 1] [--device cpu|cuda] --out FILE.png
+
+Generates images with a frozen Stable Diffusion 1.x ONNX export (diffusers / Optimum layout:
+unet/, vae_decoder/, scheduler/, model_index.json; fp32, fp16 and external-data exports all load).
+
+Inputs
+  --generator DIR     the Stable Diffusion ONNX folder
+  --prompt TEXT       a prompt, encoded by --encoder; with --audio, the text side of --mix
+  --audio FILE.wav    a sound (WAV), encoded by the audio --encoder and aligned by --gluenet
+  --encoder DIR       the encoder of the input: the generator's own text encoder (e.g. DIR/text_encoder
+                      of the SD folder; no --gluenet then), or a new text / audio encoder export
+  --gluenet DIR       a trained GlueNet (config.json + model.safetensors) mapping --encoder's
+                      features to the generator's condition space; required for audio
+  --text-encoder DIR  the generator's own text encoder, for audio only: it encodes the mix prompt and
+                      the empty prompt "" of the unconditional condition. Default: GENERATOR/text_encoder
+                      when present; without one, audio runs use a zero unconditional condition.
+  --mix SPEC          sound + text mixing (needs --audio and --prompt): 'splice:I' keeps the first I
+                      tokens of each (I = 3..7 in GlueGen) and averages the tokens from 2I on;
+                      'avg:W' is W x sound + (1 - W) x text
+
+Sampling
+  --steps N           denoising steps (default 50)
+  --guidance G        classifier-free guidance scale (default 7.5; <= 1 turns guidance off)
+  --scheduler NAME    ${SCHEDULER_NAMES.join(' | ')} (default: the folder's scheduler_config.json)
+  --seed S            seed of the initial noise; the same seed gives the same images (default 42)
+  --height H --width W  image size in pixels, multiples of 8 (default: the model's, 512x512 for SD 1.5)
+  --batch N           images per input, each from its own noise (default 1)
+  --device D          cpu (default) or cuda: needs onnxruntime-node installed with its CUDA provider
+                      (npm install onnxruntime-node --onnxruntime-node-install=cuda12)
+
+Output
+  --out FILE.png      the image; a batch writes FILE-0.png, FILE-1.png, ...
+
+Examples
+  gluegen generate --generator sd15-onnx --prompt "a red bicycle" --encoder sd15-onnx/text_encoder --out bike.png
+  gluegen generate --generator sd15-onnx --prompt "un vélo rouge" --encoder xlmr-onnx --gluenet gluenet-fr --out velo.png
+  gluegen generate --generator sd15-onnx --audio dog.wav --encoder clap-onnx --gluenet gluenet-sound \\
+                   --prompt "a watercolor painting" --mix splice:5 --out dog.png`;
+
+export interface GenerateArgs {
+  generator: string;
+  prompt: string | null;
+  audio: string | null;
+  encoder: string;
+  gluenet: string | null;
+  textEncoder: string | null;
+  mix: MixSpec | null;
+  steps: number;
+  guidance: number;
+  scheduler: string;
+  seed: number;
+  height: number | null;
+  width: number | null;
+  batch: number;
+  device: Device;
+  out: string;
+}
+
+const FLAGS = {
+  generator: { type: 'string' },
+  prompt: { type: 'string' },
+  audio: { type: 'string' },
+  encoder: { type: 'string' },
+  gluenet: { type: 'string' },
+  'text-encoder': { type: 'string' },
+  mix: { type: 'string' },
+  steps: { type: 'string' },
+  guidance: { type: 'string' },
+  scheduler: { type: 'string' },
+  seed: { type: 'string' },
+  height: { type: 'string' },
+  width: { type: 'string' },
+  batch: { type: 'string' },
+  device: { type: 'string' },
+  out: { type: 'string' },
+} as const;
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+
+/** Parses and cross-checks the flags (no file is opened). */
+export function parseGenerateArgs(argv: string[]): GenerateArgs {
+  const { values, positionals } = parseFlags(argv, FLAGS, NAME);
+  if (positionals.length) throw new UsageError(`${NAME}: unexpected argument '${positionals[0]}'; flags only (see \`gluegen ${NAME} --help\`)`);
+  const generator = requireString(values, 'generator', NAME);
+  const encoder = requireString(values, 'encoder', NAME);
+  const out = requireString(values, 'out', NAME);
+  if (!/\.png$/i.test(out)) throw new UsageError(`${NAME}: --out '${out}' must end in .png`);
+  const prompt = typeof values.prompt === 'string' ? values.prompt : null;
+  const audio = str(values.audio);
+  const gluenet = str(values.gluenet);
+  if (prompt === null && audio === null) throw new UsageError(`${NAME}: pass --prompt TEXT or --audio FILE.wav`);
+  if (audio !== null && gluenet === null) throw new UsageError(`${NAME}: --audio needs --gluenet DIR (a GlueNet trained for the audio --encoder)`);
+  let mix: MixSpec | null = null;
+  if (values.mix !== undefined) {
+    if (audio === null || prompt === null) throw new UsageError(`${NAME}: --mix needs both --audio (the sound) and --prompt (the text to mix in)`);
+    try {
+      mix = parseMixSpec(String(values.mix));
+    } catch (e) {
+      throw new UsageError(`${NAME}: --${(e as Error).message}`);
+    }
+  } else if (audio !== null && prompt !== null) {
+    throw new UsageError(`${NAME}: --audio with --prompt needs --mix splice:I or avg:W to say how to combine them`);
+  }
+  if (values['text-encoder'] !== undefined && audio === null) {
+    throw new UsageError(`${NAME}: --text-encoder is for audio runs; with --prompt, --encoder is the text encoder`);
+  }
+  const device = str(values.device) ?? 'cpu';
+  if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`${NAME}: --device must be cpu or cuda, got '${device}'`);
+  const scheduler = str(values.scheduler) ?? 'default';
+  if (scheduler !== 'default' && !(SCHEDULER_NAMES as readonly string[]).includes(scheduler)) {
+    throw new UsageError(`${NAME}: --scheduler must be one of ${SCHEDULER_NAMES.join(', ')}, got '${scheduler}'`);
+  }
+  const height = numberFlag(values, 'height', NAME, { integer: true, min: 8 }) ?? null;
+  const width = numberFlag(values, 'width', NAME, { integer: true, min: 8 }) ?? null;
+  for (const [flag, v] of [['height', height], ['width', width]] as const) {
+    if (v !== null && v % 8 !== 0) throw new UsageError(`${NAME}: --${flag} must be a multiple of 8, got ${v}`);
+  }
+  return {
+    generator,
+    prompt,
+    audio,
+    encoder,
+    gluenet,
+    textEncoder: str(values['text-encoder']),
+    mix,
+    steps: numberFlag(values, 'steps', NAME, { integer: true, min: 1, max: 1000, default: 50 })!,
+    guidance: numberFlag(values, 'guidance', NAME, { min: 0, max: 100, default: 7.5 })!,
+    scheduler,
+    seed: numberFlag(values, 'seed', NAME, { integer: true, min: 0, default: 42 })!,
+    height,
+    width,
+    batch: numberFlag(values, 'batch', NAME, { integer: true, min: 1, max: 64, default: 1 })!,
+    device,
+    out,
+  };
+}
+
+/** How the command opens models; tests replace encoders and aligners with stubs. */
+export interface GenerateLoaders {
+  generator(dir: string, device: Device): Promise<Generator>;
+  textEncoder(dir: string, device: Device): Promise<Encoder<'text'>>;
+  audioEncoder(dir: string, device: Device): Promise<Encoder<'audio'>>;
+  aligner(dir: string, device: Device): Promise<{ align: AlignFn; release(): Promise<void> }>;
+}
+
+export const DEFAULT_LOADERS: GenerateLoaders = {
+  generator: (dir, device) => SdOnnxGenerator.load(dir, { device }),
+  textEncoder: (dir, device) => OnnxTextEncoder.load(dir, { device }),
+  audioEncoder: (dir, device) => OnnxAudioEncoder.load(dir, { device }),
+  aligner: (dir, device) => loadAligner(dir, { device }),
+};
+
+function readAudio(file: string): AudioClip {
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new UsageError(`${NAME}: cannot read --audio '${file}': ${(e as Error).message}`);
+  }
+  const wav = decodeWav(bytes, file);
+  return { samples: toMono(wav.channels), sampleRate: wav.sampleRate, source: file };
+}
+
+/** Runs a parsed generate command; returns the PNG paths written. */
+export async function runGenerate(args: GenerateArgs, loaders: GenerateLoaders = DEFAULT_LOADERS, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<string[]> {
+  const started = Date.now();
+  const releases: (() => Promise<void>)[] = [];
+  const keep = <T extends { release(): Promise<void> }>(x: T): T => (releases.push(() => x.release()), x);
+  try {
+    const audio = args.audio !== null ? readAudio(args.audio) : null;
+    const generator = keep(await loaders.generator(args.generator, args.device));
+    const aligner = args.gluenet !== null ? keep(await loaders.aligner(args.gluenet, args.device)) : null;
+    const align = aligner ? { align: aligner.align } : {};
+    let pipeline: X2ImagePipeline<'text'> | X2ImagePipeline<'audio'>;
+    if (audio) {
+      const textDir = args.textEncoder ?? (fs.existsSync(path.join(args.generator, 'text_encoder')) ? path.join(args.generator, 'text_encoder') : null);
+      if (args.mix && textDir === null) {
+        throw new UsageError(`${NAME}: --mix needs the generator's text encoder: '${args.generator}' has no text_encoder/, pass --text-encoder DIR`);
+      }
+      if (textDir === null) log(`note: no text encoder in '${args.generator}' and no --text-encoder: the unconditional condition is zeros`);
+      const parts: X2ImageParts<'audio'> = {
+        encoder: keep(await loaders.audioEncoder(args.encoder, args.device)),
+        generator,
+        ...align,
+        ...(textDir !== null ? { nativeTextEncoder: keep(await loaders.textEncoder(textDir, args.device)) } : {}),
+      };
+      pipeline = new X2ImagePipeline(parts, { ...sampling(args), inputs: new Array<AudioClip>(args.batch).fill(audio), ...(args.mix ? { mix: { spec: args.mix, prompts: [args.prompt ?? ''] } } : {}) });
+    } else {
+      if (fs.existsSync(path.join(args.encoder, 'preprocessor_config.json'))) {
+        throw new UsageError(`${NAME}: --encoder '${args.encoder}' is an audio encoder (it has preprocessor_config.json); pass the sound with --audio FILE.wav`);
+      }
+      const parts: X2ImageParts<'text'> = { encoder: keep(await loaders.textEncoder(args.encoder, args.device)), generator, ...align };
+      pipeline = new X2ImagePipeline(parts, { ...sampling(args), inputs: new Array<string>(args.batch).fill(args.prompt ?? '') });
+    }
+    try {
+      pipeline.checkInputs();
+    } catch (e) {
+      throw new UsageError(`${NAME}: ${(e as Error).message.replace(/^x2image: /, '')}`);
+    }
+    let progress: Progress | null = null;
+    pipeline.request.onStep = (step, total) => {
+      progress ??= new Progress({ total, label: 'denoise' });
+      progress.tick();
+      if (step === total) progress.done();
+    };
+    const result = await pipeline.run();
+    const paths = await writeImages(args.out, result.pngs);
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    log(`wrote ${paths.join(', ')} (${result.images.width}x${result.images.height}, ${args.steps} steps, seed ${args.seed}, unconditional from ${result.uncondSource}) in ${seconds} s`);
+    return paths;
+  } finally {
+    for (const release of releases.reverse()) await release().catch(() => undefined);
+  }
+}
+
+function sampling(args: GenerateArgs): { steps: number; guidance: number; scheduler: string; seed: number; height?: number; width?: number } {
+  return {
+    steps: args.steps,
+    guidance: args.guidance,
+    scheduler: args.scheduler,
+    seed: args.seed,
+    ...(args.height !== null ? { height: args.height } : {}),
+    ...(args.width !== null ? { width: args.width } : {}),
+  };
+}
+
+export const generateCommand: Command = {
+  name: NAME,
+  summary: 'generate images from a prompt or a sound with a Stable Diffusion ONNX folder (+ GlueNet)',
+  usage: USAGE,
+  async run(argv: string[]): Promise<void> {
+    const paths = await runGenerate(parseGenerateArgs(argv));
+    for (const p of paths) process.stdout.write(p + '\n');
+  },
+};

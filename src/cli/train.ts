@@ -1,0 +1,75 @@
+import { readConfigFile } from '../gluenet/checkpoint.js';
+import { trainGlueNet, TrainingStopped } from '../gluenet/train.js';
+import { numberFlag, parseFlags, requireString, UsageError, type Command } from './command.js';
+
+const usage = `gluegen train — train a GlueNet on paired features (no images needed)
+
+usage: gluegen train --x X.safetensors --cond C.safetensors --config CONFIG.json --out DIR [options]
+
+  --x FILE              new-encoder features: tensor 'features' [N, tokens_in, dim_in] (raw encoder output)
+  --cond FILE           generator-encoder features of the same N items, row by row: [N, tokens_out, dim_out]
+  --config FILE         GlueNet config.json (arch, shapes, x_scale, cond_norm, loss_weights, ...)
+  --out DIR             output GlueNet directory (config.json, model.safetensors, optimizer state,
+                        metrics.jsonl, loss.png); checkpoints are written atomically
+  --init DIR            start from an existing GlueNet directory
+  --steps N | --epochs E   length of training (default: 4 epochs, as the release)
+  --batch-size B        default 32
+  --lr LR               Adam learning rate, default 1e-4
+  --step-lr-every K     StepLR: multiply the lr by --step-lr-gamma (default 0.5) every K epochs
+  --no-shuffle          keep the file order
+  --seed S              seeds init and data order (default 0)
+  --checkpoint-every N  steps between checkpoints (default 500)
+  --resume              continue the run in --out after a crash or Ctrl-C (same loss trajectory)
+  --device cpu|cuda     execution provider (default cpu)
+
+Ctrl-C saves a checkpoint before stopping. A NaN/Inf loss stops the run, keeps the last good weights
+and says which step failed.`;
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'train a GlueNet on paired new/generator features',
+  usage,
+  async run(argv) {
+    const { values } = parseFlags(
+      argv,
+      {
+        x: { type: 'string' }, cond: { type: 'string' }, config: { type: 'string' }, out: { type: 'string' }, init: { type: 'string' },
+        steps: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
+        'step-lr-every': { type: 'string' }, 'step-lr-gamma': { type: 'string' }, 'no-shuffle': { type: 'boolean' }, seed: { type: 'string' },
+        'checkpoint-every': { type: 'string' }, resume: { type: 'boolean' }, device: { type: 'string' },
+      },
+      'train',
+    );
+    const cmd = 'train';
+    if (values.steps !== undefined && values.epochs !== undefined) throw new UsageError('train: give --steps or --epochs, not both');
+    const device = (values.device as string | undefined) ?? 'cpu';
+    if (device !== 'cpu' && device !== 'cuda') throw new UsageError(`train: --device must be cpu or cuda, got '${device}'`);
+    const out = requireString(values, 'out', cmd);
+    try {
+      const r = await trainGlueNet({
+        x: requireString(values, 'x', cmd),
+        cond: requireString(values, 'cond', cmd),
+        config: readConfigFile(requireString(values, 'config', cmd)),
+        out,
+        ...(values.init ? { init: values.init as string } : {}),
+        ...(values.steps !== undefined ? { steps: numberFlag(values, 'steps', cmd, { min: 1, integer: true })! } : {}),
+        ...(values.epochs !== undefined ? { epochs: numberFlag(values, 'epochs', cmd, { min: 1, integer: true })! } : {}),
+        batchSize: numberFlag(values, 'batch-size', cmd, { min: 1, integer: true, default: 32 })!,
+        lr: numberFlag(values, 'lr', cmd, { min: 0, default: 1e-4 })!,
+        ...(values['step-lr-every'] !== undefined ? { stepLrEvery: numberFlag(values, 'step-lr-every', cmd, { min: 1, integer: true })! } : {}),
+        stepLrGamma: numberFlag(values, 'step-lr-gamma', cmd, { min: 0, default: 0.5 })!,
+        shuffle: !values['no-shuffle'],
+        seed: numberFlag(values, 'seed', cmd, { integer: true, min: 0, default: 0 })!,
+        checkpointEvery: numberFlag(values, 'checkpoint-every', cmd, { min: 1, integer: true, default: 500 })!,
+        resume: Boolean(values.resume),
+        device: device as 'cpu' | 'cuda',
+      });
+      const last = r.history.at(-1);
+      console.log(`trained ${r.steps} steps -> ${out}` + (last ? ` (loss ${last.loss.toPrecision(4)}, distill ${last.distill.toPrecision(4)})` : ''));
+      console.log(`  weights: ${out}/model.safetensors   metrics: ${out}/metrics.jsonl   curves: ${out}/loss.png`);
+    } catch (e) {
+      if (e instanceof TrainingStopped) throw new UsageError(e.message, 1);
+      throw e;
+    }
+  },
+};

@@ -1,0 +1,111 @@
+/**
+ * The GlueNet commands end to end, as a user runs them: real processes, real files, exit codes,
+ * and one-line errors (never a stack trace) for bad input.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
+import { Session } from '../../src/engine/runtime.js';
+import { Rng } from '../../src/util/rng.js';
+
+const run = promisify(execFile);
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
+
+async function gluegen(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, [MAIN, ...args], { env: { ...process.env, GLUEGEN_DEBUG: '' } });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+function assertOneLineError(r: { code: number; stderr: string }, pattern: RegExp): void {
+  assert.notEqual(r.code, 0);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `expected a one-line error, got:\n${r.stderr}`);
+  assert.match(lines[0]!, pattern);
+  assert.doesNotMatch(r.stderr, /\bat .*\.js:\d+/);
+}
+
+test('train -> eval -> align -> export -> stats from the command line', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+  const rng = new Rng(1);
+  const n = 64;
+  const x = rng.fillNormal(new Float32Array(n * 4 * 6));
+  const c = new Float32Array(n * 4 * 8).map((_, i) => Math.sin(x[Math.floor(i / 8) * 6 + (i % 6)]!) * 10 + 3);
+  await writeSafetensors(join(dir, 'x.safetensors'), { features: { dtype: 'F16', shape: [n, 4, 6], data: x } });
+  await writeSafetensors(join(dir, 'c.safetensors'), { features: { dtype: 'F32', shape: [n, 4, 8], data: c } });
+  const stats = await gluegen('stats', '--features', join(dir, 'c.safetensors'));
+  assert.equal(stats.code, 0, stats.stderr);
+  const norm = JSON.parse(stats.stdout) as number[];
+  assert.equal(norm.length, 4);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ arch: 'translator_noln', tokens_in: 4, tokens_out: 4, dim_in: 6, dim_out: 8, mult: 2, depth: 1, cond_norm: norm }));
+  const tr = await gluegen('train', '--x', join(dir, 'x.safetensors'), '--cond', join(dir, 'c.safetensors'), '--config', join(dir, 'config.json'), '--out', join(dir, 'g'), '--steps', '60', '--batch-size', '16', '--lr', '3e-3');
+  assert.equal(tr.code, 0, tr.stderr);
+  assert.match(tr.stdout, /trained 60 steps/);
+  for (const f of ['config.json', 'model.safetensors', 'optimizer.safetensors', 'trainer_state.json', 'metrics.jsonl', 'loss.png']) assert.ok(existsSync(join(dir, 'g', f)), f);
+
+  const ev = await gluegen('eval', '--gluenet', join(dir, 'g'), '--x', join(dir, 'x.safetensors'), '--cond', join(dir, 'c.safetensors'));
+  assert.equal(ev.code, 0, ev.stderr);
+  const report = JSON.parse(readFileSync(join(dir, 'g', 'eval.json'), 'utf8'));
+  assert.equal(report.rows, n);
+  assert.ok(report.reconstructionMse !== null && report.mse < report.naive.mse, JSON.stringify(report));
+  assert.ok(existsSync(join(dir, 'g', 'pca.png')));
+
+  const al = await gluegen('align', '--gluenet', join(dir, 'g'), '--features', join(dir, 'x.safetensors'), '--out', join(dir, 'aligned.safetensors'));
+  assert.equal(al.code, 0, al.stderr);
+  const aligned = (await readSafetensors(join(dir, 'aligned.safetensors'))).tensors.get('aligned')!;
+  assert.deepEqual(aligned.shape, [n, 4, 8]);
+
+  const ex = await gluegen('export', '--gluenet', join(dir, 'g'), '--out', join(dir, 'aligner.onnx'));
+  assert.equal(ex.code, 0, ex.stderr);
+  // The exported model alone reproduces `align` (x_scale and cond_norm/2 inside).
+  const s = await Session.create(join(dir, 'aligner.onnx'));
+  const xs = (await readSafetensors(join(dir, 'x.safetensors'))).tensors.get('features')!;
+  const { tensorToFloat32 } = await import('../../src/io/safetensors.js');
+  const out = await s.run({ features: { data: tensorToFloat32(xs).subarray(0, 2 * 24), dims: [2, 4, 6] } });
+  const got = out.aligned!.data as Float32Array;
+  const want = aligned.data as Float32Array;
+  for (let i = 0; i < got.length; i++) assert.ok(Math.abs(got[i]! - want[i]!) < 1e-4);
+  await s.release();
+});
+
+test('convert imports a release-style PyTorch checkpoint and refuses a malicious one', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+  const meta = JSON.parse(readFileSync(join(FIXTURES, 'gluenet/parity-noln.json'), 'utf8'));
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(meta.config));
+  const ok = await gluegen('convert', '--ckpt', join(FIXTURES, 'gluenet/release-style-aligner.pt'), '--config', join(dir, 'config.json'), '--out', join(dir, 'g'));
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /\(aligner\)/);
+  const saved = (await readSafetensors(join(dir, 'g', 'model.safetensors'))).tensors;
+  const ref = (await readSafetensors(join(FIXTURES, 'gluenet/parity-noln.safetensors'))).tensors;
+  assert.deepEqual(saved.get('aligner.blocks.0.net_sen.0.weight')!.data, ref.get('final.aligner.blocks.0.net_sen.0.weight')!.data);
+  copyFileSync(join(FIXTURES, 'torch/malicious.pt'), join(dir, 'evil.pt'));
+  const bad = await gluegen('convert', '--ckpt', join(dir, 'evil.pt'), '--config', join(dir, 'config.json'), '--out', join(dir, 'g2'));
+  assertOneLineError(bad, /refusing to load global 'os.system'/);
+  assert.ok(!existsSync(join(dir, 'g2')));
+});
+
+test('bad input gives one-line errors and non-zero exit codes', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+  assertOneLineError(await gluegen('nonsense'), /unknown command 'nonsense'/);
+  assertOneLineError(await gluegen('train', '--x'), /train: .*--x/);
+  assertOneLineError(await gluegen('train', '--out', dir), /--x is required/);
+  assertOneLineError(await gluegen('align', '--gluenet', join(dir, 'missing'), '--features', 'f', '--out', 'o'), /does not exist/);
+  writeFileSync(join(dir, 'config.json'), '{"arch": "mlp"}');
+  writeFileSync(join(dir, 'x.safetensors'), 'not a safetensors file');
+  assertOneLineError(await gluegen('train', '--x', join(dir, 'x.safetensors'), '--cond', join(dir, 'x.safetensors'), '--config', join(dir, 'config.json'), '--out', join(dir, 'o')), /unknown arch "mlp"/);
+  assertOneLineError(await gluegen('stats', '--features', join(dir, 'x.safetensors')), /x\.safetensors/);
+  const help = await gluegen('train', '--help');
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /--step-lr-every/);
+});
