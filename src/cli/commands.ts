@@ -4,7 +4,8 @@ import { alignCommand } from './align.js';
 import { convertCommand } from './convert.js';
 import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
+import { extractCommand } from './extract.js';
 import { statsCommand } from './stats.js';
 import { trainCommand } from './train.js';
 
-export const COMMANDS: Command[] = [trainCommand, alignCommand, evalCommand, statsCommand, convertCommand, exportCommand];
+export const COMMANDS: Command[] = [extractCommand, trainCommand, alignCommand, evalCommand, statsCommand, convertCommand, exportCommand];

@@ -16,7 +16,7 @@ import { loadAligner } from '../gluenet/load.js';
 import { parseMixSpec, type MixSpec } from '../pipeline/mix.js';
 import { writeImages } from '../pipeline/output.js';
 import { X2ImagePipeline, type AlignFn, type X2ImageParts } from '../pipeline/x2image.js';
-import { Progress } from '../util/progress.js';
+import { Progress, type ProgressStream } from '../util/progress.js';
 import { numberFlag, parseFlags, requireString, UsageError, type Command } from './command.js';
 
 const NAME = 'generate';
@@ -187,8 +187,15 @@ function readAudio(file: string): AudioClip {
   return { samples: toMono(wav.channels), sampleRate: wav.sampleRate, source: file };
 }
 
+/** Where messages and the progress bar go (default: stderr). */
+export interface GenerateOutput {
+  log?: (line: string) => void;
+  progress?: ProgressStream;
+}
+
 /** Runs a parsed generate command; returns the PNG paths written. */
-export async function runGenerate(args: GenerateArgs, loaders: GenerateLoaders = DEFAULT_LOADERS, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<string[]> {
+export async function runGenerate(args: GenerateArgs, loaders: GenerateLoaders = DEFAULT_LOADERS, output: GenerateOutput = {}): Promise<string[]> {
+  const log = output.log ?? ((line: string) => void process.stderr.write(line + '\n'));
   const started = Date.now();
   const releases: (() => Promise<void>)[] = [];
   const keep = <T extends { release(): Promise<void> }>(x: T): T => (releases.push(() => x.release()), x);
@@ -225,7 +232,7 @@ export async function runGenerate(args: GenerateArgs, loaders: GenerateLoaders =
     }
     let progress: Progress | null = null;
     pipeline.request.onStep = (step, total) => {
-      progress ??= new Progress({ total, label: 'denoise' });
+      progress ??= new Progress({ total, label: 'denoise', ...(output.progress ? { stream: output.progress } : {}) });
       progress.tick();
       if (step === total) progress.done();
     };

@@ -160,6 +160,9 @@ const EMIT: { [K in Op]: Emit<K> } = {
   ConvTranspose: (ctx, x, y, p, n) =>
     ctx.node('ConvTranspose', x, [y], { ...convAttrs(p, n.inputs[1]!), output_padding: p.outputPadding }),
   DimValue: (ctx, _x, y, p) => ctx.node('Identity', [ctx.dimScalarF32(p.dim)], [y]),
+  LayerNorm: (ctx, x, y, p) => ctx.node('LayerNormalization', x, [y], { axis: -1, epsilon: { float: p.eps } }),
+  // onnxruntime's contrib Gelu is the exact erf form (FastGelu is the tanh one).
+  Gelu: (ctx, x, y) => ctx.nodes.push({ opType: 'Gelu', inputs: x, outputs: [y], domain: 'com.microsoft' }),
 };
 
 /** Tensors the outputs depend on, in topological (id) order. */

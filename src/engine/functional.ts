@@ -1,14 +1,15 @@
 /**
  * Composite ops written from primitives. They need no gradient rule: autodiff differentiates the
- * primitives they expand to, and onnxruntime's optimizer fuses the common patterns back
- * (MatMul+Add -> Gemm, the LayerNorm and Gelu subgraphs).
+ * primitives they expand to (onnxruntime fuses MatMul+Add into Gemm). LayerNorm and GELU are
+ * primitives instead: in a training graph every intermediate of a composite is kept for the
+ * backward pass, which costs memory and blocks onnxruntime's fused kernels.
  */
 import type { Tensor } from './ir.js';
 import { fmt, ShapeError } from './shape.js';
 
 /** Exact (erf) GELU, as PyTorch's nn.GELU(): x/2 (1 + erf(x/sqrt 2)). */
 export function gelu(x: Tensor): Tensor {
-  return x.mul(x.mul(Math.SQRT1_2).erf().add(1)).mul(0.5);
+  return x.graph.apply('Gelu', [x], {});
 }
 
 /** y = x W^T + b with W stored [out, in] (PyTorch layout). */
@@ -19,6 +20,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
 
 /** LayerNorm over the last axis (biased variance, as PyTorch). */
 export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
+  if (weight && bias) return x.graph.apply('LayerNorm', [x, weight, bias], { eps });
   const mean = x.mean([-1], true);
   const centred = x.sub(mean);
   const variance = centred.mul(centred).mean([-1], true);

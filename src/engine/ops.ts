@@ -15,7 +15,7 @@ export const OPS = [
   'MatMul', 'ReduceSum', 'ReduceMean', 'ReduceMax',
   'Reshape', 'Transpose', 'Expand', 'Slice', 'Pad', 'Concat', 'Gather', 'ScatterAddRows',
   'Cast', 'Identity', 'StopGradient', 'GradReverse', 'Softmax', 'LogSoftmax',
-  'Conv', 'ConvTranspose', 'DimValue',
+  'Conv', 'ConvTranspose', 'DimValue', 'LayerNorm', 'Gelu',
 ] as const;
 export type Op = (typeof OPS)[number];
 
@@ -55,6 +55,14 @@ export interface OpParams {
   ConvTranspose: ConvParams & { outputPadding: number[] };
   /** A float32 scalar holding the run-time value of a dim. */
   DimValue: { dim: Dim };
+  /**
+   * (x [..., D], weight [D], bias [D]) -> normalised over the last axis, then affine. A primitive
+   * (not a composite) so onnxruntime runs one fused kernel and a training graph keeps only x for
+   * the backward pass instead of every intermediate.
+   */
+  LayerNorm: { eps: number };
+  /** Exact (erf) GELU; a primitive for the same reasons as LayerNorm. */
+  Gelu: None;
 }
 
 export interface Inferred { shape: Shape; dtype: DType }
@@ -479,6 +487,38 @@ export const OP_DEFS: OpDefs = {
       }
       // dw here is [O, C, k]; the weight is stored [C, O, k].
       return [dx, dw.transpose(perm)];
+    },
+  },
+  // y = xh w + b, xh = (x - mean) r, r = 1/sqrt(var + eps):
+  // dx = r (dxh - mean(dxh) - xh mean(dxh xh)) with dxh = dy w;  dw = sum(dy xh);  db = sum(dy)
+  LayerNorm: {
+    infer: (xs) => {
+      arity('LayerNorm', xs, 3);
+      const [x, w, b] = xs as [Tensor, Tensor, Tensor];
+      float('LayerNorm', x);
+      const d = x.shape[x.rank - 1];
+      if (w.rank !== 1 || b.rank !== 1 || w.shape[0] !== d || b.shape[0] !== d) {
+        throw new ShapeError(`LayerNorm: weight ${fmt(w.shape)} and bias ${fmt(b.shape)} must be [${d}] for input ${fmt(x.shape)}`);
+      }
+      return { shape: x.shape, dtype: 'float32' };
+    },
+    grad: (g, [x, w, b], _y, p) => {
+      const mean = x!.mean([-1], true);
+      const centred = x!.sub(mean);
+      const rstd = centred.mul(centred).mean([-1], true).add(p.eps).sqrt();
+      const xh = centred.div(rstd);
+      const dxh = g.mul(w!);
+      const dx = dxh.sub(dxh.mean([-1], true)).sub(xh.mul(dxh.mul(xh).mean([-1], true))).div(rstd);
+      return [dx, sumToShape(g.mul(xh), w!.shape), sumToShape(g, b!.shape)];
+    },
+  },
+  // d gelu(x) = (Phi(x) + x phi(x)) dx, Phi/phi the standard normal cdf/pdf
+  Gelu: {
+    infer: elementwise('Gelu'),
+    grad: (g, [x]) => {
+      const cdf = x!.mul(Math.SQRT1_2).erf().add(1).mul(0.5);
+      const pdf = x!.mul(x!).mul(-0.5).exp().mul(1 / Math.sqrt(2 * Math.PI));
+      return [g.mul(cdf.add(x!.mul(pdf)))];
     },
   },
   DimValue: {

@@ -266,6 +266,21 @@ const REF: { [K in Op]: Ev<K> } = {
   Conv: (xs, p, out) => conv(xs[0]!, xs[1]!, p, false, out),
   ConvTranspose: (xs, p, out) => conv(xs[0]!, xs[1]!, p, true, out),
   DimValue: (_xs, p, _out, symbols) => nd([], [resolveShape([p.dim], symbols)[0]!]),
+  LayerNorm: (xs, p) => {
+    const [x, w, b] = xs as [NDArray, NDArray, NDArray];
+    const d = x.shape[x.shape.length - 1]!;
+    const out = nd(x.shape);
+    for (let o = 0; o < x.data.length; o += d) {
+      let mean = 0;
+      for (let i = 0; i < d; i++) mean += x.data[o + i]! / d;
+      let v = 0;
+      for (let i = 0; i < d; i++) v += (x.data[o + i]! - mean) ** 2 / d;
+      const r = 1 / Math.sqrt(v + p.eps);
+      for (let i = 0; i < d; i++) out.data[o + i] = (x.data[o + i]! - mean) * r * w.data[i]! + b.data[i]!;
+    }
+    return out;
+  },
+  Gelu: unary((v) => 0.5 * v * (1 + erf(v / Math.SQRT2))),
 };
 
 /**

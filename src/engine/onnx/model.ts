@@ -79,7 +79,11 @@ export function serializeModel(m: OnnxModel): Uint8Array {
     ir_version: IR_VERSION,
     producer_name: 'gluegen',
     producer_version: '0.1.0',
-    opset_import: [{ domain: '', version: m.opset }],
+    opset_import: [
+      { domain: '', version: m.opset },
+      // onnxruntime contrib ops (e.g. Gelu) live in this domain.
+      ...(m.nodes.some((n) => n.domain === 'com.microsoft') ? [{ domain: 'com.microsoft', version: 1 }] : []),
+    ],
     metadata_props: Object.entries(m.metadata ?? {}).map(([key, value]) => ({ key, value })),
     graph: {
       name: m.name ?? 'gluegen',
