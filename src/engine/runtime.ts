@@ -10,6 +10,8 @@ export interface SessionOptions {
   device?: Device;
   /** Threads for one op (default: all cores). */
   threads?: number;
+  /** Write an onnxruntime per-node profile (Chrome trace JSON) with this file prefix. */
+  profile?: string;
 }
 
 export type HostArray = Float32Array | BigInt64Array | Int32Array | Uint16Array | Uint8Array | Float64Array;
@@ -79,6 +81,7 @@ export class Session {
       intraOpNumThreads: opts.threads ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
       interOpNumThreads: 1,
       executionMode: 'sequential',
+      ...(opts.profile ? { enableProfiling: true, profileFilePrefix: opts.profile } : {}),
     };
     let session: ort.InferenceSession;
     try {
@@ -124,6 +127,11 @@ export class Session {
     const out: Record<string, HostTensor> = {};
     for (const [k, v] of Object.entries(result)) out[k] = { data: v.data as HostArray, dims: v.dims, type: v.type as HostTensor['type'] };
     return out;
+  }
+
+  /** Ends profiling (when enabled) and writes the trace file. */
+  endProfiling(): void {
+    this.session.endProfiling();
   }
 
   async release(): Promise<void> {
