@@ -5,7 +5,8 @@ import { convertCommand } from './convert.js';
 import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
 import { extractCommand } from './extract.js';
+import { generateCommand } from './generate.js';
 import { statsCommand } from './stats.js';
 import { trainCommand } from './train.js';
 
-export const COMMANDS: Command[] = [extractCommand, trainCommand, alignCommand, evalCommand, statsCommand, convertCommand, exportCommand];
+export const COMMANDS: Command[] = [generateCommand, extractCommand, trainCommand, alignCommand, evalCommand, statsCommand, convertCommand, exportCommand];

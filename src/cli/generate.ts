@@ -21,7 +21,7 @@ import { numberFlag, parseFlags, requireString, UsageError, type Command } from 
 
 const NAME = 'generate';
 
-const USAGE = `gluegen generate --generator DIR (--prompt TEXT --encoder DIR [--gluenet DIR]
+const USAGE = `gluegen generate --generator DIR (--prompt TEXT [--encoder DIR [--gluenet DIR]]
                                   | --audio FILE.wav --encoder DIR --gluenet DIR [--prompt TEXT --mix SPEC])
                  [--text-encoder DIR] [--steps 50] [--guidance 7.5] [--scheduler NAME] [--seed 42]
                  [--height H --width W] [--batch 1] [--device cpu|cuda] --out FILE.png
@@ -33,8 +33,9 @@ Inputs
   --generator DIR     the Stable Diffusion ONNX folder
   --prompt TEXT       a prompt, encoded by --encoder; with --audio, the text side of --mix
   --audio FILE.wav    a sound (WAV), encoded by the audio --encoder and aligned by --gluenet
-  --encoder DIR       the encoder of the input: the generator's own text encoder (e.g. DIR/text_encoder
-                      of the SD folder; no --gluenet then), or a new text / audio encoder export
+  --encoder DIR       the encoder of the input: a new text / audio encoder export (with --gluenet), or
+                      the generator's own text encoder (no --gluenet; the default for --prompt is
+                      GENERATOR/text_encoder when the SD folder has one)
   --gluenet DIR       a trained GlueNet (config.json + model.safetensors) mapping --encoder's
                       features to the generator's condition space; required for audio
   --text-encoder DIR  the generator's own text encoder, for audio only: it encodes the mix prompt and
@@ -58,7 +59,7 @@ Output
   --out FILE.png      the image; a batch writes FILE-0.png, FILE-1.png, ...
 
 Examples
-  gluegen generate --generator sd15-onnx --prompt "a red bicycle" --encoder sd15-onnx/text_encoder --out bike.png
+  gluegen generate --generator sd15-onnx --prompt "a red bicycle" --out bike.png
   gluegen generate --generator sd15-onnx --prompt "un vélo rouge" --encoder xlmr-onnx --gluenet gluenet-fr --out velo.png
   gluegen generate --generator sd15-onnx --audio dog.wav --encoder clap-onnx --gluenet gluenet-sound \\
                    --prompt "a watercolor painting" --mix splice:5 --out dog.png`;
@@ -67,7 +68,8 @@ export interface GenerateArgs {
   generator: string;
   prompt: string | null;
   audio: string | null;
-  encoder: string;
+  /** null: the generator's own text_encoder/ (prompt runs only). */
+  encoder: string | null;
   gluenet: string | null;
   textEncoder: string | null;
   mix: MixSpec | null;
@@ -108,14 +110,15 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
   const { values, positionals } = parseFlags(argv, FLAGS, NAME);
   if (positionals.length) throw new UsageError(`${NAME}: unexpected argument '${positionals[0]}'; flags only (see \`gluegen ${NAME} --help\`)`);
   const generator = requireString(values, 'generator', NAME);
-  const encoder = requireString(values, 'encoder', NAME);
+  const encoder = str(values.encoder);
   const out = requireString(values, 'out', NAME);
   if (!/\.png$/i.test(out)) throw new UsageError(`${NAME}: --out '${out}' must end in .png`);
   const prompt = typeof values.prompt === 'string' ? values.prompt : null;
   const audio = str(values.audio);
   const gluenet = str(values.gluenet);
   if (prompt === null && audio === null) throw new UsageError(`${NAME}: pass --prompt TEXT or --audio FILE.wav`);
-  if (audio !== null && gluenet === null) throw new UsageError(`${NAME}: --audio needs --gluenet DIR (a GlueNet trained for the audio --encoder)`);
+  if (audio !== null && (gluenet === null || encoder === null)) throw new UsageError(`${NAME}: --audio needs --encoder DIR (the audio encoder) and --gluenet DIR (a GlueNet trained for it)`);
+  if (encoder === null && gluenet !== null) throw new UsageError(`${NAME}: --gluenet needs --encoder DIR, the encoder it was trained for`);
   let mix: MixSpec | null = null;
   if (values.mix !== undefined) {
     if (audio === null || prompt === null) throw new UsageError(`${NAME}: --mix needs both --audio (the sound) and --prompt (the text to mix in)`);
@@ -212,17 +215,21 @@ export async function runGenerate(args: GenerateArgs, loaders: GenerateLoaders =
       }
       if (textDir === null) log(`note: no text encoder in '${args.generator}' and no --text-encoder: the unconditional condition is zeros`);
       const parts: X2ImageParts<'audio'> = {
-        encoder: keep(await loaders.audioEncoder(args.encoder, args.device)),
+        encoder: keep(await loaders.audioEncoder(args.encoder as string, args.device)),
         generator,
         ...align,
         ...(textDir !== null ? { nativeTextEncoder: keep(await loaders.textEncoder(textDir, args.device)) } : {}),
       };
       pipeline = new X2ImagePipeline(parts, { ...sampling(args), inputs: new Array<AudioClip>(args.batch).fill(audio), ...(args.mix ? { mix: { spec: args.mix, prompts: [args.prompt ?? ''] } } : {}) });
     } else {
-      if (fs.existsSync(path.join(args.encoder, 'preprocessor_config.json'))) {
-        throw new UsageError(`${NAME}: --encoder '${args.encoder}' is an audio encoder (it has preprocessor_config.json); pass the sound with --audio FILE.wav`);
+      const encoderDir = args.encoder ?? path.join(args.generator, 'text_encoder');
+      if (args.encoder === null && !fs.existsSync(encoderDir)) {
+        throw new UsageError(`${NAME}: '${args.generator}' has no text_encoder/; pass the text encoder with --encoder DIR`);
       }
-      const parts: X2ImageParts<'text'> = { encoder: keep(await loaders.textEncoder(args.encoder, args.device)), generator, ...align };
+      if (fs.existsSync(path.join(encoderDir, 'preprocessor_config.json'))) {
+        throw new UsageError(`${NAME}: --encoder '${encoderDir}' is an audio encoder (it has preprocessor_config.json); pass the sound with --audio FILE.wav`);
+      }
+      const parts: X2ImageParts<'text'> = { encoder: keep(await loaders.textEncoder(encoderDir, args.device)), generator, ...align };
       pipeline = new X2ImagePipeline(parts, { ...sampling(args), inputs: new Array<string>(args.batch).fill(args.prompt ?? '') });
     }
     try {

@@ -12,6 +12,12 @@ export interface SessionOptions {
   threads?: number;
   /** Write an onnxruntime per-node profile (Chrome trace JSON) with this file prefix. */
   profile?: string;
+  /**
+   * Let onnxruntime's worker threads spin between ops (lower latency on an idle machine). Off by
+   * default: on a busy machine spinning threads steal the cores from everything else, our own
+   * JavaScript between runs included. GLUEGEN_ORT_SPIN=1 turns it on.
+   */
+  spin?: boolean;
 }
 
 export type HostArray = Float32Array | BigInt64Array | Int32Array | Uint16Array | Uint8Array | Float64Array;
@@ -82,6 +88,7 @@ export class Session {
       interOpNumThreads: 1,
       executionMode: 'sequential',
       ...(opts.profile ? { enableProfiling: true, profileFilePrefix: opts.profile } : {}),
+      extra: { session: { intra_op: { allow_spinning: (opts.spin ?? process.env.GLUEGEN_ORT_SPIN === '1') ? '1' : '0' } } },
     };
     let session: ort.InferenceSession;
     try {
