@@ -167,16 +167,21 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
 /** How the command opens models; tests replace encoders and aligners with stubs. */
 export interface GenerateLoaders {
   generator(dir: string, device: Device): Promise<Generator>;
-  textEncoder(dir: string, device: Device): Promise<Encoder<'text'>>;
+  /** maxLength: pad/truncate to this many tokens (a GlueNet's tokens_in), else the encoder's default. */
+  textEncoder(dir: string, device: Device, maxLength?: number): Promise<Encoder<'text'>>;
   audioEncoder(dir: string, device: Device): Promise<Encoder<'audio'>>;
-  aligner(dir: string, device: Device): Promise<{ align: AlignFn; release(): Promise<void> }>;
+  /** tokensIn: how many tokens of the new encoder the GlueNet expects. */
+  aligner(dir: string, device: Device): Promise<{ align: AlignFn; release(): Promise<void>; tokensIn?: number }>;
 }
 
 export const DEFAULT_LOADERS: GenerateLoaders = {
   generator: (dir, device) => SdOnnxGenerator.load(dir, { device }),
-  textEncoder: (dir, device) => OnnxTextEncoder.load(dir, { device }),
+  textEncoder: (dir, device, maxLength) => OnnxTextEncoder.load(dir, { device, ...(maxLength ? { maxLength } : {}) }),
   audioEncoder: (dir, device) => OnnxAudioEncoder.load(dir, { device }),
-  aligner: (dir, device) => loadAligner(dir, { device }),
+  aligner: async (dir, device) => {
+    const a = await loadAligner(dir, { device });
+    return { align: a.align, release: a.release, tokensIn: a.config.tokens_in };
+  },
 };
 
 function readAudio(file: string): AudioClip {
@@ -229,7 +234,9 @@ export async function runGenerate(args: GenerateArgs, loaders: GenerateLoaders =
       if (fs.existsSync(path.join(encoderDir, 'preprocessor_config.json'))) {
         throw new UsageError(`${NAME}: --encoder '${encoderDir}' is an audio encoder (it has preprocessor_config.json); pass the sound with --audio FILE.wav`);
       }
-      const parts: X2ImageParts<'text'> = { encoder: keep(await loaders.textEncoder(encoderDir, args.device)), generator, ...align };
+      // A GlueNet was trained on a fixed number of new-encoder tokens (77 for the release's XLM-R):
+      // pad/truncate prompts to exactly that.
+      const parts: X2ImageParts<'text'> = { encoder: keep(await loaders.textEncoder(encoderDir, args.device, aligner?.tokensIn)), generator, ...align };
       pipeline = new X2ImagePipeline(parts, { ...sampling(args), inputs: new Array<string>(args.batch).fill(args.prompt ?? '') });
     }
     try {
