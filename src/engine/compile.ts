@@ -15,7 +15,7 @@ export function compileInference(
   weights: ReadonlyMap<string, Float32Array>,
   opts: { name?: string; metadata?: Record<string, string> } = {},
 ): Uint8Array {
-  return serializeModel(emitOnnx(graph, { outputs, weights: 'initializers', weightValues: weights, ...opts }));
+  return serializeModel(emitOnnx(graph, { outputs, weights: 'initializers', weightValues: weights, portable: true, ...opts }));
 }
 
 export interface TrainStepSpec {

@@ -16,6 +16,12 @@ export interface EmitOptions {
   weightValues?: ReadonlyMap<string, Float32Array>;
   name?: string;
   metadata?: Record<string, string>;
+  /**
+   * Standard ONNX ops only (no onnxruntime contrib ops), for models other runtimes load too.
+   * onnxruntime fuses the standard GELU subgraph back at load time, so inference loses nothing;
+   * training graphs use the contrib op, since there the subgraph's intermediates would be kept.
+   */
+  portable?: boolean;
 }
 
 class EmitContext {
@@ -25,7 +31,10 @@ class EmitContext {
   private readonly symbolSources = new Map<string, { input: string; axis: number; coef: number }>();
   private readonly symbolValues = new Map<string, string>();
 
-  constructor(readonly graph: Graph) {
+  constructor(
+    readonly graph: Graph,
+    readonly portable = false,
+  ) {
     for (const [name, t] of graph.inputs) {
       t.shape.forEach((d, axis) => {
         if (typeof d !== 'string') return;
@@ -162,7 +171,21 @@ const EMIT: { [K in Op]: Emit<K> } = {
   DimValue: (ctx, _x, y, p) => ctx.node('Identity', [ctx.dimScalarF32(p.dim)], [y]),
   LayerNorm: (ctx, x, y, p) => ctx.node('LayerNormalization', x, [y], { axis: -1, epsilon: { float: p.eps } }),
   // onnxruntime's contrib Gelu is the exact erf form (FastGelu is the tanh one).
-  Gelu: (ctx, x, y) => ctx.nodes.push({ opType: 'Gelu', inputs: x, outputs: [y], domain: 'com.microsoft' }),
+  Gelu: (ctx, x, y) => {
+    if (!ctx.portable) return void ctx.nodes.push({ opType: 'Gelu', inputs: x, outputs: [y], domain: 'com.microsoft' });
+    // x/2 (1 + erf(x / sqrt 2)), the pattern onnxruntime's GeluFusion recognises.
+    const c = (v: number): string => {
+      const name = ctx.fresh('const');
+      ctx.initializers.push(f32Tensor(name, [], Float32Array.of(v)));
+      return name;
+    };
+    const [a, b, d, e] = [ctx.fresh('gelu'), ctx.fresh('gelu'), ctx.fresh('gelu'), ctx.fresh('gelu')];
+    ctx.node('Div', [x[0]!, c(Math.SQRT2)], [a]);
+    ctx.node('Erf', [a], [b]);
+    ctx.node('Add', [b, c(1)], [d]);
+    ctx.node('Mul', [x[0]!, d], [e]);
+    ctx.node('Mul', [e, c(0.5)], [y]);
+  },
 };
 
 /** Tensors the outputs depend on, in topological (id) order. */
@@ -185,7 +208,7 @@ function valueInfo(name: string, t: Tensor): ValueInfo {
 }
 
 export function emitOnnx(graph: Graph, opts: EmitOptions): OnnxModel {
-  const ctx = new EmitContext(graph);
+  const ctx = new EmitContext(graph, opts.portable ?? false);
   const outputEntries = Object.entries(opts.outputs);
   const live = liveTensors(outputEntries.map(([, t]) => t));
   const names = new Map<number, string>();

@@ -74,3 +74,25 @@ for (const c of cases) {
     await checkOp(c);
   });
 }
+
+test('portable (inference) lowering uses standard ONNX ops only and computes the same GELU', async () => {
+  const { Graph } = await import('../../src/engine/ir.js');
+  const { compileInference } = await import('../../src/engine/compile.js');
+  const { decodeModel } = await import('../../src/engine/onnx/model.js');
+  const { Session } = await import('../../src/engine/runtime.js');
+  const { erf } = await import('../../src/engine/reference.js');
+  const g = new Graph();
+  const x = g.input('x', [5]);
+  const bytes = compileInference(g, { y: gelu(x) }, new Map());
+  const m = decodeModel(bytes);
+  const domains = (m.graph.node as { domain?: string }[]).map((n) => n.domain ?? '');
+  if (domains.some((d) => d !== '')) throw new Error(`non-standard domains: ${domains}`);
+  const s = await Session.create(bytes);
+  const xs = Float32Array.of(-3, -0.5, 0, 0.7, 2.5);
+  const y = (await s.run({ x: { data: xs, dims: [5] } })).y!.data as Float32Array;
+  xs.forEach((v, i) => {
+    const want = 0.5 * v * (1 + erf(v / Math.SQRT2));
+    if (Math.abs(y[i]! - want) > 1e-6) throw new Error(`gelu(${v}) = ${y[i]}, expected ${want}`);
+  });
+  await s.release();
+});
