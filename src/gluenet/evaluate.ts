@@ -12,6 +12,7 @@ import type { FeatureSource } from './data.js';
 import { Aligner } from './inference.js';
 import { alignmentMetrics, pca2, pooled, type AlignmentMetrics } from './metrics.js';
 import { aligner as alignerNet, decoder as decoderNet } from './model.js';
+import { naivePlugIn } from './baselines.js';
 
 export interface EvalReport extends AlignmentMetrics {
   rows: number;
@@ -19,15 +20,6 @@ export interface EvalReport extends AlignmentMetrics {
   reconstructionMse: number | null;
   /** The same metrics for the naive plug-in (new features zero-padded/truncated into the generator's shape). */
   naive: AlignmentMetrics;
-}
-
-/** New-encoder features forced into the generator's shape with no learning: the naive baseline. */
-export function naivePlugIn(x: Float32Array, n: number, tIn: number, dIn: number, tOut: number, dOut: number): Float32Array {
-  const out = new Float32Array(n * tOut * dOut);
-  for (let r = 0; r < n; r++)
-    for (let t = 0; t < Math.min(tIn, tOut); t++)
-      for (let d = 0; d < Math.min(dIn, dOut); d++) out[(r * tOut + t) * dOut + d] = x[(r * tIn + t) * dIn + d]!;
-  return out;
 }
 
 async function reconstructionMse(g: GlueNet, x: Float32Array, n: number): Promise<number | null> {
