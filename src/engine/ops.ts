@@ -246,7 +246,12 @@ export const OP_DEFS: OpDefs = {
         // One big GEMM over all batch rows instead of a batched product summed afterwards.
         const k = a!.shape[a!.rank - 1]!;
         const n = g.shape[g.rank - 1]!;
-        db = a!.reshape([-1, k]).T.matmul(g.reshape([-1, n]));
+        const ar = a!.reshape([-1, k]);
+        const gr = g.reshape([-1, n]);
+        // For y = x W^T (b is a transposed weight) compute dW = g^T x directly and hand back its
+        // transpose: the Transpose rule then transposes again and onnxruntime cancels the pair,
+        // instead of materialising a weight-sized transpose every step.
+        db = b!.node.kind === 'op' && b!.node.op === 'Transpose' ? gr.T.matmul(ar).T : ar.T.matmul(gr);
       } else {
         db = sumToShape(a!.T.matmul(g), b!.shape);
       }
