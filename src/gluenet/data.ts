@@ -55,6 +55,15 @@ export class FeatureSource {
     return new FeatureSource(path, rows, tokens, dim, null, file);
   }
 
+  /** An in-memory source (features computed in this process, e.g. by an encoder). */
+  static fromArray(name: string, data: Float32Array, rows: number, tokens: number, dim: number): FeatureSource {
+    if (data.length !== rows * tokens * dim) throw new DataError(`${name}: ${data.length} values do not make [${rows}, ${tokens}, ${dim}]`);
+    const bad = data.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new DataError(`${name}: row ${Math.floor(bad / (tokens * dim))} contains ${data[bad]}`);
+    if (rows === 0) throw new DataError(`${name} holds no rows`);
+    return new FeatureSource(name, rows, tokens, dim, data, null);
+  }
+
   /** Rows gathered into one [indices.length, T, D] array. */
   async batch(indices: readonly number[]): Promise<Float32Array> {
     const size = this.tokens * this.dim;

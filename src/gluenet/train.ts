@@ -22,8 +22,9 @@ import { glueNetLoss } from './losses.js';
 import { trainedParts } from './specs.js';
 
 export interface TrainOptions {
-  x: string;
-  cond: string;
+  /** Paired feature files (or in-memory sources). */
+  x: string | FeatureSource;
+  cond: string | FeatureSource;
   config: GlueNetConfig;
   out: string;
   /** Start from an existing GlueNet directory (parts it lacks start fresh). */
@@ -67,8 +68,8 @@ export class TrainingStopped extends Error {
 function runIdentity(o: TrainOptions, cfg: GlueNetConfig): Record<string, unknown> {
   return {
     config: cfg,
-    x: o.x,
-    cond: o.cond,
+    x: typeof o.x === 'string' ? o.x : o.x.path,
+    cond: typeof o.cond === 'string' ? o.cond : o.cond.path,
     batchSize: o.batchSize ?? 32,
     lr: o.lr ?? 1e-4,
     stepLrEvery: o.stepLrEvery ?? null,
@@ -91,8 +92,8 @@ export async function trainGlueNet(o: TrainOptions): Promise<TrainResult> {
   const seed = o.seed ?? 0;
   const shuffle = o.shuffle ?? true;
   const ckptEvery = o.checkpointEvery ?? 500;
-  const xs = await FeatureSource.open(o.x);
-  const cs = await FeatureSource.open(o.cond);
+  const xs = typeof o.x === 'string' ? await FeatureSource.open(o.x) : o.x;
+  const cs = typeof o.cond === 'string' ? await FeatureSource.open(o.cond) : o.cond;
   checkPairing(xs, cs, cfg);
   const n = xs.rows;
   const stepsPerEpoch = Math.ceil(n / batchSize);
@@ -200,8 +201,8 @@ export async function trainGlueNet(o: TrainOptions): Promise<TrainResult> {
     process.removeListener('SIGINT', onSigint);
     bar?.done();
     await trainer.release();
-    await xs.close();
-    await cs.close();
+    if (typeof o.x === 'string') await xs.close();
+    if (typeof o.cond === 'string') await cs.close();
   }
   if (history.length > 1) await writeFileAtomic(join(o.out, 'loss.png'), lossPlot(history));
   return { steps: trainer.step, history, outDir: o.out };
