@@ -2,6 +2,7 @@
 import type { Command } from './command.js';
 import { alignCommand } from './align.js';
 import { convertCommand } from './convert.js';
+import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
 import { extractCommand } from './extract.js';
@@ -9,4 +10,4 @@ import { generateCommand } from './generate.js';
 import { statsCommand } from './stats.js';
 import { trainCommand } from './train.js';
 
-export const COMMANDS: Command[] = [generateCommand, extractCommand, trainCommand, alignCommand, evalCommand, statsCommand, convertCommand, exportCommand];
+export const COMMANDS: Command[] = [demoCommand, generateCommand, extractCommand, trainCommand, alignCommand, evalCommand, statsCommand, convertCommand, exportCommand];

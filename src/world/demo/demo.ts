@@ -1,0 +1,207 @@
+/**
+ * `npm run demo`: the mission end to end on the bundled world. The frozen world generator, which only
+ * understands its own English text encoder, draws from prompts in seven languages and from sounds —
+ * through GlueNets trained on parallel pairs alone — and from a sound + text mix. Every image is read
+ * back by the world evaluator, so the page shows what each input asked for and what came out.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { WorldMultilingualEncoder } from '../../encoders/world/multilingual.js';
+import { WorldSoundEncoder } from '../../encoders/world/sound.js';
+import { encodeWav } from '../../encoders/audio/index.js';
+import { loadAligner, type LoadedAligner } from '../../gluenet/load.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { encodePng } from '../../io/png.js';
+import { imageGrid } from '../../io/grid.js';
+import { mixConditions } from '../../pipeline/mix.js';
+import { Rng } from '../../util/rng.js';
+import { loadWorldModels, worldAssetsDir } from '../assets.js';
+import { COLOURS, OBJECTS, POSITIONS, SIZES, type AttributeName, type Attributes, type NamedAttributes } from '../data/attributes.js';
+import { captionIn, LANGUAGES, languageName, type Language } from '../data/captions-multi.js';
+import { synthSound } from '../data/sounds.js';
+import { bytesToPixels, IMAGE_SIDE } from '../models/data.js';
+import { glueNetSource, nativeSource, type ConditionSource } from '../experiments/conditions.js';
+import { pairedFeatures, trainWorldGlueNet } from '../experiments/glue.js';
+import { soundPairs, textPairs } from '../experiments/pairs.js';
+import { demoPage, type DemoItem } from './page.js';
+
+export interface DemoOptions {
+  out: string;
+  /** Train the GlueNets now even when shipped ones exist. */
+  train: boolean;
+  seed: number;
+  steps: number;
+  guidance: number;
+  log: (line: string) => void;
+  progress: NodeJS.WritableStream | null;
+}
+
+const ATTRS: AttributeName[] = ['object', 'colour', 'size', 'position'];
+
+function describe(a: Attributes, named: Partial<NamedAttributes>): string {
+  const parts: string[] = [];
+  if (named.size) parts.push(SIZES[a.size]!);
+  if (named.colour) parts.push(COLOURS[a.colour]!.name);
+  parts.push(named.object ? OBJECTS[a.object]! : 'object');
+  if (named.position) parts.push(`(${POSITIONS[a.position]})`);
+  return parts.join(' ');
+}
+
+async function gluenet(name: 'multilingual' | 'sound', o: DemoOptions, train: () => Promise<string>): Promise<{ aligner: LoadedAligner; origin: string }> {
+  const shipped = join(worldAssetsDir(), `gluenet-${name}`);
+  if (!o.train && existsSync(join(shipped, 'model.safetensors'))) return { aligner: await loadAligner(shipped), origin: `shipped (${shipped})` };
+  const dir = await train();
+  return { aligner: await loadAligner(dir), origin: `trained just now (${dir})` };
+}
+
+export async function runDemo(o: DemoOptions): Promise<{ table: string; files: string[] }> {
+  const start = Date.now();
+  mkdirSync(o.out, { recursive: true });
+  const world = await loadWorldModels();
+  const multi = await WorldMultilingualEncoder.load();
+  const sound = await WorldSoundEncoder.load();
+  try {
+    const multiGlue = await gluenet('multilingual', o, async () => {
+      o.log('training the multilingual GlueNet on 3000 caption pairs (no images)...');
+      const pairs = textPairs('all', 3000, 'train', o.seed);
+      const f = await pairedFeatures(multi, pairs.map((p) => p.text), world.encoder, pairs.map((p) => p.english), 'multilingual pairs');
+      const dir = join(o.out, 'gluenet-multilingual');
+      await trainWorldGlueNet(f, dir, { steps: 800, seed: o.seed, progress: o.progress });
+      return dir;
+    });
+    const soundGlue = await gluenet('sound', o, async () => {
+      o.log('training the sound GlueNet on 1500 sound/label pairs (no images)...');
+      const pairs = soundPairs(1500, 'train', o.seed);
+      const f = await pairedFeatures(sound, pairs.map((p) => ({ samples: p.audio, sampleRate: 16000 })), world.encoder, pairs.map((p) => p.english), 'sound pairs');
+      const dir = join(o.out, 'gluenet-sound');
+      await trainWorldGlueNet(f, dir, { steps: 600, seed: o.seed, progress: o.progress });
+      return dir;
+    });
+    o.log(`multilingual GlueNet: ${multiGlue.origin}`);
+    o.log(`sound GlueNet: ${soundGlue.origin}`);
+
+    // Inputs: the same three scenes in every language, four sounds, two mixes.
+    const rng = new Rng(o.seed + 17);
+    const scenes: { attrs: Attributes; named: NamedAttributes }[] = [
+      { attrs: { object: 5, colour: 0, size: 1, position: 4 }, named: { object: true, colour: true, size: true, position: false } },
+      { attrs: { object: 1, colour: 4, size: 1, position: 0 }, named: { object: true, colour: true, size: false, position: true } },
+      { attrs: { object: 6, colour: 3, size: 0, position: 8 }, named: { object: true, colour: true, size: true, position: true } },
+    ];
+    const items: (DemoItem & { cond: () => Promise<Float32Array>; uncond: Float32Array })[] = [];
+    const nativeUncond = (await world.encoder.encode([''])).features;
+    const multiSrc = glueNetSource('multilingual', multi, multiGlue.aligner);
+    const multiUncond = await multiSrc.uncondition();
+    const native = nativeSource(world.encoder);
+    for (const lang of LANGUAGES as readonly Language[]) {
+      for (const s of scenes) {
+        const text = captionIn(lang, s.attrs, s.named, rng).text;
+        const src: ConditionSource<'text'> = lang === 'en' ? native : multiSrc;
+        items.push({
+          group: languageName(lang),
+          input: text,
+          route: lang === 'en' ? 'native English encoder' : 'multilingual encoder -> GlueNet',
+          attrs: s.attrs,
+          named: s.named,
+          asked: describe(s.attrs, s.named),
+          cond: () => src.condition([text]),
+          uncond: lang === 'en' ? nativeUncond : multiUncond,
+        });
+      }
+    }
+    const soundObjects = [0, 1, 2, 3];
+    const soundSrc = glueNetSource('sound', sound, soundGlue.aligner, async () => nativeUncond);
+    for (const object of soundObjects) {
+      const clip = synthSound(object, new Rng(o.seed + 100 + object));
+      const file = `sound-${OBJECTS[object]}.wav`;
+      await writeFileAtomic(join(o.out, file), encodeWav([clip], 16000, 'pcm16'));
+      items.push({
+        group: 'Sound',
+        input: `${OBJECTS[object]} sound`,
+        audio: file,
+        route: 'sound encoder -> GlueNet',
+        attrs: { object, colour: 0, size: 0, position: 0 },
+        named: { object: true },
+        asked: OBJECTS[object]!,
+        cond: () => soundSrc.condition([{ samples: clip, sampleRate: 16000 }]),
+        uncond: nativeUncond,
+      });
+    }
+    const shape = { batch: 1, ...world.generator.condition };
+    for (const [object, colour, position] of [[0, 4, 3], [7, 0, 5]] as const) {
+      const clip = synthSound(object, new Rng(o.seed + 200 + object));
+      const text = captionIn('en', { object, colour, size: 0, position }, { colour: true, position: true }, rng).text;
+      const file = `mix-${OBJECTS[object]}.wav`;
+      await writeFileAtomic(join(o.out, file), encodeWav([clip], 16000, 'pcm16'));
+      items.push({
+        group: 'Sound + text',
+        input: `${OBJECTS[object]} sound + "${text}"`,
+        audio: file,
+        route: 'sound GlueNet + native text, token splice (i = 3)',
+        attrs: { object, colour, size: 0, position },
+        named: { object: true, colour: true, position: true },
+        asked: describe({ object, colour, size: 0, position }, { object: true, colour: true, position: true }),
+        cond: async () => mixConditions(await soundSrc.condition([{ samples: clip, sampleRate: 16000 }]), (await world.encoder.encode([text])).features, shape, { kind: 'splice', split: 3 }),
+        uncond: nativeUncond,
+      });
+    }
+
+    // Generate in one batch per unconditional condition kind (same seed for the whole demo).
+    o.log(`generating ${items.length} images (${o.steps} DDIM steps, guidance ${o.guidance})...`);
+    const genRng = new Rng(o.seed);
+    const { tokens, dim } = world.generator.condition;
+    const per = tokens * dim;
+    const groups = new Map<Float32Array, number[]>();
+    items.forEach((it, i) => groups.set(it.uncond, [...(groups.get(it.uncond) ?? []), i]));
+    const images: Uint8Array[] = new Array(items.length);
+    for (const [uncond, idx] of groups) {
+      const cond = new Float32Array(idx.length * per);
+      for (let k = 0; k < idx.length; k++) cond.set(await items[idx[k]!]!.cond(), k * per);
+      const out = await world.generator.generate({ cond, uncond, batch: idx.length, steps: o.steps, guidance: o.guidance, scheduler: 'ddim', rng: genRng });
+      idx.forEach((i, k) => (images[i] = out.images[k]!));
+    }
+    const pixels = new Float32Array(items.length * 3 * IMAGE_SIDE * IMAGE_SIDE);
+    images.forEach((im, i) => bytesToPixels(im, pixels, i * 3 * IMAGE_SIDE * IMAGE_SIDE));
+    const read = await world.evaluator.classify(pixels, items.length);
+    const files: string[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!;
+      it.image = `img-${String(i).padStart(2, '0')}.png`;
+      await writeFileAtomic(join(o.out, it.image), encodePng(images[i]!, 32, 32, 3));
+      const got = read.attributes[i]!;
+      it.read = describe(got as unknown as Attributes, { object: true, colour: true, size: true, position: true });
+      it.correct = ATTRS.filter((a) => it.named[a]).map((a) => [a, got[a] === it.attrs[a]] as [AttributeName, boolean]);
+    }
+
+    // The results table: share of named attributes the evaluator reads back, per group.
+    const byGroup = new Map<string, { right: number; total: number }>();
+    for (const it of items) {
+      const g = byGroup.get(it.group) ?? { right: 0, total: 0 };
+      for (const [, ok] of it.correct ?? []) {
+        g.total++;
+        if (ok) g.right++;
+      }
+      byGroup.set(it.group, g);
+    }
+    const table = [
+      '| input | route | named attributes read back |',
+      '|---|---|---:|',
+      ...[...byGroup].map(([g, v]) => `| ${g} | ${items.find((i) => i.group === g)!.route} | ${v.right}/${v.total} (${((100 * v.right) / v.total).toFixed(0)}%) |`),
+    ].join('\n');
+    await writeFileAtomic(join(o.out, 'results.md'), `${table}\n`);
+    const grid = imageGrid(
+      items.map((it, i) => ({ pixels: images[i]!, width: 32, height: 32, caption: `${it.group}: ${it.asked}` })),
+      { columns: 6, scale: 4, captionLines: 2 },
+    );
+    await writeFileAtomic(join(o.out, 'grid.png'), grid);
+    const seconds = (Date.now() - start) / 1000;
+    await writeFileAtomic(join(o.out, 'index.html'), demoPage(items, { table, seconds, multilingual: multiGlue.origin, sound: soundGlue.origin }));
+    files.push(join(o.out, 'index.html'), join(o.out, 'grid.png'), join(o.out, 'results.md'));
+    await multiGlue.aligner.release();
+    await soundGlue.aligner.release();
+    return { table, files };
+  } finally {
+    await world.release();
+    await multi.release();
+    await sound.release();
+  }
+}
