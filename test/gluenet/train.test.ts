@@ -130,3 +130,19 @@ test('bad inputs: unpaired rows, shape mismatch, NaN features, unknown arch, cor
   await assert.rejects(loadGlueNet(out), (e: unknown) => /model\.safetensors/.test((e as Error).message));
   await assert.rejects(loadGlueNet(join(f.dir, 'nope')), (e: unknown) => e instanceof CheckpointError);
 });
+
+test('--init starts from an existing GlueNet: all three networks and BatchNorm statistics', async () => {
+  const f = await fixture(64);
+  const first = join(f.dir, 'first');
+  await trainGlueNet({ x: f.x, cond: f.c, config: f.cfg, out: first, steps: 30, batchSize: 16, lr: 3e-3, progress: null });
+  const a = await loadGlueNet(first);
+  const second = join(f.dir, 'second');
+  // lr 0: the weights must stay exactly the initial ones, i.e. those of `first`.
+  await trainGlueNet({ x: f.x, cond: f.c, config: f.cfg, out: second, init: first, steps: 1, batchSize: 16, lr: 0, progress: null });
+  const b = await loadGlueNet(second);
+  for (const [k, v] of a.weights) {
+    if (k.includes('running_') || k.endsWith('num_batches_tracked')) continue; // updated by the forward pass
+    assert.deepEqual(b.weights.get(k), v, k);
+  }
+  assert.equal(b.weights.get('discriminator.net.1.num_batches_tracked')![0], a.weights.get('discriminator.net.1.num_batches_tracked')![0]! + 2);
+});
