@@ -30,6 +30,8 @@ class EmitContext {
   private counter = 0;
   private readonly symbolSources = new Map<string, { input: string; axis: number; coef: number }>();
   private readonly symbolValues = new Map<string, string>();
+  /** LayerNormStats already emitted, by input name and eps. */
+  readonly layerNormStats = new Map<string, { normalized: string; invStd: string }>();
 
   constructor(
     readonly graph: Graph,
@@ -170,6 +172,23 @@ const EMIT: { [K in Op]: Emit<K> } = {
     ctx.node('ConvTranspose', x, [y], { ...convAttrs(p, n.inputs[1]!), output_padding: p.outputPadding }),
   DimValue: (ctx, _x, y, p) => ctx.node('Identity', [ctx.dimScalarF32(p.dim)], [y]),
   LayerNorm: (ctx, x, y, p) => ctx.node('LayerNormalization', x, [y], { axis: -1, epsilon: { float: p.eps } }),
+  LayerNormStats: (ctx, x, y, p, n) => {
+    // One LayerNormalization (unit scale, zero bias) yields both the normalised input (output 0)
+    // and 1/sqrt(var + eps) (output 2); both stats ops of the same input share it, and the
+    // Identity nodes naming its outputs are removed by onnxruntime's optimizer.
+    const key = `${x[0]}|${p.eps}`;
+    let stats = ctx.layerNormStats.get(key);
+    if (!stats) {
+      const d = n.inputs[0]!.shape[n.inputs[0]!.rank - 1] as number;
+      const ones = ctx.fresh('ones');
+      const zeros = ctx.fresh('zeros');
+      ctx.initializers.push(f32Tensor(ones, [d], new Float32Array(d).fill(1)), f32Tensor(zeros, [d], new Float32Array(d)));
+      stats = { normalized: ctx.fresh('lnxh'), invStd: ctx.fresh('lnr') };
+      ctx.node('LayerNormalization', [x[0]!, ones, zeros], [stats.normalized, '', stats.invStd], { axis: -1, epsilon: { float: p.eps } });
+      ctx.layerNormStats.set(key, stats);
+    }
+    ctx.node('Identity', [stats[p.output]], [y]);
+  },
   // onnxruntime's contrib Gelu is the exact erf form (FastGelu is the tanh one).
   Gelu: (ctx, x, y) => {
     if (!ctx.portable) return void ctx.nodes.push({ opType: 'Gelu', inputs: x, outputs: [y], domain: 'com.microsoft' });

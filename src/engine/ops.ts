@@ -15,7 +15,7 @@ export const OPS = [
   'MatMul', 'ReduceSum', 'ReduceMean', 'ReduceMax',
   'Reshape', 'Transpose', 'Expand', 'Slice', 'Pad', 'Concat', 'Gather', 'ScatterAddRows',
   'Cast', 'Identity', 'StopGradient', 'GradReverse', 'Softmax', 'LogSoftmax',
-  'Conv', 'ConvTranspose', 'DimValue', 'LayerNorm', 'Gelu',
+  'Conv', 'ConvTranspose', 'DimValue', 'LayerNorm', 'Gelu', 'LayerNormStats',
 ] as const;
 export type Op = (typeof OPS)[number];
 
@@ -63,6 +63,11 @@ export interface OpParams {
   LayerNorm: { eps: number };
   /** Exact (erf) GELU; a primitive for the same reasons as LayerNorm. */
   Gelu: None;
+  /**
+   * LayerNorm's intermediates over the last axis, for its backward pass: the normalised input
+   * (x - mean) r, or r = 1/sqrt(var + eps) itself ([..., 1]). One fused kernel each.
+   */
+  LayerNormStats: { eps: number; output: 'normalized' | 'invStd' };
 }
 
 export interface Inferred { shape: Shape; dtype: DType }
@@ -508,22 +513,30 @@ export const OP_DEFS: OpDefs = {
       return { shape: x.shape, dtype: 'float32' };
     },
     grad: (g, [x, w, b], _y, p) => {
-      const mean = x!.mean([-1], true);
-      const centred = x!.sub(mean);
-      const rstd = centred.mul(centred).mean([-1], true).add(p.eps).sqrt();
-      const xh = centred.div(rstd);
+      const xh = x!.graph.apply('LayerNormStats', [x!], { eps: p.eps, output: 'normalized' });
+      const r = x!.graph.apply('LayerNormStats', [x!], { eps: p.eps, output: 'invStd' });
       const dxh = g.mul(w!);
-      const dx = dxh.sub(dxh.mean([-1], true)).sub(xh.mul(dxh.mul(xh).mean([-1], true))).div(rstd);
+      const dx = dxh.sub(dxh.mean([-1], true)).sub(xh.mul(dxh.mul(xh).mean([-1], true))).mul(r);
       return [dx, sumToShape(g.mul(xh), w!.shape), sumToShape(g, b!.shape)];
     },
   },
-  // d gelu(x) = (Phi(x) + x phi(x)) dx, Phi/phi the standard normal cdf/pdf
+  LayerNormStats: {
+    infer: (xs, p) => {
+      arity('LayerNormStats', xs, 1);
+      float('LayerNormStats', xs[0]!);
+      const x = xs[0]!;
+      return { shape: p.output === 'normalized' ? x.shape : [...x.shape.slice(0, -1), 1], dtype: 'float32' };
+    },
+  },
+  // d gelu(x) = (Phi(x) + x phi(x)) dx, Phi/phi the standard normal cdf/pdf; with t = x/sqrt2:
+  // Phi = (1 + erf t)/2 and x phi(x) = t e^(-t^2)/sqrt(pi)
   Gelu: {
     infer: elementwise('Gelu'),
     grad: (g, [x]) => {
-      const cdf = x!.mul(Math.SQRT1_2).erf().add(1).mul(0.5);
-      const pdf = x!.mul(x!).mul(-0.5).exp().mul(1 / Math.sqrt(2 * Math.PI));
-      return [g.mul(cdf.add(x!.mul(pdf)))];
+      const t = x!.mul(Math.SQRT1_2);
+      const q = t.mul(t.neg()).exp();
+      const slope = t.erf().add(1).mul(0.5).add(t.mul(q).mul(1 / Math.sqrt(Math.PI)));
+      return [g.mul(slope)];
     },
   },
   DimValue: {

@@ -281,6 +281,21 @@ const REF: { [K in Op]: Ev<K> } = {
     return out;
   },
   Gelu: unary((v) => 0.5 * v * (1 + erf(v / Math.SQRT2))),
+  LayerNormStats: (xs, p, out) => {
+    const x = xs[0]!;
+    const d = x.shape[x.shape.length - 1]!;
+    const y = nd(out);
+    for (let o = 0, row = 0; o < x.data.length; o += d, row++) {
+      let mean = 0;
+      for (let i = 0; i < d; i++) mean += x.data[o + i]! / d;
+      let v = 0;
+      for (let i = 0; i < d; i++) v += (x.data[o + i]! - mean) ** 2 / d;
+      const r = 1 / Math.sqrt(v + p.eps);
+      if (p.output === 'invStd') y.data[row] = r;
+      else for (let i = 0; i < d; i++) y.data[o + i] = (x.data[o + i]! - mean) * r;
+    }
+    return y;
+  },
 };
 
 /**
