@@ -7,7 +7,8 @@ import { evalCommand } from './eval.js';
 import { exportCommand } from './export.js';
 import { extractCommand } from './extract.js';
 import { generateCommand } from './generate.js';
+import { serveCommand } from './serve.js';
 import { statsCommand } from './stats.js';
 import { trainCommand } from './train.js';
 
-export const COMMANDS: Command[] = [demoCommand, generateCommand, extractCommand, trainCommand, alignCommand, evalCommand, statsCommand, convertCommand, exportCommand];
+export const COMMANDS: Command[] = [demoCommand, generateCommand, serveCommand, extractCommand, trainCommand, alignCommand, evalCommand, statsCommand, convertCommand, exportCommand];

@@ -4,18 +4,16 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { OnnxAudioEncoder } from '../encoders/audio/onnx-audio-encoder.js';
 import { decodeWav, toMono } from '../encoders/audio/index.js';
-import { OnnxTextEncoder } from '../encoders/text/onnx-text-encoder.js';
-import type { AudioClip, Encoder } from '../encoders/types.js';
+import type { AudioClip } from '../encoders/types.js';
 import type { Device } from '../engine/runtime.js';
-import { SdOnnxGenerator } from '../generators/sd/generator.js';
 import { SCHEDULER_NAMES } from '../generators/sd/schedulers/index.js';
-import type { Generator } from '../generators/types.js';
-import { loadAligner } from '../gluenet/load.js';
 import { parseMixSpec, type MixSpec } from '../pipeline/mix.js';
+import { DEFAULT_LOADERS, type GenerateLoaders } from '../pipeline/loaders.js';
 import { writeImages } from '../pipeline/output.js';
-import { X2ImagePipeline, type AlignFn, type X2ImageParts } from '../pipeline/x2image.js';
+import { X2ImagePipeline, type X2ImageParts } from '../pipeline/x2image.js';
+
+export type { GenerateLoaders };
 import { Progress, type ProgressStream } from '../util/progress.js';
 import { numberFlag, parseFlags, requireString, UsageError, type Command } from './command.js';
 
@@ -163,26 +161,6 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
     out,
   };
 }
-
-/** How the command opens models; tests replace encoders and aligners with stubs. */
-export interface GenerateLoaders {
-  generator(dir: string, device: Device): Promise<Generator>;
-  /** maxLength: pad/truncate to this many tokens (a GlueNet's tokens_in), else the encoder's default. */
-  textEncoder(dir: string, device: Device, maxLength?: number): Promise<Encoder<'text'>>;
-  audioEncoder(dir: string, device: Device): Promise<Encoder<'audio'>>;
-  /** tokensIn: how many tokens of the new encoder the GlueNet expects. */
-  aligner(dir: string, device: Device): Promise<{ align: AlignFn; release(): Promise<void>; tokensIn?: number }>;
-}
-
-export const DEFAULT_LOADERS: GenerateLoaders = {
-  generator: (dir, device) => SdOnnxGenerator.load(dir, { device }),
-  textEncoder: (dir, device, maxLength) => OnnxTextEncoder.load(dir, { device, ...(maxLength ? { maxLength } : {}) }),
-  audioEncoder: (dir, device) => OnnxAudioEncoder.load(dir, { device }),
-  aligner: async (dir, device) => {
-    const a = await loadAligner(dir, { device });
-    return { align: a.align, release: a.release, tokensIn: a.config.tokens_in };
-  },
-};
 
 function readAudio(file: string): AudioClip {
   let bytes: Uint8Array;

@@ -5,32 +5,38 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadWorldModels, worldAssetsDir } from '../world/assets.js';
-import { buildWorld, FULL_PRESET, TINY_PRESET } from '../world/build.js';
+import { buildWorld, FD_REAL_IMAGES, FULL_PRESET, LONG_PRESET, PIXEL_PRESET, TINY_PRESET } from '../world/build.js';
 import { DEFAULT_SAMPLING, evaluateGeneration, type Prompt } from '../world/eval.js';
 import { renderPool } from '../world/models/data.js';
 import { samplesGrid } from '../world/models/report.js';
 import { numberFlag, parseFlags, UsageError, type Command } from './command.js';
 
 const USAGE = `usage:
-  gluegen world build [--out DIR] [--seed S] [--preset full|tiny]
+  gluegen world build [--out DIR] [--seed S] [--preset full|long|pixel|tiny] [--generator-steps N] [--reuse DIR]
       Train the world's text encoder, generator and evaluator from scratch (seeded) and write
       DIR/{text-encoder,generator,evaluator}/, DIR/build-report.{json,md} and DIR/samples.png.
-      Defaults: --out assets/world, --seed 0, --preset full (about 40 minutes on 2 CPU cores).
+      --reuse DIR takes the evaluator and text encoder from an earlier build (same seed and preset).
+      Defaults: --out assets/world, --seed 0, --preset full (the shipped build; 'long' trains longer, 'tiny' is a smoke test).
   gluegen world eval --native [--models DIR] [--prompts N] [--steps N] [--guidance G] [--seed S] [--samples FILE.png]
       Generate images for N held-out English test prompts with the native text encoder and report
       per-attribute accuracy (as read by the world evaluator) and the Fréchet distance to real images.
       Defaults: the shipped models, --prompts 200, --steps 25, --guidance 3, --seed 0.`;
 
 async function build(argv: string[]): Promise<void> {
-  const { values } = parseFlags(argv, { out: { type: 'string' }, seed: { type: 'string' }, preset: { type: 'string' } }, 'world build');
+  const { values } = parseFlags(argv, { out: { type: 'string' }, seed: { type: 'string' }, preset: { type: 'string' }, reuse: { type: 'string' }, 'generator-steps': { type: 'string' } }, 'world build');
   const seed = numberFlag(values, 'seed', 'world build', { integer: true, min: 0, default: 0 })!;
   const presetName = (values.preset as string | undefined) ?? 'full';
-  if (presetName !== 'full' && presetName !== 'tiny') throw new UsageError(`world build: --preset must be 'full' or 'tiny', got '${presetName}'`);
+  const presets = { full: FULL_PRESET, long: LONG_PRESET, pixel: PIXEL_PRESET, tiny: TINY_PRESET };
+  if (!(presetName in presets)) throw new UsageError(`world build: --preset must be 'full', 'long', 'pixel' or 'tiny', got '${presetName}'`);
   const out = (values.out as string | undefined) ?? join('assets', 'world');
+  const base = presets[presetName as keyof typeof presets];
+  const steps = numberFlag(values, 'generator-steps', 'world build', { integer: true, min: 1, max: 1e6 });
+  const preset = steps === undefined ? base : { ...base, generatorTraining: { ...base.generatorTraining, steps } };
   const report = await buildWorld({
     out,
     seed,
-    preset: presetName === 'full' ? FULL_PRESET : TINY_PRESET,
+    preset,
+    ...(typeof values.reuse === 'string' ? { reuse: values.reuse } : {}),
     presetName,
     progress: true,
     log: (line) => console.error(line),
@@ -53,12 +59,12 @@ async function evaluate(argv: string[]): Promise<void> {
   const dir = (values.models as string | undefined) ?? worldAssetsDir();
   const models = await loadWorldModels(dir);
   try {
-    const test = renderPool('test', n, seed);
-    const prompts: Prompt[] = test.captions.map((c, i) => ({ ...c, attrs: test.attrs[i]! }));
-    const r = await evaluateGeneration(models.generator, models.encoder, models.evaluator, prompts, { ...DEFAULT_SAMPLING, steps, guidance, seed: seed + 500 }, { pixels: test.pixels, n });
+    const test = renderPool('test', Math.max(2 * n, FD_REAL_IMAGES), seed);
+    const prompts: Prompt[] = test.captions.slice(0, n).map((c, i) => ({ ...c, attrs: test.attrs[i]! }));
+    const r = await evaluateGeneration(models.generator, models.encoder, models.evaluator, prompts, { ...DEFAULT_SAMPLING, steps, guidance, seed: seed + 500 }, { pixels: test.pixels, n: test.attrs.length });
     console.log(`world eval --native: ${n} held-out prompts, ddim ${steps} steps, guidance ${guidance} (${r.seconds.toFixed(0)} s), models ${dir}`);
     for (const [name, s] of Object.entries(r.accuracy)) console.log(`  ${name.padEnd(8)} ${(100 * s.accuracy).toFixed(1).padStart(5)}%  (${s.correct}/${s.total} prompts naming it)`);
-    console.log(`  FD       ${r.fd?.toFixed(2)}  (real vs real floor ${r.fdRealFloor?.toFixed(2)})`);
+    console.log(`  FD       ${r.fd?.toFixed(1)}  (${n} real test images against the same reference: ${r.fdRealFloor?.toFixed(1)})`);
     if (typeof values.samples === 'string') {
       const k = Math.min(40, n);
       await writeFileAtomic(values.samples, samplesGrid(r.images.slice(0, k), prompts.slice(0, k).map((p) => p.text)));

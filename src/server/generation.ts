@@ -1,0 +1,100 @@
+/**
+ * One generation for the server: a checked GenerationSpec through the X-to-image pipeline with the
+ * loaded models, reporting each denoising step and stopping when the signal aborts.
+ */
+import type { AudioClip, Encoder } from '../encoders/types.js';
+import { imageGrid } from '../io/grid.js';
+import { X2ImagePipeline } from '../pipeline/x2image.js';
+import { HttpError } from './http-error.js';
+import type { ServerModels } from './models.js';
+import type { GenerationSpec } from './request.js';
+
+export interface GenerationResult {
+  pngs: Uint8Array[];
+  /** RGB pixels per image (for a grid of several). */
+  rgb: Uint8Array[];
+  width: number;
+  height: number;
+  seconds: number;
+  uncondSource: string;
+}
+
+/** What a client gets back about a generation (JSON metadata, also in the gallery). */
+export interface GenerationMetadata {
+  generator: string;
+  encoder: string;
+  modality: string;
+  gluenet: string | null;
+  language: string | null;
+  prompt: string;
+  audio: { seconds: number; sample_rate: number } | null;
+  mix: string | null;
+  seed: number;
+  steps: number;
+  guidance: number;
+  scheduler: string;
+  width: number;
+  height: number;
+  n_images: number;
+  seconds: number;
+}
+
+function pipelineFor(models: ServerModels, spec: GenerationSpec): X2ImagePipeline<'text'> | X2ImagePipeline<'audio'> {
+  const sampling = { steps: spec.steps, guidance: spec.guidance, scheduler: spec.scheduler, seed: spec.seed, height: spec.height, width: spec.width };
+  const { encoder, align } = spec.encoder;
+  const alignPart = align ? { align } : {};
+  if (spec.audio) {
+    const clip: AudioClip = { samples: spec.audio.samples, sampleRate: spec.audio.sampleRate, ...(spec.audio.source ? { source: spec.audio.source } : {}) };
+    return new X2ImagePipeline(
+      { encoder: encoder as Encoder<'audio'>, generator: models.generator, ...alignPart, ...(models.native ? { nativeTextEncoder: models.native } : {}) },
+      { ...sampling, inputs: new Array<AudioClip>(spec.nImages).fill(clip), ...(spec.mix ? { mix: { spec: spec.mix, prompts: [spec.prompt] } } : {}) },
+    );
+  }
+  return new X2ImagePipeline({ encoder: encoder as Encoder<'text'>, generator: models.generator, ...alignPart }, { ...sampling, inputs: new Array<string>(spec.nImages).fill(spec.prompt) });
+}
+
+/** Throws a 422 for what the pipeline itself refuses (e.g. a mix split too large for the condition). */
+export function checkGeneration(models: ServerModels, spec: GenerationSpec): void {
+  try {
+    pipelineFor(models, spec).checkInputs();
+  } catch (e) {
+    throw new HttpError(422, 'invalid_request', (e as Error).message.replace(/^x2image: /, ''));
+  }
+}
+
+export async function runGeneration(models: ServerModels, spec: GenerationSpec, opts: { signal?: AbortSignal; onStep?: (step: number, total: number) => void } = {}): Promise<GenerationResult> {
+  const started = performance.now();
+  const pipeline = pipelineFor(models, spec);
+  if (opts.signal) pipeline.request.signal = opts.signal;
+  if (opts.onStep) pipeline.request.onStep = opts.onStep;
+  const r = await pipeline.run();
+  return { pngs: r.pngs, rgb: r.images.images, width: r.images.width, height: r.images.height, seconds: (performance.now() - started) / 1000, uncondSource: r.uncondSource };
+}
+
+export function generationMetadata(models: ServerModels, spec: GenerationSpec, result: GenerationResult): GenerationMetadata {
+  const mix = spec.mix ? (spec.mix.kind === 'avg' ? `avg:${spec.mix.weight}` : `splice:${spec.mix.split}`) : null;
+  return {
+    generator: models.generatorName,
+    encoder: spec.encoder.name,
+    modality: spec.encoder.modality,
+    gluenet: spec.encoder.gluenet,
+    language: spec.language,
+    prompt: spec.prompt,
+    audio: spec.audio ? { seconds: Math.round(spec.audio.seconds * 1000) / 1000, sample_rate: spec.audio.sampleRate } : null,
+    mix,
+    seed: spec.seed,
+    steps: spec.steps,
+    guidance: spec.guidance,
+    scheduler: spec.scheduler,
+    width: result.width,
+    height: result.height,
+    n_images: result.pngs.length,
+    seconds: Math.round(result.seconds * 1000) / 1000,
+  };
+}
+
+/** One PNG for a `format: png` answer: the image, or a grid of several (no captions). */
+export function singlePng(result: GenerationResult): Uint8Array {
+  if (result.pngs.length === 1) return result.pngs[0]!;
+  return imageGrid(result.rgb.map((pixels) => ({ pixels, width: result.width, height: result.height })), { padding: 0 });
+}
