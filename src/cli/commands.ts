@@ -10,5 +10,6 @@ import { generateCommand } from './generate.js';
 import { serveCommand } from './serve.js';
 import { statsCommand } from './stats.js';
 import { trainCommand } from './train.js';
+import { worldCommand } from './world.js';
 
-export const COMMANDS: Command[] = [demoCommand, generateCommand, serveCommand, extractCommand, trainCommand, alignCommand, evalCommand, statsCommand, convertCommand, exportCommand];
+export const COMMANDS: Command[] = [demoCommand, generateCommand, serveCommand, extractCommand, trainCommand, alignCommand, evalCommand, statsCommand, convertCommand, exportCommand, worldCommand];

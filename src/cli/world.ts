@@ -10,21 +10,47 @@ import { DEFAULT_SAMPLING, evaluateGeneration, type Prompt } from '../world/eval
 import { renderPool } from '../world/models/data.js';
 import { samplesGrid } from '../world/models/report.js';
 import { numberFlag, parseFlags, UsageError, type Command } from './command.js';
+import { WorldMultilingualEncoder } from '../encoders/world/multilingual.js';
+import { WorldSoundEncoder } from '../encoders/world/sound.js';
+import { EXPERIMENTS_USAGE, worldGlueGenEval } from '../world/experiments/command.js';
+import { SHIP_BUDGET, shipWorldGlueNets } from '../world/experiments/ship.js';
 
 const USAGE = `usage:
   gluegen world build [--out DIR] [--seed S] [--preset full|long|pixel|tiny] [--generator-steps N] [--reuse DIR]
       Train the world's text encoder, generator and evaluator from scratch (seeded) and write
       DIR/{text-encoder,generator,evaluator}/, DIR/build-report.{json,md} and DIR/samples.png.
       --reuse DIR takes the evaluator and text encoder from an earlier build (same seed and preset).
-      Defaults: --out assets/world, --seed 0, --preset full (the shipped build; 'long' trains longer, 'tiny' is a smoke test).
+      Defaults: --out assets/world, --seed 1 (the shipped models' seed), --preset full (the shipped build; 'long' trains longer, 'tiny' is a smoke test).
   gluegen world eval --native [--models DIR] [--prompts N] [--steps N] [--guidance G] [--seed S] [--samples FILE.png]
       Generate images for N held-out English test prompts with the native text encoder and report
       per-attribute accuracy (as read by the world evaluator) and the Fréchet distance to real images.
-      Defaults: the shipped models, --prompts 200, --steps 25, --guidance 3, --seed 0.`;
+      Defaults: the shipped models, --prompts 200, --steps 25, --guidance 3, --seed 0.
+${EXPERIMENTS_USAGE}
+  gluegen world glue [--out DIR] [--seed S]
+      Train the GlueNets the world ships (multilingual encoder -> native text space, sound encoder ->
+      native text space) from parallel pairs only; writes DIR/gluenet-{multilingual,sound}
+      (default --out assets/world).`;
+
+async function glue(argv: string[]): Promise<void> {
+  const { values } = parseFlags(argv, { out: { type: 'string' }, seed: { type: 'string' } }, 'world glue');
+  const out = (values.out as string | undefined) ?? join('assets', 'world');
+  const seed = numberFlag(values, 'seed', 'world glue', { integer: true, min: 0, default: 0 })!;
+  const models = await loadWorldModels();
+  const multilingual = await WorldMultilingualEncoder.load();
+  const sound = await WorldSoundEncoder.load();
+  try {
+    const r = await shipWorldGlueNets({ native: models.encoder, multilingual, sound }, out, seed, SHIP_BUDGET, (l) => console.error(l));
+    console.log(`world glue: wrote ${r.multilingual} and ${r.sound} in ${(r.seconds / 60).toFixed(1)} min`);
+  } finally {
+    await models.release();
+    await multilingual.release();
+    await sound.release();
+  }
+}
 
 async function build(argv: string[]): Promise<void> {
   const { values } = parseFlags(argv, { out: { type: 'string' }, seed: { type: 'string' }, preset: { type: 'string' }, reuse: { type: 'string' }, 'generator-steps': { type: 'string' } }, 'world build');
-  const seed = numberFlag(values, 'seed', 'world build', { integer: true, min: 0, default: 0 })!;
+  const seed = numberFlag(values, 'seed', 'world build', { integer: true, min: 0, default: 1 })!;
   const presetName = (values.preset as string | undefined) ?? 'full';
   const presets = { full: FULL_PRESET, long: LONG_PRESET, pixel: PIXEL_PRESET, tiny: TINY_PRESET };
   if (!(presetName in presets)) throw new UsageError(`world build: --preset must be 'full', 'long', 'pixel' or 'tiny', got '${presetName}'`);
@@ -82,7 +108,8 @@ export const worldCommand: Command = {
   async run(argv: string[]): Promise<void> {
     const [sub, ...rest] = argv;
     if (sub === 'build') return build(rest);
-    if (sub === 'eval') return evaluate(rest);
-    throw new UsageError(`world: unknown subcommand '${sub ?? ''}'; expected 'build' or 'eval' (see \`gluegen world --help\`)`);
+    if (sub === 'eval') return rest.includes('--native') ? evaluate(rest) : worldGlueGenEval(rest);
+    if (sub === 'glue') return glue(rest);
+    throw new UsageError(`world: unknown subcommand '${sub ?? ''}'; expected 'build', 'glue' or 'eval' (see \`gluegen world --help\`)`);
   },
 };

@@ -1,0 +1,144 @@
+/**
+ * A small convolutional autoencoder from 32x32 RGB to an 8x8 latent grid, so the diffusion model
+ * works on 16x fewer positions — the latent-diffusion recipe of Stable Diffusion (Rombach et al.
+ * 2022) in miniature. Latents are standardised with one shift and one scale measured on the
+ * training images (SD 1.x's scaling_factor, SD3's shift_factor), so the diffusion sees unit variance.
+ */
+import type { Graph, Tensor } from '../../engine/ir.js';
+import { compileInference } from '../../engine/compile.js';
+import * as F from '../../engine/functional.js';
+import { initWeights } from '../../engine/init.js';
+import { Graph as G } from '../../engine/ir.js';
+import { Session } from '../../engine/runtime.js';
+import { Trainer } from '../../engine/trainer.js';
+import { Conv } from '../../nn/layers.js';
+import { Rng } from '../../util/rng.js';
+import { gatherPixels, IMAGE_SIDE, IndexSampler, type ImagePool } from './data.js';
+import { countParams, paramShapes, trainLoop, type LoopResult } from './loop.js';
+import { silu } from './unet.js';
+
+export interface AutoencoderConfig {
+  latentChannels: number; // channels of the 8x8 latent grid
+  width: number; // conv width at 16x16 and 8x8 (half of it at 32x32)
+  /** Set after training: latent = (encoder(x) - shiftFactor) * scalingFactor. */
+  shiftFactor: number;
+  scalingFactor: number;
+}
+
+export const DEFAULT_AUTOENCODER: AutoencoderConfig = { latentChannels: 4, width: 64, shiftFactor: 0, scalingFactor: 1 };
+
+const conv = (name: string, x: Tensor, inC: number, outC: number, stride = 1): Tensor => new Conv(name, inC, outC, 3, 2, { stride, padding: 1 }).forward(x);
+
+/** pixels [B, 3, 32, 32] -> raw latents [B, C, 8, 8]. */
+export function encoderNet(x: Tensor, cfg: AutoencoderConfig): Tensor {
+  const w = cfg.width;
+  let h = silu(conv('encoder.conv_in', x, 3, w / 2));
+  h = silu(conv('encoder.down.0', h, w / 2, w, 2)); // 16
+  h = silu(conv('encoder.mid.0', h, w, w));
+  h = silu(conv('encoder.down.1', h, w, w, 2)); // 8
+  h = silu(conv('encoder.mid.1', h, w, w));
+  return conv('encoder.conv_out', h, w, cfg.latentChannels);
+}
+
+/** raw latents [B, C, 8, 8] -> pixels [B, 3, 32, 32]. */
+export function decoderNet(z: Tensor, cfg: AutoencoderConfig): Tensor {
+  const w = cfg.width;
+  let h = silu(conv('decoder.conv_in', z, cfg.latentChannels, w));
+  h = silu(conv('decoder.mid.0', h, w, w));
+  h = silu(conv('decoder.up.0', F.upsampleNearest2d(h, 2), w, w)); // 16
+  h = silu(conv('decoder.mid.1', h, w, w));
+  h = silu(conv('decoder.up.1', F.upsampleNearest2d(h, 2), w, w / 2)); // 32
+  h = silu(conv('decoder.mid.2', h, w / 2, w / 2));
+  return conv('decoder.conv_out', h, w / 2, 3);
+}
+
+/** Decoder ONNX taking standardised latents: latent_sample [B, C, 8, 8] -> sample [B, 3, 32, 32]. */
+export function decoderInferenceModel(cfg: AutoencoderConfig, weights: ReadonlyMap<string, Float32Array>): Uint8Array {
+  const g: Graph = new G(false);
+  const z = g.input('latent_sample', ['batch', cfg.latentChannels, IMAGE_SIDE / 4, IMAGE_SIDE / 4]);
+  const raw = z.mul(1 / cfg.scalingFactor).add(cfg.shiftFactor);
+  const dec = new Map([...weights].filter(([k]) => k.startsWith('decoder.')));
+  return compileInference(g, { sample: decoderNet(raw, cfg) }, dec, { name: 'world-vae-decoder' });
+}
+
+function encoderInferenceModel(cfg: AutoencoderConfig, weights: ReadonlyMap<string, Float32Array>): Uint8Array {
+  const g: Graph = new G(false);
+  const x = g.input('sample', ['batch', 3, IMAGE_SIDE, IMAGE_SIDE]);
+  const enc = new Map([...weights].filter(([k]) => k.startsWith('encoder.')));
+  return compileInference(g, { latent: encoderNet(x, cfg) }, enc, { name: 'world-vae-encoder' });
+}
+
+export interface AutoencoderTraining {
+  steps: number;
+  batch: number;
+  lr: number;
+  latentPenalty: number; // weight of mean(z^2): keeps the raw latents bounded (a light stand-in for SD's KL term)
+}
+
+export interface TrainedAutoencoder {
+  config: AutoencoderConfig;
+  decoderOnnx: Uint8Array;
+  weights: Map<string, Float32Array>;
+  shapes: Map<string, number[]>;
+  params: number;
+  loop: LoopResult;
+  /** Standardised latents of the pool, [N, C, 8, 8]. */
+  latents: Float32Array;
+  /** Mean squared reconstruction error on the validation pool (pixels in [-1, 1]). */
+  valMse: number;
+}
+
+export async function trainAutoencoder(base: AutoencoderConfig, t: AutoencoderTraining, train: ImagePool, val: ImagePool, seed: number, progress: boolean): Promise<TrainedAutoencoder> {
+  const g = new G(true);
+  const x = g.input('pixels', [t.batch, 3, IMAGE_SIDE, IMAGE_SIDE]);
+  const z = encoderNet(x, base);
+  const loss = F.mse(decoderNet(z, base), x).add(F.meanAll(z.mul(z)).mul(t.latentPenalty));
+  const trainer = await Trainer.create({ graph: g, loss, optimizer: { kind: 'adamw', weightDecay: 0 }, clipGradNorm: 1 }, initWeights(g, seed));
+  const sampler = new IndexSampler(train.attrs.length, new Rng(seed + 1));
+  const loop = await trainLoop(trainer, () => ({ pixels: { data: gatherPixels(train, sampler.next(t.batch)), dims: [t.batch, 3, IMAGE_SIDE, IMAGE_SIDE] } }), {
+    label: 'autoencoder',
+    steps: t.steps,
+    lr: t.lr,
+    warmup: Math.ceil(t.steps / 20),
+    progress,
+  });
+  const weights = new Map([...trainer.weights()].map(([k, v]) => [k, Float32Array.from(v)]));
+  await trainer.release();
+  const enc = await Session.create(encoderInferenceModel(base, weights));
+  const encode = async (pool: ImagePool): Promise<Float32Array> => {
+    const n = pool.attrs.length;
+    const per = 3 * IMAGE_SIDE * IMAGE_SIDE;
+    const out: Float32Array[] = [];
+    for (let s = 0; s < n; s += 512) {
+      const b = Math.min(512, n - s);
+      const r = await enc.run({ sample: { data: pool.pixels.subarray(s * per, (s + b) * per), dims: [b, 3, IMAGE_SIDE, IMAGE_SIDE] } });
+      out.push(Float32Array.from(r.latent!.data as Float32Array));
+    }
+    const all = new Float32Array(out.reduce((s, a) => s + a.length, 0));
+    let at = 0;
+    for (const a of out) {
+      all.set(a, at);
+      at += a.length;
+    }
+    return all;
+  };
+  const raw = await encode(train);
+  let mean = 0;
+  for (const v of raw) mean += v;
+  mean /= raw.length;
+  let variance = 0;
+  for (const v of raw) variance += (v - mean) ** 2;
+  const config: AutoencoderConfig = { ...base, shiftFactor: mean, scalingFactor: 1 / Math.sqrt(variance / raw.length) };
+  const latents = raw.map((v) => (v - config.shiftFactor) * config.scalingFactor);
+  // Validation reconstruction through the exported decoder (standardised latents in, pixels out).
+  const valRaw = await encode(val);
+  await enc.release();
+  const decoderOnnx = decoderInferenceModel(config, weights);
+  const dec = await Session.create(decoderOnnx);
+  const nv = val.attrs.length;
+  const rec = (await dec.run({ latent_sample: { data: valRaw.map((v) => (v - config.shiftFactor) * config.scalingFactor), dims: [nv, config.latentChannels, IMAGE_SIDE / 4, IMAGE_SIDE / 4] } })).sample!.data as Float32Array;
+  await dec.release();
+  let se = 0;
+  for (let i = 0; i < rec.length; i++) se += (rec[i]! - val.pixels[i]!) ** 2;
+  return { config, decoderOnnx, weights, shapes: paramShapes(g), params: countParams(weights), loop, latents, valMse: se / rec.length };
+}

@@ -1,0 +1,53 @@
+/**
+ * The evaluator at inference: classifies [N, 3, 32, 32] pixels in [-1, 1] in batches and returns the
+ * predicted attributes and the penultimate features (for the Fréchet distance).
+ */
+import { Session } from '../../engine/runtime.js';
+import type { AttributeName } from '../data/attributes.js';
+import { IMAGE_SIDE } from './data.js';
+import { NUM_LOGITS, predictAttributes } from './evaluator.js';
+
+export interface Classified {
+  attributes: Record<AttributeName, number>[];
+  /** [N, featureDim] row-major. */
+  features: Float32Array;
+  featureDim: number;
+}
+
+export class WorldEvaluator {
+  private constructor(private readonly session: Session) {}
+
+  /** From ONNX bytes or a path to model.onnx. */
+  static async fromModel(model: Uint8Array | string, threads?: number): Promise<WorldEvaluator> {
+    return new WorldEvaluator(await Session.create(model, threads ? { threads } : {}));
+  }
+
+  async classify(pixels: Float32Array, n: number, batch = 256): Promise<Classified> {
+    const per = 3 * IMAGE_SIDE * IMAGE_SIDE;
+    if (pixels.length !== n * per) throw new Error(`evaluator: got ${pixels.length} values for ${n} images; expected ${n * per} ([N, 3, 32, 32])`);
+    const attributes: Record<AttributeName, number>[] = [];
+    const chunks: Float32Array[] = [];
+    let featureDim = 0;
+    for (let s = 0; s < n; s += batch) {
+      const b = Math.min(batch, n - s);
+      const out = await this.session.run({ pixel_values: { data: pixels.subarray(s * per, (s + b) * per), dims: [b, 3, IMAGE_SIDE, IMAGE_SIDE] } });
+      const logits = out.logits!.data as Float32Array;
+      if (logits.length !== b * NUM_LOGITS) throw new Error(`internal: evaluator returned ${logits.length} logits for ${b} images`);
+      for (let i = 0; i < b; i++) attributes.push(predictAttributes(logits, i));
+      const f = out.features!.data as Float32Array;
+      featureDim = f.length / b;
+      chunks.push(Float32Array.from(f));
+    }
+    const features = new Float32Array(n * featureDim);
+    let at = 0;
+    for (const c of chunks) {
+      features.set(c, at);
+      at += c.length;
+    }
+    return { attributes, features, featureDim };
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The world's native text encoder ("mini-CLIP text"): token + learned position embeddings, a
+ * bidirectional pre-LN transformer and a final LayerNorm. Its last_hidden_state [B, T, D] conditions
+ * the generator, as CLIP ViT-L's does for Stable Diffusion. The BOS token's state, projected,
+ * is the pooled text embedding that CLIP-style contrastive training aligns with a small image
+ * encoder (clipImageNet), trained jointly and discarded afterwards.
+ */
+import type { Tensor } from '../../engine/ir.js';
+import { Conv, Embedding, LayerNorm, Linear } from '../../nn/layers.js';
+import { transformerStack, type TransformerConfig } from '../../nn/transformer.js';
+
+export interface TextEncoderConfig extends TransformerConfig {
+  vocabSize: number; // word-level vocabulary incl. the 5 specials
+  maxTokens: number; // T: every prompt is padded / truncated to this many tokens
+  embedDim: number; // width of the joint text-image embedding (contrastive space)
+}
+
+export const DEFAULT_TEXT_ENCODER: Omit<TextEncoderConfig, 'vocabSize'> = {
+  maxTokens: 16,
+  dim: 128,
+  heads: 4,
+  layers: 3,
+  mlpRatio: 4,
+  embedDim: 64,
+};
+
+/** input_ids [B, T] int64 -> last_hidden_state [B, T, D] and text_embeds [B, embedDim] (not normalised). */
+export function textEncoderNet(ids: Tensor, cfg: TextEncoderConfig): { lastHiddenState: Tensor; textEmbeds: Tensor } {
+  const g = ids.graph;
+  const tok = new Embedding('embeddings.token_embedding', cfg.vocabSize, cfg.dim, 0.02).forward(ids);
+  const pos = g.param('embeddings.position_embedding.weight', [cfg.maxTokens, cfg.dim], { kind: 'normal', std: 0.01 });
+  const x = tok.add(pos);
+  const h = transformerStack('encoder', x, cfg);
+  const last = new LayerNorm('final_layer_norm', cfg.dim).forward(h);
+  const bos = last.slice(1, 0, 1).reshape([ids.shape[0]!, cfg.dim]);
+  const textEmbeds = new Linear('text_projection', cfg.dim, cfg.embedDim, false).forward(bos);
+  return { lastHiddenState: last, textEmbeds };
+}
+
+/** The contrastive partner: pixels [B, 3, 32, 32] in [-1, 1] -> image embeds [B, embedDim]. */
+export function clipImageNet(pixels: Tensor, embedDim: number): Tensor {
+  let h = pixels;
+  const widths = [32, 48, 64, 96];
+  let c = 3;
+  widths.forEach((w, i) => {
+    h = new Conv(`vision.convs.${i}`, c, w, 3, 2, { stride: 2, padding: 1 }).forward(h).relu();
+    c = w;
+  });
+  const flat = h.reshape([pixels.shape[0]!, c * 2 * 2]); // 32 -> 2 after four stride-2 convs
+  const hidden = new Linear('vision.fc', c * 4, 128).forward(flat).relu();
+  return new Linear('visual_projection', 128, embedDim, false).forward(hidden);
+}
+
+/** Rows scaled to unit L2 norm. */
+export function l2Normalize(x: Tensor): Tensor {
+  return x.div(x.mul(x).sum([-1], true).add(1e-8).sqrt());
+}
