@@ -9,7 +9,7 @@ import type { AudioClip } from '../encoders/types.js';
 import type { Device } from '../engine/runtime.js';
 import { SCHEDULER_NAMES } from '../generators/sd/schedulers/index.js';
 import { parseMixSpec, type MixSpec } from '../pipeline/mix.js';
-import { DEFAULT_LOADERS, type GenerateLoaders } from '../pipeline/loaders.js';
+import { DEFAULT_LOADERS, isWorldName, WORLD_NAMES, type GenerateLoaders } from '../pipeline/loaders.js';
 import { writeImages } from '../pipeline/output.js';
 import { X2ImagePipeline, type X2ImageParts } from '../pipeline/x2image.js';
 
@@ -28,7 +28,9 @@ Generates images with a frozen Stable Diffusion 1.x ONNX export (diffusers / Opt
 unet/, vae_decoder/, scheduler/, model_index.json; fp32, fp16 and external-data exports all load).
 
 Inputs
-  --generator DIR     the Stable Diffusion ONNX folder
+  --generator DIR     the Stable Diffusion ONNX folder, or 'world' for the bundled world (then --encoder
+                      world-native | world-multilingual | world-sound, whose shipped GlueNet is used
+                      unless --gluenet is given)
   --prompt TEXT       a prompt, encoded by --encoder; with --audio, the text side of --mix
   --audio FILE.wav    a sound (WAV), encoded by the audio --encoder and aligned by --gluenet
   --encoder DIR       the encoder of the input: a new text / audio encoder export (with --gluenet), or
@@ -108,12 +110,18 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
   const { values, positionals } = parseFlags(argv, FLAGS, NAME);
   if (positionals.length) throw new UsageError(`${NAME}: unexpected argument '${positionals[0]}'; flags only (see \`gluegen ${NAME} --help\`)`);
   const generator = requireString(values, 'generator', NAME);
-  const encoder = str(values.encoder);
+  let encoder = str(values.encoder);
   const out = requireString(values, 'out', NAME);
   if (!/\.png$/i.test(out)) throw new UsageError(`${NAME}: --out '${out}' must end in .png`);
   const prompt = typeof values.prompt === 'string' ? values.prompt : null;
   const audio = str(values.audio);
-  const gluenet = str(values.gluenet);
+  let gluenet = str(values.gluenet);
+  if (generator === WORLD_NAMES.generator) {
+    // The bundled world: its native encoder by default, and the shipped GlueNet of a world encoder.
+    encoder ??= audio !== null ? WORLD_NAMES.sound : WORLD_NAMES.native;
+    if (gluenet === null && (encoder === WORLD_NAMES.multilingual || encoder === WORLD_NAMES.sound)) gluenet = encoder;
+    if (audio !== null && values['text-encoder'] === undefined) values['text-encoder'] = WORLD_NAMES.native;
+  }
   if (prompt === null && audio === null) throw new UsageError(`${NAME}: pass --prompt TEXT or --audio FILE.wav`);
   if (audio !== null && (gluenet === null || encoder === null)) throw new UsageError(`${NAME}: --audio needs --encoder DIR (the audio encoder) and --gluenet DIR (a GlueNet trained for it)`);
   if (encoder === null && gluenet !== null) throw new UsageError(`${NAME}: --gluenet needs --encoder DIR, the encoder it was trained for`);
@@ -192,7 +200,7 @@ export async function runGenerate(args: GenerateArgs, loaders: GenerateLoaders =
     const align = aligner ? { align: aligner.align } : {};
     let pipeline: X2ImagePipeline<'text'> | X2ImagePipeline<'audio'>;
     if (audio) {
-      const textDir = args.textEncoder ?? (fs.existsSync(path.join(args.generator, 'text_encoder')) ? path.join(args.generator, 'text_encoder') : null);
+      const textDir = args.textEncoder ?? (!isWorldName(args.generator) && fs.existsSync(path.join(args.generator, 'text_encoder')) ? path.join(args.generator, 'text_encoder') : null);
       if (args.mix && textDir === null) {
         throw new UsageError(`${NAME}: --mix needs the generator's text encoder: '${args.generator}' has no text_encoder/, pass --text-encoder DIR`);
       }
@@ -206,10 +214,10 @@ export async function runGenerate(args: GenerateArgs, loaders: GenerateLoaders =
       pipeline = new X2ImagePipeline(parts, { ...sampling(args), inputs: new Array<AudioClip>(args.batch).fill(audio), ...(args.mix ? { mix: { spec: args.mix, prompts: [args.prompt ?? ''] } } : {}) });
     } else {
       const encoderDir = args.encoder ?? path.join(args.generator, 'text_encoder');
-      if (args.encoder === null && !fs.existsSync(encoderDir)) {
+      if (args.encoder === null && !isWorldName(args.generator) && !fs.existsSync(encoderDir)) {
         throw new UsageError(`${NAME}: '${args.generator}' has no text_encoder/; pass the text encoder with --encoder DIR`);
       }
-      if (fs.existsSync(path.join(encoderDir, 'preprocessor_config.json'))) {
+      if (encoderDir === WORLD_NAMES.sound || fs.existsSync(path.join(encoderDir, 'preprocessor_config.json'))) {
         throw new UsageError(`${NAME}: --encoder '${encoderDir}' is an audio encoder (it has preprocessor_config.json); pass the sound with --audio FILE.wav`);
       }
       // A GlueNet was trained on a fixed number of new-encoder tokens (77 for the release's XLM-R):

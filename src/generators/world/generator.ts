@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Session } from '../../engine/runtime.js';
-import { createScheduler, SCHEDULER_NAMES, type SchedulerName } from '../sd/schedulers/index.js';
+import { createScheduler, SCHEDULER_NAMES, schedulerNameForConfig, type SchedulerName } from '../sd/schedulers/index.js';
 import type { ConditionSpec, GeneratedImages, GenerateOptions, Generator } from '../types.js';
 import type { UNetConfig } from '../../world/models/unet.js';
 import type { AutoencoderConfig } from '../../world/models/autoencoder.js';
@@ -96,10 +96,12 @@ export class WorldGenerator implements Generator {
     if (opts.uncond.length !== per && opts.uncond.length !== batch * per) {
       throw new Error(`world generator: uncond has ${opts.uncond.length} values; expected [1, ${tokens}, ${dim}] or [${batch}, ${tokens}, ${dim}]`);
     }
-    if (!SCHEDULER_NAMES.includes(opts.scheduler as SchedulerName)) {
-      throw new Error(`world generator: unknown scheduler '${opts.scheduler}'; expected one of ${SCHEDULER_NAMES.join(', ')}`);
+    // 'default': the scheduler named by the folder's scheduler_config.json, as for SD folders.
+    const name = opts.scheduler === 'default' ? (schedulerNameForConfig(this.schedulerConfig) ?? 'ddim') : opts.scheduler;
+    if (!SCHEDULER_NAMES.includes(name as SchedulerName)) {
+      throw new Error(`world generator: unknown scheduler '${opts.scheduler}'; expected one of ${SCHEDULER_NAMES.join(', ')} or 'default'`);
     }
-    const scheduler = createScheduler(opts.scheduler as SchedulerName, this.schedulerConfig);
+    const scheduler = createScheduler(name as SchedulerName, this.schedulerConfig);
     scheduler.setTimesteps(steps);
     const guided = guidance !== 1;
     const rows = guided ? 2 * batch : batch;
