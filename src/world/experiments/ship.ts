@@ -3,7 +3,9 @@
  * parallel pairs by `gluegen world glue` with a fixed seed, so the demo and the server work out of
  * the box and anyone can reproduce them.
  */
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadGlueNet, saveGlueNet } from '../../gluenet/checkpoint.js';
 import type { Encoder } from '../../encoders/types.js';
 import { pairedFeatures, trainWorldGlueNet } from './glue.js';
 import { soundPairs, textPairs } from './pairs.js';
@@ -36,5 +38,18 @@ export async function shipWorldGlueNets(
   const fs = await pairedFeatures(enc.sound, sp.map((p) => ({ samples: p.audio, sampleRate: 16000 })), enc.native, sp.map((p) => p.english), 'sound pairs');
   const sound = join(outDir, 'gluenet-sound');
   await trainWorldGlueNet(fs, sound, { steps: budget.soundSteps, seed, progress });
+  await keepAlignerOnly(multilingual);
+  await keepAlignerOnly(sound);
   return { multilingual, sound, seconds: (Date.now() - start) / 1000 };
+}
+
+/**
+ * What ships is what inference needs: config.json, the aligner's weights and the loss curves. The
+ * decoder, discriminator and optimizer state (three quarters of the bytes) are training-only and
+ * are reproduced by `gluegen world glue`; this keeps the bundled world within its size budget.
+ */
+export async function keepAlignerOnly(dir: string): Promise<void> {
+  const g = await loadGlueNet(dir);
+  await saveGlueNet(dir, g.config, new Map([...g.weights].filter(([k]) => k.startsWith('aligner.'))), { note: 'aligner only; retrain with gluegen world glue for the decoder and discriminator' });
+  for (const f of ['optimizer.safetensors', 'trainer_state.json', 'metrics.jsonl']) rmSync(join(dir, f), { force: true });
 }
