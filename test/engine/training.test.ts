@@ -210,3 +210,19 @@ test('cross-entropy training of a classifier reaches high accuracy', async () =>
   assert.ok(lossN < 0.25 && lossN < loss0 / 3, `CE ${loss0} -> ${lossN}`);
   await tr.release();
 });
+
+test('frozen parameters are fed but never updated; trainable ones still learn', async () => {
+  const g = new Graph(true);
+  const x = g.input('x', ['batch', 2]);
+  const y = g.input('y', ['batch', 1]);
+  const frozen = g.param('frozen', [2, 2], { kind: 'const', value: 0.5 }, false);
+  const out = new Linear('head', 2, 1).forward(x.matmul(frozen));
+  const tr = await Trainer.create({ graph: g, loss: mse(out, y), optimizer: { kind: 'adam' } }, initWeights(g, 3));
+  const batch = { x: { data: Float32Array.of(1, 2, 3, 4), dims: [2, 2] }, y: { data: Float32Array.of(1, -1), dims: [2, 1] } };
+  const w0 = Float32Array.from(tr.weights().get('head.weight')!);
+  for (let i = 0; i < 5; i++) await tr.runStep(batch, 0.05);
+  assert.deepEqual([...tr.weights().get('frozen')!], [0.5, 0.5, 0.5, 0.5]);
+  assert.notDeepEqual(tr.weights().get('head.weight'), w0);
+  assert.ok(!tr.layout.params.includes('frozen') && tr.layout.frozen.includes('frozen'));
+  await tr.release();
+});
