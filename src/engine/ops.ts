@@ -115,6 +115,22 @@ export function sumToShape(g: Tensor, target: Shape): Tensor {
   return axes.length ? r.sum(axes, true) : r;
 }
 
+/**
+ * Gradient of a convolution kernel: the correlation of `a` with `b` over the batch, computed as a
+ * Conv with batch and channels swapped (stride and dilation trade places), cropped to the kernel.
+ * For Conv: a = input, b = dy; for ConvTranspose: a = dy, b = input.
+ */
+function kernelGrad(a: Tensor, b: Tensor, w: Tensor, p: ConvParams): Tensor {
+  const nsp = a.rank - 2;
+  const perm = [1, 0, ...range(nsp).map((i) => i + 2)];
+  let dw = a.graph.apply('Conv', [a.transpose(perm), b.transpose(perm)], { strides: p.dilations, dilations: p.strides, pads: p.pads });
+  for (let i = 0; i < nsp; i++) {
+    const k = w.size(2 + i);
+    if (dw.size(2 + i) !== k) dw = dw.slice(2 + i, 0, k);
+  }
+  return dw.transpose(perm);
+}
+
 /** Re-inserts reduced axes (size 1) so a reduced tensor broadcasts against the original. */
 function keepDims(g: Tensor, x: Tensor, axes: number[], keepdims: boolean): Tensor {
   if (keepdims) return g;
@@ -455,17 +471,7 @@ export const OP_DEFS: OpDefs = {
         return inSize - full;
       });
       const dx = g.graph.apply('ConvTranspose', [g, w!], { ...p, outputPadding });
-      const perm = [1, 0, ...range(nsp).map((i) => i + 2)];
-      let dw = g.graph.apply('Conv', [x!.transpose(perm), g.transpose(perm)], {
-        strides: p.dilations,
-        dilations: p.strides,
-        pads: p.pads,
-      });
-      for (let i = 0; i < nsp; i++) {
-        const k = w!.size(2 + i);
-        if (dw.size(2 + i) !== k) dw = dw.slice(2 + i, 0, k);
-      }
-      return [dx, dw.transpose(perm)];
+      return [dx, kernelGrad(x!, g, w!, p)];
     },
   },
   ConvTranspose: {
@@ -482,21 +488,10 @@ export const OP_DEFS: OpDefs = {
     },
     // dx = conv(dy, w); dw = conv(dy^T, x^T) with stride and dilation swapped
     grad: (g, [x, w], _y, p) => {
-      const nsp = x!.rank - 2;
       const conv = { strides: p.strides, pads: p.pads, dilations: p.dilations };
       const dx = g.graph.apply('Conv', [g, w!], conv);
-      const perm = [1, 0, ...range(nsp).map((i) => i + 2)];
-      let dw = g.graph.apply('Conv', [g.transpose(perm), x!.transpose(perm)], {
-        strides: p.dilations,
-        dilations: p.strides,
-        pads: p.pads,
-      });
-      for (let i = 0; i < nsp; i++) {
-        const k = w!.size(2 + i);
-        if (dw.size(2 + i) !== k) dw = dw.slice(2 + i, 0, k);
-      }
-      // dw here is [O, C, k]; the weight is stored [C, O, k].
-      return [dx, dw.transpose(perm)];
+      // The roles of input and output swap: the weight is stored [C, O, k].
+      return [dx, kernelGrad(g, x!, w!, p)];
     },
   },
   // y = xh w + b, xh = (x - mean) r, r = 1/sqrt(var + eps):
