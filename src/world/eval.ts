@@ -5,7 +5,8 @@
  */
 import type { Encoder } from '../encoders/types.js';
 import type { Generator } from '../generators/types.js';
-import { Rng } from '../util/rng.js';
+import { nativeSource } from './experiments/conditions.js';
+import { generateWith } from './experiments/score.js';
 import { ATTRIBUTE_NAMES, type AttributeName, type Attributes, type NamedAttributes } from './data/attributes.js';
 import { bytesToPixels, IMAGE_SIDE } from './models/data.js';
 import type { WorldEvaluator } from './models/evaluator-session.js';
@@ -58,15 +59,7 @@ export async function evaluateGeneration(
   realPixels?: { pixels: Float32Array; n: number },
 ): Promise<GenerationEval> {
   const start = Date.now();
-  const rng = new Rng(sampling.seed);
-  const uncond = (await encoder.encode([''])).features;
-  const images: Uint8Array[] = [];
-  for (let s = 0; s < prompts.length; s += sampling.batch) {
-    const chunk = prompts.slice(s, s + sampling.batch);
-    const cond = await encoder.encode(chunk.map((p) => p.text));
-    const out = await generator.generate({ cond: cond.features, uncond, batch: chunk.length, steps: sampling.steps, guidance: sampling.guidance, scheduler: sampling.scheduler, rng });
-    images.push(...out.images);
-  }
+  const images = await generateWith(nativeSource(encoder), prompts.map((p) => p.text), generator, sampling);
   const per = 3 * IMAGE_SIDE * IMAGE_SIDE;
   const pixels = new Float32Array(images.length * per);
   images.forEach((img, i) => bytesToPixels(img, pixels, i * per));

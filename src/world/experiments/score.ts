@@ -78,17 +78,14 @@ export async function scoreImages(name: string, images: Uint8Array[], expected: 
   return { name, n: images.length, accuracy, mean: meanAccuracy(accuracy), fd, seconds: (Date.now() - start) / 1000, images };
 }
 
-export async function scoreSource<M extends Modality>(
+/** Images for `inputs` through one condition source, same seed for every source (fair comparisons). */
+export async function generateWith<M extends Modality>(
   source: ConditionSource<M>,
   inputs: EncoderInput<M>[],
-  expected: Expected[],
   generator: Generator,
-  evaluator: WorldEvaluator,
   sampling: Sampling,
-  real?: RealFeatures,
   onProgress?: (done: number, total: number) => void,
-): Promise<RowScore> {
-  const start = Date.now();
+): Promise<Uint8Array[]> {
   // The same seed for every row: differences between rows come from the conditions alone.
   const rng = new Rng(sampling.seed);
   const uncond = await source.uncondition();
@@ -100,6 +97,21 @@ export async function scoreSource<M extends Modality>(
     images.push(...out.images);
     onProgress?.(images.length, inputs.length);
   }
+  return images;
+}
+
+export async function scoreSource<M extends Modality>(
+  source: ConditionSource<M>,
+  inputs: EncoderInput<M>[],
+  expected: Expected[],
+  generator: Generator,
+  evaluator: WorldEvaluator,
+  sampling: Sampling,
+  real?: RealFeatures,
+  onProgress?: (done: number, total: number) => void,
+): Promise<RowScore> {
+  const start = Date.now();
+  const images = await generateWith(source, inputs, generator, sampling, onProgress);
   const row = await scoreImages(source.name, images, expected, evaluator, real);
   return { ...row, seconds: (Date.now() - start) / 1000 };
 }
