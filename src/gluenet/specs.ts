@@ -19,8 +19,6 @@ export function partSpecs(cfg: GlueNetConfig, part: Part): ParamInfo[] {
 }
 
 export function countParams(cfg: GlueNetConfig, part: Part): number {
-  const g = new Graph(false);
-  void g;
   return partSpecs(cfg, part)
     .filter((p) => !p.name.includes('running_') && !p.name.endsWith('num_batches_tracked'))
     .reduce((n, p) => n + p.shape.reduce((a, b) => a * b, 1), 0);

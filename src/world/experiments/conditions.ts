@@ -20,7 +20,8 @@ export interface Shape {
   dim: number;
 }
 
-async function encodeAll<M extends Modality>(encoder: Encoder<M>, inputs: EncoderInput<M>[], batch = 64): Promise<EncodedBatch> {
+/** Encodes any number of inputs in batches into one [N, T, D] array. */
+export async function encodeAll<M extends Modality>(encoder: Encoder<M>, inputs: EncoderInput<M>[], batch = 64): Promise<EncodedBatch> {
   const parts: Float32Array[] = [];
   for (let s = 0; s < inputs.length; s += batch) parts.push((await encoder.encode(inputs.slice(s, s + batch))).features);
   const features = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
@@ -32,7 +33,6 @@ async function encodeAll<M extends Modality>(encoder: Encoder<M>, inputs: Encode
   return { features, batch: inputs.length, tokens: encoder.info.tokens, dim: encoder.info.dim };
 }
 
-export { encodeAll };
 
 /** The generator's own text encoder (the upper bound, and the target GlueNet learns). */
 export function nativeSource(native: Encoder<'text'>, name = 'native English'): ConditionSource<'text'> {
