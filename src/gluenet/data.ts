@@ -4,7 +4,8 @@
  * [N, T, D] (F32 or F16), as `gluegen extract` writes; small files are read into memory once, large
  * ones row by row for each batch.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { readFeatureStore } from '../encoders/extract.js';
 import { openSafetensors, type SafetensorsFile } from '../io/safetensors.js';
 
 export class DataError extends Error {
@@ -26,6 +27,11 @@ export class FeatureSource {
 
   static async open(path: string, tensor = 'features'): Promise<FeatureSource> {
     if (!existsSync(path)) throw new DataError(`feature file '${path}' does not exist`);
+    if (statSync(path).isDirectory()) {
+      // A shard folder written by `gluegen extract` (manifest.json + features-NNNNN.safetensors).
+      const store = await readFeatureStore(path);
+      return FeatureSource.fromArray(path, (await store.readAll()).features, store.rows, store.tokens, store.dim);
+    }
     const file = await openSafetensors(path);
     if (!file.has(tensor)) {
       const names = file.names();

@@ -109,3 +109,19 @@ test('bad input gives one-line errors and non-zero exit codes', async () => {
   assert.equal(help.code, 0);
   assert.match(help.stdout, /--step-lr-every/);
 });
+
+test('extract with the bundled world encoders, then train straight from the shard folders', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cli-'));
+  writeFileSync(join(dir, 'pairs.tsv'), 'new\told\nune étoile rouge\ta red star\nun oiseau bleu en haut\ta blue bird at the top\nein kleines Auto\ta small car\n');
+  const x = await gluegen('extract', '--encoder', 'world-multilingual', '--input', join(dir, 'pairs.tsv'), '--column', 'new', '--out', join(dir, 'x'));
+  assert.equal(x.code, 0, x.stderr);
+  const c = await gluegen('extract', '--encoder', 'world-native', '--input', join(dir, 'pairs.tsv'), '--column', 'old', '--out', join(dir, 'c'));
+  assert.equal(c.code, 0, c.stderr);
+  const stats = await gluegen('stats', '--features', join(dir, 'c'));
+  const norm = JSON.parse(stats.stdout) as number[];
+  assert.equal(norm.length, 16);
+  writeFileSync(join(dir, 'config.json'), JSON.stringify({ arch: 'translator_w_head', tokens_in: 24, tokens_out: 16, dim_in: 96, dim_out: 128, mult: 1, depth: 3, cond_norm: norm }));
+  const tr = await gluegen('train', '--x', join(dir, 'x'), '--cond', join(dir, 'c'), '--config', join(dir, 'config.json'), '--out', join(dir, 'g'), '--steps', '2', '--batch-size', '3');
+  assert.equal(tr.code, 0, tr.stderr);
+  assert.match(tr.stdout, /trained 2 steps/);
+});
