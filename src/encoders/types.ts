@@ -52,3 +52,11 @@ export async function* encodeInBatches<M extends Modality>(
     yield { start, batch: await encoder.encode(inputs.slice(start, start + batchSize)) };
   }
 }
+
+/** Encodes any number of inputs in batches into one [N, T, D] array (features only). */
+export async function encodeAll<M extends Modality>(encoder: Encoder<M>, inputs: EncoderInput<M>[], batchSize = 64): Promise<EncodedBatch> {
+  const { tokens, dim } = encoder.info;
+  const features = new Float32Array(inputs.length * tokens * dim);
+  for await (const { start, batch } of encodeInBatches(encoder, inputs, batchSize)) features.set(batch.features, start * tokens * dim);
+  return { features, batch: inputs.length, tokens, dim };
+}

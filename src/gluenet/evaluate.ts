@@ -43,12 +43,7 @@ export async function evaluateGlueNet(g: GlueNet, xs: FeatureSource, cs: Feature
   const x = await xs.batch(idx);
   const c = await cs.batch(idx);
   const al = await Aligner.create(cfg, g.weights);
-  const aligned = new Float32Array(n * cfg.tokens_out * cfg.dim_out);
-  const bs = 64;
-  for (let s = 0; s < n; s += bs) {
-    const b = Math.min(bs, n - s);
-    aligned.set(await al.align(x.subarray(s * cfg.tokens_in * cfg.dim_in, (s + b) * cfg.tokens_in * cfg.dim_in), b), s * cfg.tokens_out * cfg.dim_out);
-  }
+  const aligned = await al.alignAll(x, n);
   await al.release();
   const naive = naivePlugIn(x, n, cfg.tokens_in, cfg.dim_in, cfg.tokens_out, cfg.dim_out);
   const report: EvalReport = {

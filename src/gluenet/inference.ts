@@ -51,6 +51,17 @@ export class Aligner {
     return out[ALIGN_OUTPUT]!.data as Float32Array;
   }
 
+  /** Any number of rows [n, Tn, Dn], aligned in batches. */
+  async alignAll(features: Float32Array, n: number, batchSize = 64): Promise<Float32Array> {
+    const { tokens_in: ti, dim_in: di, tokens_out: to, dim_out: dout } = this.config;
+    const out = new Float32Array(n * to * dout);
+    for (let s = 0; s < n; s += batchSize) {
+      const b = Math.min(batchSize, n - s);
+      out.set(await this.align(features.subarray(s * ti * di, (s + b) * ti * di), b), s * to * dout);
+    }
+    return out;
+  }
+
   async release(): Promise<void> {
     await this.session.release();
   }

@@ -3,7 +3,8 @@
  * [B, Tg, Dg] — one per row of the GlueGen experiments: the native encoder, GlueNet, and the
  * baselines. Each also gives the unconditional condition used for classifier-free guidance.
  */
-import type { EncodedBatch, Encoder, Modality, EncoderInput } from '../../encoders/types.js';
+import { encodeAll, type EncodedBatch, type Encoder, type EncoderInput, type Modality } from '../../encoders/types.js';
+
 import { naivePlugIn, type LinearMap } from '../../gluenet/baselines.js';
 import type { LoadedAligner } from '../../gluenet/load.js';
 
@@ -19,20 +20,6 @@ export interface Shape {
   tokens: number;
   dim: number;
 }
-
-/** Encodes any number of inputs in batches into one [N, T, D] array. */
-export async function encodeAll<M extends Modality>(encoder: Encoder<M>, inputs: EncoderInput<M>[], batch = 64): Promise<EncodedBatch> {
-  const parts: Float32Array[] = [];
-  for (let s = 0; s < inputs.length; s += batch) parts.push((await encoder.encode(inputs.slice(s, s + batch))).features);
-  const features = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    features.set(p, at);
-    at += p.length;
-  }
-  return { features, batch: inputs.length, tokens: encoder.info.tokens, dim: encoder.info.dim };
-}
-
 
 /** The generator's own text encoder (the upper bound, and the target GlueNet learns). */
 export function nativeSource(native: Encoder<'text'>, name = 'native English'): ConditionSource<'text'> {

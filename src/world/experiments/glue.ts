@@ -8,7 +8,7 @@ import { parseConfig, type GlueNetConfig, type LossWeights } from '../../gluenet
 import { FeatureSource } from '../../gluenet/data.js';
 import { perTokenNorm } from '../../gluenet/stats.js';
 import { trainGlueNet, type StepRecord } from '../../gluenet/train.js';
-import { encodeAll } from './conditions.js';
+import { encodeAll } from '../../encoders/types.js';
 
 export interface PairedFeatures {
   x: FeatureSource;
