@@ -6,15 +6,13 @@ import type { Device } from '../engine/runtime.js';
 import type { Encoder } from '../encoders/types.js';
 import { OnnxAudioEncoder } from '../encoders/audio/onnx-audio-encoder.js';
 import { OnnxTextEncoder } from '../encoders/text/onnx-text-encoder.js';
+import { loadEncoder } from '../encoders/registry.js';
 import { SdOnnxGenerator } from '../generators/sd/index.js';
 import type { Generator } from '../generators/types.js';
 import { loadAligner } from '../gluenet/load.js';
 import type { AlignFn } from './x2image.js';
 import { join } from 'node:path';
 import { WorldGenerator } from '../generators/world/generator.js';
-import { WorldNativeEncoder } from '../encoders/world/native.js';
-import { WorldMultilingualEncoder } from '../encoders/world/multilingual.js';
-import { WorldSoundEncoder } from '../encoders/world/sound.js';
 import { worldAssetsDir } from '../world/assets.js';
 
 export interface GenerateLoaders {
@@ -43,12 +41,10 @@ export function isWorldName(name: string): boolean {
 
 export const DEFAULT_LOADERS: GenerateLoaders = {
   generator: (dir, device) => (dir === WORLD_NAMES.generator ? WorldGenerator.load(join(worldAssetsDir(), 'generator')) : SdOnnxGenerator.load(dir, { device })),
-  textEncoder: (dir, device, maxLength) => {
-    if (dir === WORLD_NAMES.native) return WorldNativeEncoder.load(join(worldAssetsDir(), 'text-encoder'));
-    if (dir === WORLD_NAMES.multilingual) return WorldMultilingualEncoder.load();
-    return OnnxTextEncoder.load(dir, { device, ...(maxLength ? { maxLength } : {}) });
-  },
-  audioEncoder: (dir, device) => (dir === WORLD_NAMES.sound ? (WorldSoundEncoder.load() as Promise<Encoder<'audio'>>) : OnnxAudioEncoder.load(dir, { device })),
+  // World encoders by name resolve in the encoder registry, like everywhere else.
+  textEncoder: (dir, device, maxLength) =>
+    isWorldName(dir) ? (loadEncoder(dir) as Promise<Encoder<'text'>>) : OnnxTextEncoder.load(dir, { device, ...(maxLength ? { maxLength } : {}) }),
+  audioEncoder: (dir, device) => (isWorldName(dir) ? (loadEncoder(dir) as Promise<Encoder<'audio'>>) : OnnxAudioEncoder.load(dir, { device })),
   aligner: async (dir, device) => {
     const resolved = dir === WORLD_NAMES.multilingual || dir === WORLD_NAMES.sound ? join(worldAssetsDir(), `gluenet-${dir.slice('world-'.length)}`) : dir;
     const a = await loadAligner(resolved, { device });
