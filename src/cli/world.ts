@@ -14,6 +14,7 @@ import { WorldMultilingualEncoder } from '../encoders/world/multilingual.js';
 import { WorldSoundEncoder } from '../encoders/world/sound.js';
 import { EXPERIMENTS_USAGE, worldGlueGenEval } from '../world/experiments/command.js';
 import { SHIP_BUDGET, shipWorldGlueNets } from '../world/experiments/ship.js';
+import { DECODER_FINETUNING, finetuneWorldDecoder } from '../world/finetune-decoder.js';
 
 const USAGE = `usage:
   gluegen world build [--out DIR] [--seed S] [--preset full|long|pixel|tiny] [--generator-steps N] [--reuse DIR]
@@ -21,6 +22,11 @@ const USAGE = `usage:
       DIR/{text-encoder,generator,evaluator}/, DIR/build-report.{json,md} and DIR/samples.png.
       --reuse DIR takes the evaluator and text encoder from an earlier build (same seed and preset).
       Defaults: --out assets/world, --seed 1 (the shipped models' seed), --preset full (the shipped build; 'long' trains longer, 'tiny' is a smoke test).
+  gluegen world finetune-decoder [--models DIR] [--steps N] [--seed S]
+      Fine-tune only the autoencoder's decoder of a built world on its frozen encoder's latents (as
+      SD 1.x's ft-MSE VAE): the generator stays valid; rewrites DIR/generator/vae_decoder.onnx and
+      vae.safetensors and records the step in the build report. Defaults: the shipped models (the
+      shipped decoder was made by \`world build --seed 1\` then this command with its defaults), --steps 800, --seed 1.
   gluegen world eval --native [--models DIR] [--prompts N] [--steps N] [--guidance G] [--seed S] [--samples FILE.png]
       Generate images for N held-out English test prompts with the native text encoder and report
       per-attribute accuracy (as read by the world evaluator) and the Fréchet distance to real images.
@@ -71,6 +77,18 @@ async function build(argv: string[]): Promise<void> {
   console.log(`world build: wrote ${out} in ${(report.totalSeconds / 60).toFixed(1)} min; held-out accuracy object ${(100 * a.object.accuracy).toFixed(1)}%, colour ${(100 * a.colour.accuracy).toFixed(1)}%, size ${(100 * a.size.accuracy).toFixed(1)}%, position ${(100 * a.position.accuracy).toFixed(1)}%; FD ${report.evaluation.fd?.toFixed(2)}`);
 }
 
+async function finetune(argv: string[]): Promise<void> {
+  const { values } = parseFlags(argv, { models: { type: 'string' }, steps: { type: 'string' }, seed: { type: 'string' } }, 'world finetune-decoder');
+  const dir = (values.models as string | undefined) ?? worldAssetsDir();
+  const steps = numberFlag(values, 'steps', 'world finetune-decoder', { integer: true, min: 1, max: 1e6, default: DECODER_FINETUNING.steps })!;
+  const seed = numberFlag(values, 'seed', 'world finetune-decoder', { integer: true, min: 0, default: 1 })!;
+  const r = await finetuneWorldDecoder(dir, { ...DECODER_FINETUNING, steps }, seed, true, (l) => console.error(l));
+  const show = (a: Record<string, number> | null): string => (a ? Object.entries(a).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`).join(', ') : 'not recorded');
+  console.log(`world finetune-decoder: ${dir} in ${r.seconds.toFixed(0)} s; validation MSE ${r.valMse[0].toFixed(5)} -> ${r.valMse[1].toFixed(5)}`);
+  console.log(`  evaluator on reconstructions before: ${show(r.before)}`);
+  console.log(`  evaluator on reconstructions after:  ${show(r.after)}`);
+}
+
 async function evaluate(argv: string[]): Promise<void> {
   const { values } = parseFlags(
     argv,
@@ -110,6 +128,7 @@ export const worldCommand: Command = {
     if (sub === 'build') return build(rest);
     if (sub === 'eval') return rest.includes('--native') ? evaluate(rest) : worldGlueGenEval(rest);
     if (sub === 'glue') return glue(rest);
-    throw new UsageError(`world: unknown subcommand '${sub ?? ''}'; expected 'build', 'glue' or 'eval' (see \`gluegen world --help\`)`);
+    if (sub === 'finetune-decoder') return finetune(rest);
+    throw new UsageError(`world: unknown subcommand '${sub ?? ''}'; expected 'build', 'finetune-decoder', 'glue' or 'eval' (see \`gluegen world --help\`)`);
   },
 };

@@ -11,6 +11,7 @@ import { WorldNativeEncoder } from '../encoders/world/native.js';
 import { WorldGenerator } from '../generators/world/generator.js';
 import { writeSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import type { AttributeName, Attributes } from './data/attributes.js';
 import { buildWorldTokenizer, renderPool, tokenizerFromFiles } from './models/data.js';
 import { worldSchedulerConfig } from './models/diffusion.js';
 import { DEFAULT_AUTOENCODER, trainAutoencoder, type AutoencoderConfig, type AutoencoderTraining } from './models/autoencoder.js';
@@ -53,12 +54,12 @@ export const FULL_PRESET: BuildPreset = {
   testPrompts: 100,
   checkPrompts: 24,
   evaluator: DEFAULT_EVALUATOR,
-  evaluatorTraining: { steps: 1000, batch: 64, lr: 2e-3, noiseStd: 0.2 },
+  evaluatorTraining: { steps: 1000, batch: 64, lr: 2e-3, noiseStd: 0.2, blur: 0.5 },
   textEncoder: DEFAULT_TEXT_ENCODER,
-  textTraining: { steps: 500, batch: 64, lr: 1e-3, temperature: 0.07 },
-  autoencoder: { config: DEFAULT_AUTOENCODER, training: { steps: 1000, batch: 64, lr: 2e-3, latentPenalty: 1e-5 } },
+  textTraining: { steps: 1500, batch: 64, lr: 1e-3, temperature: 0.07, hardNegativeGroup: 4 },
+  autoencoder: { config: DEFAULT_AUTOENCODER, training: { steps: 1200, batch: 64, lr: 2e-3, latentPenalty: 1e-5 } },
   unet: { ...DEFAULT_UNET, imageSize: 8, channels: 4, base: 48, mults: [1, 2], attnLevels: [0, 1] },
-  generatorTraining: { steps: 2000, batch: 64, lr: 1e-3, captionDropout: 0.1, emaDecay: 0.995, checkEvery: 500 },
+  generatorTraining: { steps: 2500, batch: 64, lr: 1e-3, captionDropout: 0.1, emaDecay: 0.995, checkEvery: 500 },
   sampling: DEFAULT_SAMPLING,
 };
 
@@ -85,14 +86,20 @@ export const TINY_PRESET: BuildPreset = {
   testPrompts: 8,
   checkPrompts: 4,
   evaluator: { imageSize: 32, widths: [8, 8, 8, 8, 8, 8], featureDim: 16 },
-  evaluatorTraining: { steps: 25, batch: 16, lr: 3e-3, noiseStd: 0.2 },
+  evaluatorTraining: { steps: 25, batch: 16, lr: 3e-3, noiseStd: 0.2, blur: 0.5 },
   textEncoder: { maxTokens: 16, dim: 16, heads: 2, layers: 1, mlpRatio: 2, embedDim: 8 },
-  textTraining: { steps: 20, batch: 16, lr: 3e-3, temperature: 0.1 },
+  textTraining: { steps: 20, batch: 16, lr: 3e-3, temperature: 0.1, hardNegativeGroup: 4 },
   autoencoder: { config: { latentChannels: 4, width: 8, shiftFactor: 0, scalingFactor: 1 }, training: { steps: 20, batch: 16, lr: 3e-3, latentPenalty: 1e-5 } },
   unet: { imageSize: 8, channels: 4, base: 8, mults: [1, 2], attnLevels: [1], heads: 2, groups: 4, timeFreqs: 8 },
   generatorTraining: { steps: 25, batch: 8, lr: 3e-3, captionDropout: 0.1, emaDecay: 0.9, checkEvery: 0 },
   sampling: { steps: 3, guidance: 3, scheduler: 'ddim', batch: 8 },
 };
+
+/** Fraction of `attrs` whose every attribute the evaluator reads back from `pixels`, per attribute. */
+async function accuracyOn(evaluator: WorldEvaluator, pixels: Float32Array, attrs: Attributes[]): Promise<Record<AttributeName, number>> {
+  const c = await evaluator.classify(pixels, attrs.length);
+  return Object.fromEntries(HEADS.map((h) => [h.name, attrs.filter((a, i) => c.attributes[i]![h.name] === a[h.name]).length / attrs.length])) as Record<AttributeName, number>;
+}
 
 /** Real test images the generated ones are compared with for the Fréchet distance. */
 export const FD_REAL_IMAGES = 1000;
@@ -159,11 +166,14 @@ export async function buildWorld(o: BuildOptions): Promise<BuildReport> {
   // 3. Optional autoencoder (latent diffusion), then the generator, checked during training by
   //    sampling held-out validation prompts.
   let ae: Awaited<ReturnType<typeof trainAutoencoder>> | null = null;
+  let aeReadback: Record<AttributeName, number> | null = null;
   let genTrain = train;
   if (p.autoencoder) {
     ae = await trainAutoencoder(p.autoencoder.config, p.autoencoder.training, train, val, o.seed + 600, o.progress);
     o.log(`autoencoder: validation reconstruction MSE ${ae.valMse.toFixed(5)} (pixels in [-1, 1]); latent shift ${ae.config.shiftFactor.toFixed(4)}, scale ${ae.config.scalingFactor.toFixed(4)}`);
     genTrain = { ...train, pixels: ae.latents };
+    aeReadback = await accuracyOn(evaluator, ae.valReconstructions, val.attrs);
+    o.log(`autoencoder: evaluator on validation reconstructions ${HEADS.map((h) => `${h.name} ${(100 * aeReadback![h.name]).toFixed(1)}%`).join(', ')} (the latent generator's ceiling)`);
     t = mark('autoencoder', t);
   }
   const unetCfg: UNetConfig = { ...p.unet, contextTokens: textCfg.maxTokens, contextDim: textCfg.dim };
@@ -219,9 +229,9 @@ export async function buildWorld(o: BuildOptions): Promise<BuildReport> {
     totalSeconds: (Date.now() - t0) / 1000,
     phases: phase,
     data: { trainImages: p.trainImages, valImages: p.valImages, testPrompts: p.testPrompts },
-    evaluator: { params: ev.params, steps: p.evaluatorTraining.steps, loss: [ev.loop.firstLoss, ev.loop.lastLoss], valAccuracy: ev.valAccuracy, config: p.evaluator },
+    evaluator: { params: ev.params, steps: p.evaluatorTraining.steps, loss: [ev.loop.firstLoss, ev.loop.lastLoss], valAccuracy: ev.valAccuracy, ...(ev.blurredValAccuracy ? { blurredValAccuracy: ev.blurredValAccuracy } : {}), config: p.evaluator },
     textEncoder: { params: te.params, steps: p.textTraining.steps, loss: [te.loop.firstLoss, te.loop.lastLoss], retrievalAccuracy: te.retrievalAccuracy, vocabSize: tokenizer.vocabSize, config: textCfg },
-    autoencoder: ae ? { params: ae.params, steps: p.autoencoder!.training.steps, loss: [ae.loop.firstLoss, ae.loop.lastLoss], valMse: ae.valMse, config: ae.config } : null,
+    autoencoder: ae ? { params: ae.params, steps: p.autoencoder!.training.steps, loss: [ae.loop.firstLoss, ae.loop.lastLoss], valMse: ae.valMse, config: ae.config, ...(aeReadback ? { reconstructionAccuracy: aeReadback } : {}) } : null,
     generator: { params: gen.params, steps: p.generatorTraining.steps, loss: [gen.loop.firstLoss, gen.loop.lastLoss], lossCurve: gen.loop.lossCurve, checks: gen.loop.checks, config: unetCfg, training: p.generatorTraining },
     evaluation: { sampling, prompts: result.prompts, accuracy: result.accuracy, fd: result.fd, fdRealFloor: result.fdRealFloor, seconds: result.seconds },
   };

@@ -8,6 +8,9 @@ import { loadTokenizer } from '../../src/encoders/text/tokenizer.js';
 import { Rng } from '../../src/util/rng.js';
 import { loadWorldModels } from '../../src/world/assets.js';
 import { buildWorld, TINY_PRESET } from '../../src/world/build.js';
+import { readSafetensors, tensorToFloat32 } from '../../src/io/safetensors.js';
+import { finetuneWorldDecoder } from '../../src/world/finetune-decoder.js';
+import type { BuildReport } from '../../src/world/models/report.js';
 
 const out = mkdtempSync(join(tmpdir(), 'gluegen-world-build-'));
 after(() => rmSync(out, { recursive: true, force: true }));
@@ -20,6 +23,11 @@ test('tiny build: writes every folder, the autoencoder and generator losses fall
   }
   assert.ok(report.generator.loss[1] < 0.5 * report.generator.loss[0], `generator loss ${report.generator.loss.join(' -> ')} did not fall`);
   assert.ok(report.autoencoder && report.autoencoder.loss[1] < report.autoencoder.loss[0], `autoencoder loss ${report.autoencoder?.loss.join(' -> ')} did not fall`);
+  // The evaluator's reading of the autoencoder's reconstructions (the latent generator's ceiling) is reported.
+  const ceiling = report.autoencoder.reconstructionAccuracy!;
+  assert.deepEqual(Object.keys(ceiling).sort(), ['colour', 'object', 'position', 'size']);
+  assert.ok(Object.values(ceiling).every((v) => v >= 0 && v <= 1));
+  assert.match(readFileSync(join(out, 'build-report.md'), 'utf8'), /evaluator on reconstructions object \d/);
   assert.deepEqual(report.phases.map((p) => p.name), ['data', 'evaluator', 'text encoder', 'autoencoder', 'generator', 'evaluation']);
   const json = JSON.parse(readFileSync(join(out, 'build-report.json'), 'utf8')) as typeof report;
   assert.equal(json.evaluation.prompts, TINY_PRESET.testPrompts);
@@ -43,4 +51,28 @@ test('tiny build: writes every folder, the autoencoder and generator losses fall
   } finally {
     await models.release();
   }
+});
+
+test('decoder fine-tune of the tiny build: only decoder weights change, the report records it, the models still load', async () => {
+  const vaePath = join(out, 'generator', 'vae.safetensors');
+  const before = await readSafetensors(vaePath);
+  const onnxBefore = readFileSync(join(out, 'generator', 'vae_decoder.onnx'));
+  const r = await finetuneWorldDecoder(out, { steps: 6, batch: 8, lr: 1e-3 }, 1, false, () => undefined);
+  const after = await readSafetensors(vaePath);
+  assert.deepEqual([...after.tensors.keys()].sort(), [...before.tensors.keys()].sort());
+  let changed = 0;
+  for (const [k, t] of after.tensors) {
+    const same = Buffer.from(tensorToFloat32(t, k).buffer).equals(Buffer.from(tensorToFloat32(before.tensors.get(k)!, k).buffer));
+    if (k.startsWith('encoder.')) assert.ok(same, `encoder weight ${k} changed`);
+    else if (!same) changed++;
+  }
+  assert.ok(changed > 0, 'no decoder weight changed');
+  assert.notDeepEqual(readFileSync(join(out, 'generator', 'vae_decoder.onnx')), onnxBefore);
+  const report = JSON.parse(readFileSync(join(out, 'build-report.json'), 'utf8')) as BuildReport;
+  assert.equal(report.autoencoder?.decoderFinetune?.steps, 6);
+  assert.deepEqual(report.autoencoder?.decoderFinetune?.reconstructionAccuracy, r.after);
+  assert.match(readFileSync(join(out, 'build-report.md'), 'utf8'), /decoder fine-tune/);
+  const models = await loadWorldModels(out, { threads: 1 });
+  await models.release();
+  await assert.rejects(finetuneWorldDecoder(join(out, 'nowhere'), { steps: 1, batch: 8, lr: 1e-3 }, 1, false, () => undefined), /cannot read generator config .*world build/);
 });

@@ -8,12 +8,15 @@ import {
   buildWorldTokenizer,
   bytesToPixels,
   captionMatches,
+  IndexSampler,
+  blur3x3,
   oneHotTargets,
   pixelsToBytes,
   renderPool,
   tokenizerFromFiles,
 } from '../../src/world/models/data.js';
 import { NUM_LOGITS } from '../../src/world/models/evaluator.js';
+import { HardNegativeSampler } from '../../src/world/models/train-text-encoder.js';
 
 test('an image pool is deterministic per seed and differs across seeds and splits', () => {
   const a = renderPool('train', 6, 11);
@@ -57,4 +60,53 @@ test('captionMatches compares only the named attributes; one-hot targets have on
   assert.equal(t.subarray(0, NUM_LOGITS).reduce((s, v) => s + v, 0), 4);
   assert.equal(t[1], 1); // object 1 of row 0
   assert.equal(t[NUM_LOGITS + 10 + 3], 1); // colour 3 of row 1 (after 10 object logits)
+});
+
+test('hard-negative batches: groups agree on colour, size and position and differ in the object', () => {
+  const pool = renderPool('train', 600, 3);
+  const sampler = new HardNegativeSampler(pool.attrs, new Rng(1), 4);
+  const batch = sampler.next(64);
+  assert.equal(batch.length, 64);
+  // Walk the batch as the sampler builds it: an anchor, then partners that share its other attributes.
+  let grouped = 0;
+  for (let i = 0; i < batch.length; ) {
+    const anchor = pool.attrs[batch[i]!]!;
+    const objects = new Set([anchor.object]);
+    let j = i + 1;
+    while (j < batch.length) {
+      const a = pool.attrs[batch[j]!]!;
+      const same = a.colour === anchor.colour && a.size === anchor.size && a.position === anchor.position;
+      if (!same || objects.has(a.object)) break;
+      objects.add(a.object);
+      j++;
+    }
+    assert.ok(j - i <= 4, 'a group is at most `group` images');
+    if (j - i > 1) grouped += j - i;
+    i = j;
+  }
+  // 600 images over 144 (colour, size, position) cells: most anchors find partners.
+  assert.ok(grouped >= 32, `only ${grouped} of 64 images came in groups`);
+  // A random batch of the same pool almost never holds such groups.
+  const plain = new IndexSampler(pool.attrs.length, new Rng(1)).next(64).map((k) => pool.attrs[k]!);
+  const pairs = plain.filter((a, i) => i > 0 && a.colour === plain[i - 1]!.colour && a.size === plain[i - 1]!.size && a.position === plain[i - 1]!.position).length;
+  assert.ok(pairs <= 4);
+});
+
+test('blur3x3 keeps flat images, spreads a point to its 8 neighbours, and touches one image only', () => {
+  const per = 3 * 32 * 32;
+  const flat = new Float32Array(2 * per).fill(0.25);
+  blur3x3(flat, per, 3);
+  assert.ok(flat.every((v) => Math.abs(v - 0.25) < 1e-6));
+  const img = new Float32Array(2 * per);
+  img[per + 1024 + 5 * 32 + 7] = 1; // image 1, channel 1, (y 5, x 7)
+  img[0] = 9; // image 0 is not touched
+  blur3x3(img, per, 4);
+  assert.equal(img[0], 9);
+  assert.ok(Math.abs(img[per + 1024 + 5 * 32 + 7]! - 4 / 12) < 1e-6, 'centre keeps centre / (8 + centre)');
+  assert.ok(Math.abs(img[per + 1024 + 6 * 32 + 8]! - 1 / 12) < 1e-6, 'a diagonal neighbour gets 1 / (8 + centre)');
+  assert.equal(img[per + 1024 + 7 * 32 + 7], 0, 'two rows away gets nothing');
+  assert.equal(img[per + 5 * 32 + 7], 0, 'other channels get nothing');
+  let sum = 0;
+  for (let k = per; k < 2 * per; k++) sum += img[k]!;
+  assert.ok(Math.abs(sum - 1) < 1e-5, 'an interior point keeps its mass');
 });

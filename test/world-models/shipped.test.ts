@@ -1,8 +1,8 @@
 /**
  * The shipped world models (assets/world) load, and images the shipped generator draws for prompts
  * naming every attribute are read back correctly by the shipped evaluator well above chance
- * (chance: colour 12.5%, size 50%, position 11%). Object shape is not asserted: the shipped
- * generator draws it at chance level (see assets/world/build-report.md), a known gap.
+ * (chance: object 10%, colour 12.5%, position 11%). Size is not asserted: the shipped generator
+ * gets it right only 62-66% of the time (chance 50%; see assets/world/build-report.md), a known gap.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -13,8 +13,8 @@ import { sampleAttributes } from '../../src/world/data/dataset.js';
 import { loadWorldModels } from '../../src/world/assets.js';
 import { bytesToPixels } from '../../src/world/models/data.js';
 
-/** Minimum accuracy over 24 prompts (the build report has the held-out figures: 69% / 98% / 100%). */
-const FLOOR: Record<string, number> = { colour: 0.4, size: 0.75, position: 0.75 };
+/** Minimum accuracy over 24 prompts (held-out figures over 200 prompts: object 92%, colour 92%, position 99%). */
+const FLOOR: Record<string, number> = { object: 0.6, colour: 0.6, position: 0.75 };
 
 test('shipped generator + native encoder: generations are classified correctly well above chance', async () => {
   const models = await loadWorldModels();

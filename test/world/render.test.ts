@@ -136,8 +136,8 @@ test("positions: the object's box centre lands in the requested 3x3 cell, sizes 
           assert.equal(Math.min(2, Math.floor(cx / third)), position % 3, where);
           assert.equal(Math.min(2, Math.floor(cy / third)), Math.floor(position / 3), where);
           const extent = Math.max(x1 - x0, y1 - y0) + 1;
-          if (size === 0) assert.ok(extent >= 6 && extent <= 10, `${where}: small extent ${extent}`);
-          else assert.ok(extent >= 12 && extent <= 17, `${where}: large extent ${extent}`);
+          if (size === 0) assert.ok(extent >= 8 && extent <= 12, `${where}: small extent ${extent}`);
+          else assert.ok(extent >= 13 && extent <= 17, `${where}: large extent ${extent}`);
         }
       }
     }

@@ -47,6 +47,29 @@ export function renderPool(split: Split, n: number, seed: number): ImagePool {
   return { attrs: examples.map((e) => e.attrs), pixels, captions: examples.map((e) => e.caption) };
 }
 
+/**
+ * In place: a 3x3 blur of one [3, 32, 32] image at `offset`, neighbours weighted 1 and the centre
+ * `centre` (1: box blur; larger: milder), edges clamped — the softness of a generated or decoded image.
+ */
+export function blur3x3(pixels: Float32Array, offset: number, centre: number): void {
+  const S = IMAGE_SIDE;
+  const src = pixels.slice(offset, offset + 3 * S * S);
+  const norm = 1 / (8 + centre);
+  for (let c = 0; c < 3; c++) {
+    const plane = c * S * S;
+    for (let y = 0; y < S; y++) {
+      for (let x = 0; x < S; x++) {
+        let sum = (centre - 1) * src[plane + y * S + x]!;
+        for (let dy = -1; dy <= 1; dy++) {
+          const yy = Math.min(S - 1, Math.max(0, y + dy));
+          for (let dx = -1; dx <= 1; dx++) sum += src[plane + yy * S + Math.min(S - 1, Math.max(0, x + dx))]!;
+        }
+        pixels[offset + plane + y * S + x] = sum * norm;
+      }
+    }
+  }
+}
+
 /** Copies rows `indices` of a pool into a [B, ...] batch (rows of `per` values: images, or latents). */
 export function gatherPixels(pool: ImagePool, indices: number[], per = PIXELS): Float32Array {
   const out = new Float32Array(indices.length * per);

@@ -37,17 +37,25 @@ export function textEncoderNet(ids: Tensor, cfg: TextEncoderConfig): { lastHidde
   return { lastHiddenState: last, textEmbeds };
 }
 
-/** The contrastive partner: pixels [B, 3, 32, 32] in [-1, 1] -> image embeds [B, embedDim]. */
+/**
+ * The contrastive partner: pixels [B, 3, 32, 32] in [-1, 1] -> image embeds [B, embedDim]. Six
+ * 3x3 convs (every second one halves the side) and a flattened 4x4 map: a tower too weak to tell the
+ * object silhouettes apart (the first build's four stride-2 convs) leaves the text encoder nothing
+ * to learn about object words, and the generator then cannot follow them.
+ */
 export function clipImageNet(pixels: Tensor, embedDim: number): Tensor {
   let h = pixels;
-  const widths = [32, 48, 64, 96];
+  const widths = [32, 32, 64, 64, 128, 128];
   let c = 3;
+  let side = pixels.shape[2] as number;
   widths.forEach((w, i) => {
-    h = new Conv(`vision.convs.${i}`, c, w, 3, 2, { stride: 2, padding: 1 }).forward(h).relu();
+    const stride = i % 2 === 1 ? 2 : 1;
+    h = new Conv(`vision.convs.${i}`, c, w, 3, 2, { stride, padding: 1 }).forward(h).relu();
     c = w;
+    side /= stride;
   });
-  const flat = h.reshape([pixels.shape[0]!, c * 2 * 2]); // 32 -> 2 after four stride-2 convs
-  const hidden = new Linear('vision.fc', c * 4, 128).forward(flat).relu();
+  const flat = h.reshape([pixels.shape[0]!, c * side * side]);
+  const hidden = new Linear('vision.fc', c * side * side, 128).forward(flat).relu();
   return new Linear('visual_projection', 128, embedDim, false).forward(hidden);
 }
 

@@ -1,6 +1,9 @@
 /**
  * Trains the evaluator on real world images (sum of per-attribute cross-entropies), with mild
- * pixel noise so that it also reads the imperfect images a generator draws.
+ * pixel noise and blur so that it also reads the imperfect images a generator draws. Without the
+ * blur, a 3x3 box blur of real images (objects stay plainly visible) dropped its colour reading
+ * from 99.6% to 49% on small objects: blur mixes the object's edge with the light background and the
+ * colour head had learned the sharp edge, so it scored sharpness where it should score colour.
  */
 import { compileInference } from '../../engine/compile.js';
 import * as F from '../../engine/functional.js';
@@ -9,7 +12,7 @@ import { Graph } from '../../engine/ir.js';
 import { Trainer } from '../../engine/trainer.js';
 import { Rng } from '../../util/rng.js';
 import { ATTRIBUTE_NAMES, type AttributeName } from '../data/attributes.js';
-import { gatherPixels, IMAGE_SIDE, IndexSampler, oneHotTargets, type ImagePool } from './data.js';
+import { blur3x3, gatherPixels, IMAGE_SIDE, IndexSampler, oneHotTargets, type ImagePool } from './data.js';
 import { evaluatorNet, HEADS, NUM_LOGITS, type EvaluatorConfig } from './evaluator.js';
 import { WorldEvaluator } from './evaluator-session.js';
 import { countParams, paramShapes, trainLoop, type LoopResult } from './loop.js';
@@ -19,6 +22,7 @@ export interface EvaluatorTraining {
   batch: number;
   lr: number;
   noiseStd: number; // max std of the Gaussian pixel noise added to half of the images
+  blur: number; // fraction of images blurred (3x3, centre weight uniform in [1, 8])
 }
 
 export interface TrainedEvaluator {
@@ -29,6 +33,8 @@ export interface TrainedEvaluator {
   loop: LoopResult;
   /** Accuracy per attribute on the validation pool. */
   valAccuracy: Record<AttributeName, number>;
+  /** The same on the validation pool box-blurred (3x3): robustness to soft images. */
+  blurredValAccuracy?: Record<AttributeName, number>;
 }
 
 export function evaluatorInferenceModel(cfg: EvaluatorConfig, weights: ReadonlyMap<string, Float32Array>): Uint8Array {
@@ -65,6 +71,7 @@ export async function trainEvaluator(
       const pixels = gatherPixels(train, idx);
       const per = pixels.length / t.batch;
       for (let i = 0; i < t.batch; i++) {
+        if (rng.uniform() < t.blur) blur3x3(pixels, i * per, 1 + 7 * rng.uniform());
         if (rng.uniform() < 0.5) continue;
         const std = rng.uniform() * t.noiseStd;
         for (let k = i * per; k < (i + 1) * per; k++) pixels[k] = pixels[k]! + std * rng.normal();
@@ -80,11 +87,16 @@ export async function trainEvaluator(
   await trainer.release();
   const onnx = evaluatorInferenceModel(cfg, weights);
   const evaluator = await WorldEvaluator.fromModel(onnx);
-  const preds = await evaluator.classify(val.pixels, val.attrs.length);
+  const accuracy = async (pixels: Float32Array): Promise<Record<AttributeName, number>> => {
+    const preds = await evaluator.classify(pixels, val.attrs.length);
+    const out = {} as Record<AttributeName, number>;
+    for (const name of ATTRIBUTE_NAMES) out[name] = preds.attributes.filter((p, i) => p[name] === val.attrs[i]![name]).length / val.attrs.length;
+    return out;
+  };
+  const valAccuracy = await accuracy(val.pixels);
+  const blurred = Float32Array.from(val.pixels);
+  for (let i = 0; i < val.attrs.length; i++) blur3x3(blurred, i * 3 * IMAGE_SIDE * IMAGE_SIDE, 1);
+  const blurredValAccuracy = await accuracy(blurred);
   await evaluator.release();
-  const valAccuracy = {} as Record<AttributeName, number>;
-  for (const name of ATTRIBUTE_NAMES) {
-    valAccuracy[name] = preds.attributes.filter((p, i) => p[name] === val.attrs[i]![name]).length / val.attrs.length;
-  }
-  return { onnx, weights, params: countParams(weights), shapes: paramShapes(g), loop, valAccuracy };
+  return { onnx, weights, params: countParams(weights), shapes: paramShapes(g), loop, valAccuracy, blurredValAccuracy };
 }

@@ -4,6 +4,12 @@
  * name random subsets of the attributes, so several images in a batch can fit one caption: the
  * targets spread each row's probability evenly over every matching partner instead of only the
  * diagonal (otherwise true matches would be pushed apart as negatives).
+ *
+ * Batches are built from hard negatives: groups of images that agree on all attributes but one. In
+ * a batch of random images colour x size x position (144 combinations) already tells almost every
+ * image apart, so plain CLIP training learns to ignore object words — measured: a linear probe read
+ * the object back from the mean text state only 45-60% of the time; with groups of 4 varying only
+ * the object, 98% (colour 93%: still carried by its own token, which the generator attends to).
  */
 import { compileInference } from '../../engine/compile.js';
 import * as F from '../../engine/functional.js';
@@ -13,6 +19,7 @@ import { Trainer } from '../../engine/trainer.js';
 import type { TextTokenizer } from '../../encoders/text/tokenizer.js';
 import { Rng } from '../../util/rng.js';
 import { Session } from '../../engine/runtime.js';
+import { ATTRIBUTE_NAMES, type AttributeName, type Attributes } from '../data/attributes.js';
 import { captionMatches, freshCaptions, gatherPixels, IMAGE_SIDE, IndexSampler, tokenize, type ImagePool } from './data.js';
 import { countParams, paramShapes, trainLoop, type LoopResult } from './loop.js';
 import { clipImageNet, l2Normalize, textEncoderNet, type TextEncoderConfig } from './text-encoder.js';
@@ -22,6 +29,7 @@ export interface TextEncoderTraining {
   batch: number;
   lr: number;
   temperature: number; // logits = cos / temperature
+  hardNegativeGroup: number; // images per batch group that differ in one attribute only (1: random batches)
 }
 
 export interface TrainedTextEncoder {
@@ -48,6 +56,59 @@ function imageEmbedModel(cfg: TextEncoderConfig, weights: ReadonlyMap<string, Fl
   const x = g.input('pixel_values', ['batch', 3, IMAGE_SIDE, IMAGE_SIDE]);
   const vision = new Map([...weights].filter(([k]) => k.startsWith('vision.') || k === 'visual_projection.weight'));
   return compileInference(g, { image_embeds: clipImageNet(x, cfg.embedDim) }, vision, { name: 'world-image-encoder' });
+}
+
+/**
+ * Draws batches made of groups of `group` images that agree on every attribute but one, the varying
+ * attribute rotating over VARIED. Only the object varies: it is the one attribute random batches never
+ * require, and rotating over all four (object, colour, object, position, object, size) left the
+ * object probe at 63% (see the file comment).
+ */
+export class HardNegativeSampler {
+  private static readonly VARIED: readonly AttributeName[] = ['object'];
+  private readonly buckets = new Map<string, number[]>();
+  private readonly anchors: IndexSampler;
+  private turn = 0;
+
+  constructor(
+    private readonly attrs: readonly Attributes[],
+    private readonly rng: Rng,
+    private readonly group: number,
+  ) {
+    attrs.forEach((a, i) => {
+      for (const varied of new Set(HardNegativeSampler.VARIED)) {
+        const key = HardNegativeSampler.key(a, varied);
+        const b = this.buckets.get(key);
+        if (b) b.push(i);
+        else this.buckets.set(key, [i]);
+      }
+    });
+    this.anchors = new IndexSampler(attrs.length, rng);
+  }
+
+  /** The attributes other than `varied`, as a bucket key. */
+  private static key(a: Attributes, varied: AttributeName): string {
+    return `${varied}:${ATTRIBUTE_NAMES.map((n) => (n === varied ? '*' : a[n])).join('/')}`;
+  }
+
+  next(batch: number): number[] {
+    const out: number[] = [];
+    while (out.length < batch) {
+      const varied = HardNegativeSampler.VARIED[this.turn++ % HardNegativeSampler.VARIED.length]!;
+      const anchor = this.anchors.next(1)[0]!;
+      const seen = new Set([this.attrs[anchor]![varied]]);
+      out.push(anchor);
+      const bucket = this.buckets.get(HardNegativeSampler.key(this.attrs[anchor]!, varied))!;
+      for (const k of this.rng.permutation(bucket.length)) {
+        if (seen.size >= this.group || out.length >= batch) break;
+        const i = bucket[k]!;
+        if (seen.has(this.attrs[i]![varied])) continue;
+        seen.add(this.attrs[i]![varied]);
+        out.push(i);
+      }
+    }
+    return out;
+  }
 }
 
 /** Row-normalised soft targets [B, B]: row i spreads over the columns j with match(i, j). */
@@ -82,7 +143,7 @@ export async function trainTextEncoder(
   const loss = F.crossEntropy(logits, textTargets).add(F.crossEntropy(logits.T, imageTargets)).mul(0.5);
   const trainer = await Trainer.create({ graph: g, loss, optimizer: { kind: 'adamw', weightDecay: 0.01 }, clipGradNorm: 1 }, initWeights(g, seed));
   const rng = new Rng(seed + 1);
-  const sampler = new IndexSampler(train.attrs.length, rng);
+  const sampler = new HardNegativeSampler(train.attrs, rng, t.hardNegativeGroup);
   const loop = await trainLoop(
     trainer,
     () => {

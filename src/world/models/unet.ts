@@ -95,7 +95,8 @@ export function unet(sample: Tensor, timestep: Tensor, context: Tensor, cfg: UNe
   const b = sample.shape[0]!;
   const s = cfg.imageSize;
   const embDim = 4 * cfg.base;
-  // Timestep embedding plus the mean text token (SDXL-style pooled conditioning, here from the tokens).
+  // Timestep embedding plus the mean text token (SDXL-style pooled conditioning, here from the tokens;
+  // a linear probe reads the object back from the mean more often than from the BOS state).
   let emb = new Linear('time_embedding.linear_1', 2 * cfg.timeFreqs, embDim).forward(timestepFeatures(timestep, cfg.timeFreqs));
   emb = new Linear('time_embedding.linear_2', embDim, embDim).forward(silu(emb));
   const pooled = context.mean([1]); // [B, D]
