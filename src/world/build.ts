@@ -9,9 +9,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { WorldNativeEncoder } from '../encoders/world/native.js';
 import { WorldGenerator } from '../generators/world/generator.js';
-import { writeSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import type { AttributeName, Attributes } from './data/attributes.js';
+import type { AttributeName } from './data/attributes.js';
 import { buildWorldTokenizer, renderPool, tokenizerFromFiles } from './models/data.js';
 import { worldSchedulerConfig } from './models/diffusion.js';
 import { DEFAULT_AUTOENCODER, trainAutoencoder, type AutoencoderConfig, type AutoencoderTraining } from './models/autoencoder.js';
@@ -19,12 +18,15 @@ import { DEFAULT_EVALUATOR, HEADS, type EvaluatorConfig } from './models/evaluat
 import { WorldEvaluator } from './models/evaluator-session.js';
 import { samplesGrid, writeReport, type BuildReport } from './models/report.js';
 import { loadReusable } from './models/reuse.js';
+import { writeWeights } from './models/weights-file.js';
 import { DEFAULT_TEXT_ENCODER, type TextEncoderConfig } from './models/text-encoder.js';
 import { trainEvaluator, type EvaluatorTraining } from './models/train-evaluator.js';
 import { trainGenerator, type GeneratorTraining } from './models/train-generator.js';
 import { trainTextEncoder, type TextEncoderTraining } from './models/train-text-encoder.js';
 import { DEFAULT_UNET, type UNetConfig } from './models/unet.js';
-import { DEFAULT_SAMPLING, evaluateGeneration, type Prompt, type SamplingOptions } from './eval.js';
+import { DEFAULT_SAMPLING, evaluateGeneration, type GenerationEval, type Prompt, type SamplingOptions } from './eval.js';
+import type { Encoder } from '../encoders/types.js';
+import type { Generator } from '../generators/types.js';
 
 export interface BuildPreset {
   trainImages: number;
@@ -95,14 +97,22 @@ export const TINY_PRESET: BuildPreset = {
   sampling: { steps: 3, guidance: 3, scheduler: 'ddim', batch: 8 },
 };
 
-/** Fraction of `attrs` whose every attribute the evaluator reads back from `pixels`, per attribute. */
-async function accuracyOn(evaluator: WorldEvaluator, pixels: Float32Array, attrs: Attributes[]): Promise<Record<AttributeName, number>> {
-  const c = await evaluator.classify(pixels, attrs.length);
-  return Object.fromEntries(HEADS.map((h) => [h.name, attrs.filter((a, i) => c.attributes[i]![h.name] === a[h.name]).length / attrs.length])) as Record<AttributeName, number>;
-}
-
 /** Real test images the generated ones are compared with for the Fréchet distance. */
 export const FD_REAL_IMAGES = 1000;
+
+/** A build's held-out evaluation: its first `n` test prompts, the FD against FD_REAL_IMAGES real test images. */
+export async function evaluateHeldOut(generator: Generator, encoder: Encoder<'text'>, evaluator: WorldEvaluator, n: number, seed: number, sampling: SamplingOptions): Promise<{ prompts: Prompt[]; result: GenerationEval }> {
+  const real = renderPool('test', Math.max(2 * n, FD_REAL_IMAGES), seed);
+  const prompts: Prompt[] = real.captions.slice(0, n).map((c, i) => ({ ...c, attrs: real.attrs[i]! }));
+  const result = await evaluateGeneration(generator, encoder, evaluator, prompts, sampling, { pixels: real.pixels, n: real.attrs.length });
+  return { prompts, result };
+}
+
+/** The grid of the first 40 generated samples with their prompts. */
+export async function writeSamples(path: string, result: GenerationEval, prompts: Prompt[]): Promise<void> {
+  const shown = Math.min(prompts.length, 40);
+  await writeFileAtomic(path, samplesGrid(result.images.slice(0, shown), prompts.slice(0, shown).map((q) => q.text)));
+}
 
 export interface BuildOptions {
   out: string;
@@ -113,12 +123,6 @@ export interface BuildOptions {
   log: (line: string) => void;
   /** Take the evaluator and text encoder from this earlier build's folder (same seed and configs). */
   reuse?: string;
-}
-
-/** Writes weights as fp16 safetensors (the ONNX keeps fp32 for exact inference). */
-async function saveWeights(dir: string, weights: ReadonlyMap<string, Float32Array>, shapes: Map<string, number[]>, file = 'model.safetensors'): Promise<void> {
-  const tensors = new Map([...weights].map(([k, v]) => [k, { dtype: 'F16' as const, shape: shapes.get(k) ?? [v.length], data: v }]));
-  await writeSafetensors(join(dir, file), tensors, { format: 'pt' });
 }
 
 const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
@@ -136,7 +140,6 @@ export async function buildWorld(o: BuildOptions): Promise<BuildReport> {
   let t = Date.now();
   const train = renderPool('train', p.trainImages, o.seed);
   const val = renderPool('val', p.valImages, o.seed);
-  const test = renderPool('test', p.testPrompts, o.seed);
   t = mark('data', t);
 
   const reused = o.reuse ? await loadReusable(o.reuse, o.seed, p.evaluator, p.textEncoder) : null;
@@ -172,7 +175,7 @@ export async function buildWorld(o: BuildOptions): Promise<BuildReport> {
     ae = await trainAutoencoder(p.autoencoder.config, p.autoencoder.training, train, val, o.seed + 600, o.progress);
     o.log(`autoencoder: validation reconstruction MSE ${ae.valMse.toFixed(5)} (pixels in [-1, 1]); latent shift ${ae.config.shiftFactor.toFixed(4)}, scale ${ae.config.scalingFactor.toFixed(4)}`);
     genTrain = { ...train, pixels: ae.latents };
-    aeReadback = await accuracyOn(evaluator, ae.valReconstructions, val.attrs);
+    aeReadback = await evaluator.accuracy(ae.valReconstructions, val.attrs);
     o.log(`autoencoder: evaluator on validation reconstructions ${HEADS.map((h) => `${h.name} ${(100 * aeReadback![h.name]).toFixed(1)}%`).join(', ')} (the latent generator's ceiling)`);
     t = mark('autoencoder', t);
   }
@@ -194,10 +197,8 @@ export async function buildWorld(o: BuildOptions): Promise<BuildReport> {
 
   // 4. Held-out evaluation (the test split's prompts and images).
   const generator = await WorldGenerator.fromParts(parts(gen.onnx));
-  const prompts: Prompt[] = test.captions.map((c, i) => ({ ...c, attrs: test.attrs[i]! }));
   const sampling: SamplingOptions = { ...p.sampling, seed: o.seed + 500 };
-  const real = renderPool('test', Math.max(2 * p.testPrompts, FD_REAL_IMAGES), o.seed);
-  const result = await evaluateGeneration(generator, encoder, evaluator, prompts, sampling, { pixels: real.pixels, n: real.attrs.length });
+  const { prompts, result } = await evaluateHeldOut(generator, encoder, evaluator, p.testPrompts, o.seed, sampling);
   t = mark('evaluation', t);
 
   // 5. Write the folders.
@@ -208,20 +209,19 @@ export async function buildWorld(o: BuildOptions): Promise<BuildReport> {
   await writeFile(join(dirs.text, 'tokenizer.json'), json(tokFiles.tokenizerJson));
   await writeFile(join(dirs.text, 'tokenizer_config.json'), json(tokFiles.tokenizerConfig));
   await writeFile(join(dirs.text, 'special_tokens_map.json'), json(tokFiles.specialTokensMap));
-  await saveWeights(dirs.text, te.weights, te.shapes);
+  await writeWeights(join(dirs.text, 'model.safetensors'), te.weights, te.shapes);
   await writeFileAtomic(join(dirs.gen, 'model.onnx'), gen.onnx);
   await writeFile(join(dirs.gen, 'config.json'), json(genConfig));
   await writeFile(join(dirs.gen, 'scheduler_config.json'), json(schedulerConfig));
-  await saveWeights(dirs.gen, gen.weights, gen.shapes);
+  await writeWeights(join(dirs.gen, 'model.safetensors'), gen.weights, gen.shapes);
   if (ae) {
     await writeFileAtomic(join(dirs.gen, 'vae_decoder.onnx'), ae.decoderOnnx);
-    await saveWeights(dirs.gen, ae.weights, ae.shapes, 'vae.safetensors');
+    await writeWeights(join(dirs.gen, 'vae.safetensors'), ae.weights, ae.shapes);
   }
   await writeFileAtomic(join(dirs.ev, 'model.onnx'), ev.onnx);
   await writeFile(join(dirs.ev, 'config.json'), json({ _class_name: 'WorldEvaluator', ...p.evaluator, heads: HEADS }));
-  await saveWeights(dirs.ev, ev.weights, ev.shapes);
-  const shown = Math.min(prompts.length, 40);
-  await writeFileAtomic(join(o.out, 'samples.png'), samplesGrid(result.images.slice(0, shown), prompts.slice(0, shown).map((q) => q.text)));
+  await writeWeights(join(dirs.ev, 'model.safetensors'), ev.weights, ev.shapes);
+  await writeSamples(join(o.out, 'samples.png'), result, prompts);
 
   const report: BuildReport = {
     preset: o.presetName,

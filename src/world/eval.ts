@@ -9,7 +9,7 @@ import { nativeSource } from './experiments/conditions.js';
 import { generateWith } from './experiments/score.js';
 import { ATTRIBUTE_NAMES, type AttributeName, type Attributes, type NamedAttributes } from './data/attributes.js';
 import { bytesToPixels, IMAGE_SIDE } from './models/data.js';
-import type { WorldEvaluator } from './models/evaluator-session.js';
+import { countAttributes, type WorldEvaluator } from './models/evaluator-session.js';
 import { frechetDistance } from './models/frechet.js';
 
 export interface Prompt {
@@ -64,17 +64,8 @@ export async function evaluateGeneration(
   const pixels = new Float32Array(images.length * per);
   images.forEach((img, i) => bytesToPixels(img, pixels, i * per));
   const cls = await evaluator.classify(pixels, images.length);
-  const accuracy = {} as Record<AttributeName, AttributeScore>;
-  for (const name of ATTRIBUTE_NAMES) {
-    let correct = 0;
-    let total = 0;
-    prompts.forEach((p, i) => {
-      if (!p.named[name]) return;
-      total++;
-      if (cls.attributes[i]![name] === p.attrs[name]) correct++;
-    });
-    accuracy[name] = { correct, total, accuracy: total ? correct / total : NaN };
-  }
+  const counts = countAttributes(cls.attributes, prompts);
+  const accuracy = Object.fromEntries(ATTRIBUTE_NAMES.map((n) => [n, { ...counts[n], accuracy: counts[n].total ? counts[n].correct / counts[n].total : NaN }])) as Record<AttributeName, AttributeScore>;
   let fd: number | null = null;
   let fdRealFloor: number | null = null;
   const m = images.length;

@@ -8,7 +8,7 @@ import type { Generator } from '../../generators/types.js';
 import { Rng } from '../../util/rng.js';
 import { ATTRIBUTE_NAMES, type AttributeName, type Attributes, type NamedAttributes } from '../data/attributes.js';
 import { bytesToPixels, IMAGE_SIDE } from '../models/data.js';
-import type { WorldEvaluator } from '../models/evaluator-session.js';
+import { countAttributes, type WorldEvaluator } from '../models/evaluator-session.js';
 import { frechetDistance } from '../models/frechet.js';
 import type { ConditionSource } from './conditions.js';
 
@@ -47,18 +47,8 @@ export interface RealFeatures {
 
 /** Accuracy of predicted attributes against the named ones. */
 export function attributeAccuracy(predicted: Record<AttributeName, number>[], expected: Expected[]): Partial<Record<AttributeName, number>> {
-  const out: Partial<Record<AttributeName, number>> = {};
-  for (const name of ATTRIBUTE_NAMES) {
-    let total = 0;
-    let correct = 0;
-    expected.forEach((e, i) => {
-      if (!e.named[name]) return;
-      total++;
-      if (predicted[i]![name] === e.attrs[name]) correct++;
-    });
-    if (total) out[name] = correct / total;
-  }
-  return out;
+  const counts = countAttributes(predicted, expected);
+  return Object.fromEntries(ATTRIBUTE_NAMES.filter((n) => counts[n].total > 0).map((n) => [n, counts[n].correct / counts[n].total]));
 }
 
 export function meanAccuracy(acc: Partial<Record<AttributeName, number>>): number {

@@ -61,7 +61,7 @@ export function decoderInferenceModel(cfg: AutoencoderConfig, weights: ReadonlyM
   return compileInference(g, { sample: decoderNet(raw, cfg) }, dec, { name: 'world-vae-decoder' });
 }
 
-export function encoderInferenceModel(cfg: AutoencoderConfig, weights: ReadonlyMap<string, Float32Array>): Uint8Array {
+function encoderInferenceModel(cfg: AutoencoderConfig, weights: ReadonlyMap<string, Float32Array>): Uint8Array {
   const g: Graph = new G(false);
   const x = g.input('sample', ['batch', 3, IMAGE_SIDE, IMAGE_SIDE]);
   const enc = new Map([...weights].filter(([k]) => k.startsWith('encoder.')));
@@ -108,25 +108,7 @@ export async function trainAutoencoder(base: AutoencoderConfig, t: AutoencoderTr
   });
   const weights = new Map([...trainer.weights()].map(([k, v]) => [k, Float32Array.from(v)]));
   await trainer.release();
-  const enc = await Session.create(encoderInferenceModel(base, weights));
-  const encode = async (pool: ImagePool): Promise<Float32Array> => {
-    const n = pool.attrs.length;
-    const per = 3 * IMAGE_SIDE * IMAGE_SIDE;
-    const out: Float32Array[] = [];
-    for (let s = 0; s < n; s += 512) {
-      const b = Math.min(512, n - s);
-      const r = await enc.run({ sample: { data: pool.pixels.subarray(s * per, (s + b) * per), dims: [b, 3, IMAGE_SIDE, IMAGE_SIDE] } });
-      out.push(Float32Array.from(r.latent!.data as Float32Array));
-    }
-    const all = new Float32Array(out.reduce((s, a) => s + a.length, 0));
-    let at = 0;
-    for (const a of out) {
-      all.set(a, at);
-      at += a.length;
-    }
-    return all;
-  };
-  const raw = await encode(train);
+  const raw = await encodePool(base, weights, train);
   let mean = 0;
   for (const v of raw) mean += v;
   mean /= raw.length;
@@ -134,17 +116,9 @@ export async function trainAutoencoder(base: AutoencoderConfig, t: AutoencoderTr
   for (const v of raw) variance += (v - mean) ** 2;
   const config: AutoencoderConfig = { ...base, shiftFactor: mean, scalingFactor: 1 / Math.sqrt(variance / raw.length) };
   const latents = raw.map((v) => (v - config.shiftFactor) * config.scalingFactor);
-  // Validation reconstruction through the exported decoder (standardised latents in, pixels out).
-  const valRaw = await encode(val);
-  await enc.release();
   const decoderOnnx = decoderInferenceModel(config, weights);
-  const dec = await Session.create(decoderOnnx);
-  const nv = val.attrs.length;
-  const rec = Float32Array.from((await dec.run({ latent_sample: { data: valRaw.map((v) => (v - config.shiftFactor) * config.scalingFactor), dims: [nv, config.latentChannels, IMAGE_SIDE / 4, IMAGE_SIDE / 4] } })).sample!.data as Float32Array);
-  await dec.release();
-  let se = 0;
-  for (let i = 0; i < rec.length; i++) se += (rec[i]! - val.pixels[i]!) ** 2;
-  return { config, decoderOnnx, weights, shapes: paramShapes(g), params: countParams(weights), loop, latents, valMse: se / rec.length, valReconstructions: rec };
+  const { reconstructions, mse } = await reconstructPool(config, decoderOnnx, await encodePool(config, weights, val), val);
+  return { config, decoderOnnx, weights, shapes: paramShapes(g), params: countParams(weights), loop, latents, valMse: mse, valReconstructions: reconstructions };
 }
 
 export interface DecoderFinetuning {
@@ -176,6 +150,19 @@ export async function encodePool(cfg: AutoencoderConfig, weights: ReadonlyMap<st
   }
   await enc.release();
   return all;
+}
+
+/** Decodes a pool's raw latents through the exported decoder; the mean squared error to its pixels. */
+async function reconstructPool(cfg: AutoencoderConfig, decoderOnnx: Uint8Array, rawLatents: Float32Array, pool: ImagePool): Promise<{ reconstructions: Float32Array; mse: number }> {
+  const side = IMAGE_SIDE / 4;
+  const dec = await Session.create(decoderOnnx);
+  const n = pool.attrs.length;
+  const standardised = rawLatents.map((v) => (v - cfg.shiftFactor) * cfg.scalingFactor);
+  const reconstructions = Float32Array.from((await dec.run({ latent_sample: { data: standardised, dims: [n, cfg.latentChannels, side, side] } })).sample!.data as Float32Array);
+  await dec.release();
+  let se = 0;
+  for (let i = 0; i < reconstructions.length; i++) se += (reconstructions[i]! - pool.pixels[i]!) ** 2;
+  return { reconstructions, mse: se / reconstructions.length };
 }
 
 /**
@@ -218,12 +205,6 @@ export async function finetuneDecoder(
   const tuned = new Map([...trainer.weights()].map(([k, v]) => [k, Float32Array.from(v)]));
   await trainer.release();
   const decoderOnnx = decoderInferenceModel(cfg, tuned);
-  const dec = await Session.create(decoderOnnx);
-  const nv = val.attrs.length;
-  const standardised = valLatents.map((v) => (v - cfg.shiftFactor) * cfg.scalingFactor);
-  const rec = Float32Array.from((await dec.run({ latent_sample: { data: standardised, dims: [nv, cfg.latentChannels, side, side] } })).sample!.data as Float32Array);
-  await dec.release();
-  let se = 0;
-  for (let i = 0; i < rec.length; i++) se += (rec[i]! - val.pixels[i]!) ** 2;
-  return { decoderOnnx, weights: tuned, loop, valMse: se / rec.length, valReconstructions: rec };
+  const { reconstructions, mse } = await reconstructPool(cfg, decoderOnnx, valLatents, val);
+  return { decoderOnnx, weights: tuned, loop, valMse: mse, valReconstructions: reconstructions };
 }

@@ -3,7 +3,7 @@
  * predicted attributes and the penultimate features (for the Fréchet distance).
  */
 import { Session } from '../../engine/runtime.js';
-import type { AttributeName } from '../data/attributes.js';
+import { ALL_NAMED, ATTRIBUTE_NAMES, type AttributeName, type Attributes, type NamedAttributes } from '../data/attributes.js';
 import { IMAGE_SIDE } from './data.js';
 import { NUM_LOGITS, predictAttributes } from './evaluator.js';
 
@@ -12,6 +12,27 @@ export interface Classified {
   /** [N, featureDim] row-major. */
   features: Float32Array;
   featureDim: number;
+}
+
+export interface AttributeCount {
+  correct: number;
+  total: number;
+}
+
+/** Per attribute: of the images whose expectation names it, how many were read as expected. */
+export function countAttributes(predicted: Record<AttributeName, number>[], expected: { attrs: Attributes; named: Partial<NamedAttributes> }[]): Record<AttributeName, AttributeCount> {
+  const out = {} as Record<AttributeName, AttributeCount>;
+  for (const name of ATTRIBUTE_NAMES) {
+    let correct = 0;
+    let total = 0;
+    expected.forEach((e, i) => {
+      if (!e.named[name]) return;
+      total++;
+      if (predicted[i]![name] === e.attrs[name]) correct++;
+    });
+    out[name] = { correct, total };
+  }
+  return out;
 }
 
 export class WorldEvaluator {
@@ -45,6 +66,12 @@ export class WorldEvaluator {
       at += c.length;
     }
     return { attributes, features, featureDim };
+  }
+
+  /** Fraction of the images read with every attribute of `attrs` (e.g. real or reconstructed images). */
+  async accuracy(pixels: Float32Array, attrs: Attributes[]): Promise<Record<AttributeName, number>> {
+    const counts = countAttributes((await this.classify(pixels, attrs.length)).attributes, attrs.map((a) => ({ attrs: a, named: ALL_NAMED })));
+    return Object.fromEntries(ATTRIBUTE_NAMES.map((n) => [n, counts[n].correct / counts[n].total])) as Record<AttributeName, number>;
   }
 
   async release(): Promise<void> {

@@ -31,6 +31,15 @@ export interface LoopResult {
   checks: { step: number; values: Record<string, number> }[];
 }
 
+/** What every world-model trainer returns (plus its own checks). */
+export interface TrainedModel {
+  onnx: Uint8Array;
+  weights: Map<string, Float32Array>;
+  params: number;
+  shapes: Map<string, number[]>;
+  loop: LoopResult;
+}
+
 export async function trainLoop(trainer: Trainer, nextBatch: (step: number) => Record<string, HostTensor> | Promise<Record<string, HostTensor>>, o: LoopOptions): Promise<LoopResult> {
   const schedule = warmupCosine(o.lr, o.warmup, o.steps, o.lr * 0.05);
   const bar = o.progress ? new Progress({ total: o.steps, label: o.label }) : null;

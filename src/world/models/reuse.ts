@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TokenizerFiles, JsonObject } from '../../encoders/text/tokenizer-json.js';
-import { readSafetensors, tensorToFloat32 } from '../../io/safetensors.js';
+import { readWeights } from './weights-file.js';
 import type { EvaluatorConfig } from './evaluator.js';
 import type { BuildReport } from './report.js';
 import type { TextEncoderConfig } from './text-encoder.js';
@@ -28,17 +28,6 @@ async function readJson(path: string): Promise<JsonObject> {
   }
 }
 
-async function weights(dir: string): Promise<{ weights: Map<string, Float32Array>; shapes: Map<string, number[]> }> {
-  const st = await readSafetensors(join(dir, 'model.safetensors'));
-  const w = new Map<string, Float32Array>();
-  const shapes = new Map<string, number[]>();
-  for (const [k, t] of st.tensors) {
-    w.set(k, tensorToFloat32(t, k));
-    shapes.set(k, t.shape);
-  }
-  return { weights: w, shapes };
-}
-
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
 export async function loadReusable(dir: string, seed: number, evaluatorCfg: EvaluatorConfig, textCfg: Omit<TextEncoderConfig, 'vocabSize'>): Promise<Reused> {
@@ -49,8 +38,8 @@ export async function loadReusable(dir: string, seed: number, evaluatorCfg: Eval
   if (!same(prevText, textCfg)) throw new Error(`world build --reuse: the text encoder in ${dir} has another config than this preset's; drop --reuse`);
   const seconds = (name: string): number => report.phases.find((p) => p.name === name)?.seconds ?? 0;
   const loop = (loss: [number, number], name: string) => ({ lossCurve: [], firstLoss: loss[0], lastLoss: loss[1], seconds: seconds(name), checks: [] });
-  const ev = await weights(join(dir, 'evaluator'));
-  const te = await weights(join(dir, 'text-encoder'));
+  const ev = await readWeights(join(dir, 'evaluator', 'model.safetensors'));
+  const te = await readWeights(join(dir, 'text-encoder', 'model.safetensors'));
   const textDir = join(dir, 'text-encoder');
   return {
     report,

@@ -11,11 +11,11 @@ import { initWeights } from '../../engine/init.js';
 import { Graph } from '../../engine/ir.js';
 import { Trainer } from '../../engine/trainer.js';
 import { Rng } from '../../util/rng.js';
-import { ATTRIBUTE_NAMES, type AttributeName } from '../data/attributes.js';
+import type { AttributeName } from '../data/attributes.js';
 import { blur3x3, gatherPixels, IMAGE_SIDE, IndexSampler, oneHotTargets, type ImagePool } from './data.js';
 import { evaluatorNet, HEADS, NUM_LOGITS, type EvaluatorConfig } from './evaluator.js';
 import { WorldEvaluator } from './evaluator-session.js';
-import { countParams, paramShapes, trainLoop, type LoopResult } from './loop.js';
+import { countParams, paramShapes, trainLoop, type TrainedModel } from './loop.js';
 
 export interface EvaluatorTraining {
   steps: number;
@@ -25,12 +25,7 @@ export interface EvaluatorTraining {
   blur: number; // fraction of images blurred (3x3, centre weight uniform in [1, 8])
 }
 
-export interface TrainedEvaluator {
-  onnx: Uint8Array;
-  weights: Map<string, Float32Array>;
-  params: number;
-  shapes: Map<string, number[]>;
-  loop: LoopResult;
+export interface TrainedEvaluator extends TrainedModel {
   /** Accuracy per attribute on the validation pool. */
   valAccuracy: Record<AttributeName, number>;
   /** The same on the validation pool box-blurred (3x3): robustness to soft images. */
@@ -87,16 +82,10 @@ export async function trainEvaluator(
   await trainer.release();
   const onnx = evaluatorInferenceModel(cfg, weights);
   const evaluator = await WorldEvaluator.fromModel(onnx);
-  const accuracy = async (pixels: Float32Array): Promise<Record<AttributeName, number>> => {
-    const preds = await evaluator.classify(pixels, val.attrs.length);
-    const out = {} as Record<AttributeName, number>;
-    for (const name of ATTRIBUTE_NAMES) out[name] = preds.attributes.filter((p, i) => p[name] === val.attrs[i]![name]).length / val.attrs.length;
-    return out;
-  };
-  const valAccuracy = await accuracy(val.pixels);
+  const valAccuracy = await evaluator.accuracy(val.pixels, val.attrs);
   const blurred = Float32Array.from(val.pixels);
   for (let i = 0; i < val.attrs.length; i++) blur3x3(blurred, i * 3 * IMAGE_SIDE * IMAGE_SIDE, 1);
-  const blurredValAccuracy = await accuracy(blurred);
+  const blurredValAccuracy = await evaluator.accuracy(blurred, val.attrs);
   await evaluator.release();
   return { onnx, weights, params: countParams(weights), shapes: paramShapes(g), loop, valAccuracy, blurredValAccuracy };
 }

@@ -13,7 +13,7 @@ import type { TextTokenizer } from '../../encoders/text/tokenizer.js';
 import { Rng } from '../../util/rng.js';
 import { freshCaptions, gatherPixels, IndexSampler, tokenize, type ImagePool } from './data.js';
 import { diffusionTables } from './diffusion.js';
-import { countParams, paramShapes, trainLoop, type LoopResult } from './loop.js';
+import { countParams, paramShapes, trainLoop, type TrainedModel } from './loop.js';
 import { unet, type UNetConfig } from './unet.js';
 
 export interface GeneratorTraining {
@@ -25,13 +25,7 @@ export interface GeneratorTraining {
   checkEvery: number; // run `check` every this many steps (0: only at the end)
 }
 
-export interface TrainedGenerator {
-  onnx: Uint8Array;
-  weights: Map<string, Float32Array>;
-  params: number;
-  shapes: Map<string, number[]>;
-  loop: LoopResult;
-}
+export type TrainedGenerator = TrainedModel;
 
 /** The SD-UNet-shaped inference model: (sample, timestep, encoder_hidden_states) -> out_sample. */
 export function unetInferenceModel(cfg: UNetConfig, weights: ReadonlyMap<string, Float32Array>): Uint8Array {
