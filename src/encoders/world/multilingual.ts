@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { Session } from '../../engine/runtime.js';
 import { loadTokenizer, type TextTokenizer } from '../text/tokenizer.js';
 import type { EncodedBatch, Encoder, EncoderInfo } from '../types.js';
-import { worldEncoderDir } from './locate.js';
 
 /** config.json of a multilingual-encoder folder (written by src/world/encoders/build.ts). */
 export interface WorldMultilingualConfig {
@@ -65,9 +64,9 @@ export class WorldMultilingualEncoder implements Encoder<'text'> {
     this.info = { name: 'world-multilingual', modality: 'text', tokens: config.maxTokens, dim: config.dim };
   }
 
-  /** Loads a multilingual-encoder folder (default: the bundled assets/world/multilingual-encoder). */
-  static async load(dir?: string, opts: { threads?: number } = {}): Promise<WorldMultilingualEncoder> {
-    const folder = dir ?? worldEncoderDir('multilingual-encoder');
+  /** Loads a multilingual-encoder folder (the bundled one is assets/world/multilingual-encoder, found by src/world/assets.ts). */
+  static async load(dir: string, opts: { threads?: number } = {}): Promise<WorldMultilingualEncoder> {
+    const folder = dir;
     const path = join(folder, 'config.json');
     let config: WorldMultilingualConfig;
     try {

@@ -13,7 +13,6 @@ import { AudioError } from '../audio/errors.js';
 import { logMel } from '../audio/features.js';
 import { resample, toMono } from '../audio/resample.js';
 import type { AudioClip, EncodedBatch, Encoder, EncoderInfo } from '../types.js';
-import { worldEncoderDir } from './locate.js';
 
 /** The log-mel front end (shared by training and inference). */
 export interface SoundFrontEnd {
@@ -103,9 +102,9 @@ export class WorldSoundEncoder implements Encoder<'audio'> {
     this.info = { name: 'world-sound', modality: 'audio', tokens: config.tokens, dim: config.dim };
   }
 
-  /** Loads a sound-encoder folder (default: the bundled assets/world/sound-encoder). */
-  static async load(dir?: string, opts: { threads?: number } = {}): Promise<WorldSoundEncoder> {
-    const folder = dir ?? worldEncoderDir('sound-encoder');
+  /** Loads a sound-encoder folder (the bundled one is assets/world/sound-encoder, found by src/world/assets.ts). */
+  static async load(dir: string, opts: { threads?: number } = {}): Promise<WorldSoundEncoder> {
+    const folder = dir;
     const path = join(folder, 'config.json');
     let config: WorldSoundConfig;
     try {
