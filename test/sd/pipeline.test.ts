@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { AudioClip, EncodedBatch, Encoder, EncoderInput, Modality } from '../../src/encoders/types.js';
 import { SdOnnxGenerator } from '../../src/generators/sd/index.js';
 import type { GeneratedImages, GenerateOptions, Generator } from '../../src/generators/types.js';
-import { decodePng } from '../../src/io/png.js';
+import { decodePng } from '../helpers/png-decode.js';
 import { modelSource } from '../../src/pipeline/loaders.js';
 import { spliceMix, type MixSpec } from '../../src/pipeline/mix.js';
 import type { ConditionSource, MixInput } from '../../src/pipeline/sources.js';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Encoder } from '../../src/encoders/types.js';
-import { decodePng } from '../../src/io/png.js';
+import { decodePng } from '../helpers/png-decode.js';
 import { X2ImagePipeline } from '../../src/pipeline/x2image.js';
 import { alignMap, encoderSource } from '../../src/pipeline/sources.js';
 import type { ServerModels } from '../../src/server/models.js';

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as zlib from "node:zlib";
-import { crc32, decodePng, encodePng, type PngChannels } from "../../src/io/png.js";
+import { crc32, encodePng, type PngChannels } from "../../src/io/png.js";
+import { decodePng } from "../helpers/png-decode.js";
 import { Rng } from "../../src/util/rng.js";
 
 // PNGs written by an independent Python writer (zlib.compress + a Python filter implementation;

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { decodePng } from "../../src/io/png.js";
+import { decodePng } from "../helpers/png-decode.js";
 import { Rng } from "../../src/util/rng.js";
 import {
   attributesFromIndex,
