@@ -23,7 +23,7 @@ import {
   sampleAttributes,
   uniformCombinations,
 } from "../../src/world/data/dataset.js";
-import { previewGrid, writePreviewPng } from "../../src/world/data/preview.js";
+import { previewGrid, writePreviewPng } from "../helpers/world-preview.js";
 import { renderImage } from "../../src/world/data/render.js";
 
 test("enumeration: 1440 distinct combinations, index round trip", () => {
