@@ -6,6 +6,7 @@ import { extractFeatures, readCorpus, type FeatureDType } from '../encoders/extr
 import { encoderModality, loadEncoder } from '../encoders/registry.js';
 import type { Device } from '../engine/runtime.js';
 import { numberFlag, parseFlags, requireString, UsageError, type Command } from './command.js';
+import { resolveModelName } from '../world/assets.js';
 
 const NAME = 'extract';
 
@@ -57,7 +58,8 @@ export const extractCommand: Command = {
       NAME,
     );
     if (positionals.length > 0) throw new UsageError(`${NAME}: unexpected argument '${positionals[0]}' (see \`gluegen ${NAME} --help\`)`);
-    const encoderDir = requireString(values, 'encoder', NAME);
+    // A bundled world encoder may be named (world-native, world-multilingual, world-sound).
+    const encoderDir = resolveModelName(requireString(values, 'encoder', NAME), 'encoder');
     const input = requireString(values, 'input', NAME);
     const out = requireString(values, 'out', NAME);
     const batchSize = numberFlag(values, 'batch-size', NAME, { integer: true, min: 1, default: 32 })!;
