@@ -13,9 +13,9 @@
  * UNet sees only the conditional rows (one UNet row per image per step) and eps = eps_cond.
  */
 import type { Session } from '../engine/runtime.js';
-import type { Rng } from '../util/rng.js';
 import type { Scheduler } from './sd/schedulers/index.js';
 import { GuidedUnet, type UnetSignature } from './sd/unet.js';
+import type { ConditionSpec, GenerateOptions } from './types.js';
 
 /** The single rule for "is classifier-free guidance on" (see the file comment). */
 export function guidanceIsOn(guidance: number): boolean {
@@ -29,29 +29,15 @@ export function checkGuidance(guidance: number, what: string): void {
   }
 }
 
-export interface DenoiseSetup {
+/** The UNet a generator supplies to the loop. */
+export interface DenoiseUnet {
   /** The UNet and what its inputs declare. */
   session: Session;
   signature: UnetSignature;
-  /** A scheduler whose timesteps are already set. */
-  scheduler: Scheduler;
-  /** [B, T, D] conditions. */
-  cond: Float32Array;
-  /** [1 or B, T, D] unconditional conditions (unused when guidance is off). */
-  uncond: Float32Array;
-  batch: number;
-  tokens: number;
-  dim: number;
-  /** [C, h, w] of one latent. */
-  latentShape: readonly [number, number, number];
-  guidance: number;
+  /** [T, D] of the conditions it cross-attends to. */
+  condition: ConditionSpec;
   /** Run the unconditional and conditional halves as two UNet calls even when one would do. */
   separate: boolean;
-  rng: Rng;
-  onStep?: (step: number, total: number) => void;
-  signal?: AbortSignal;
-  /** Names the generator in errors. */
-  what: string;
 }
 
 export interface DenoiseResult {
@@ -65,38 +51,43 @@ export interface DenoiseResult {
   unetMs: number;
 }
 
-export async function denoise(s: DenoiseSetup): Promise<DenoiseResult> {
-  const { batch, tokens, dim, latentShape, scheduler, rng, what } = s;
+/**
+ * Runs the loop for a generator's request `o` (conditions, guidance, noise, callbacks) over latents
+ * of `latentShape` [C, h, w]; `scheduler` has its timesteps set; `what` names the generator in errors.
+ */
+export async function denoise(unet: DenoiseUnet, scheduler: Scheduler, latentShape: readonly [number, number, number], o: GenerateOptions, what: string): Promise<DenoiseResult> {
+  const { batch, rng } = o;
+  const { tokens, dim } = unet.condition;
   const row = tokens * dim;
   if (!(Number.isInteger(batch) && batch >= 1)) throw new Error(`${what}: batch ${batch} must be a positive integer`);
-  checkGuidance(s.guidance, what);
-  if (s.cond.length !== batch * row) {
-    throw new Error(`${what}: cond has ${s.cond.length} values; expected batch x tokens x dim = ${batch} x ${tokens} x ${dim} = ${batch * row}`);
+  checkGuidance(o.guidance, what);
+  if (o.cond.length !== batch * row) {
+    throw new Error(`${what}: cond has ${o.cond.length} values; expected batch x tokens x dim = ${batch} x ${tokens} x ${dim} = ${batch * row}`);
   }
-  const guided = guidanceIsOn(s.guidance);
-  if (guided && s.uncond.length !== row && s.uncond.length !== batch * row) {
-    throw new Error(`${what}: uncond has ${s.uncond.length} values; expected [1, ${tokens}, ${dim}] (${row}) or [${batch}, ${tokens}, ${dim}] (${batch * row})`);
+  const guided = guidanceIsOn(o.guidance);
+  if (guided && o.uncond.length !== row && o.uncond.length !== batch * row) {
+    throw new Error(`${what}: uncond has ${o.uncond.length} values; expected [1, ${tokens}, ${dim}] (${row}) or [${batch}, ${tokens}, ${dim}] (${batch * row})`);
   }
-  const unet = new GuidedUnet(s.session, s.signature, {
-    cond: s.cond,
-    uncond: guided ? s.uncond : null,
+  const guidedUnet = new GuidedUnet(unet.session, unet.signature, {
+    cond: o.cond,
+    uncond: guided ? o.uncond : null,
     batch,
     tokens,
     dim,
     latentShape,
-    guidance: s.guidance,
-    separate: s.separate,
+    guidance: o.guidance,
+    separate: unet.separate,
   });
   const latentSize = latentShape[0] * latentShape[1] * latentShape[2];
   let latents = rng.fillNormal(new Float32Array(batch * latentSize), scheduler.initNoiseSigma);
   const noise = (): number => rng.normal();
   const total = scheduler.timesteps.length;
   for (let i = 0; i < total; i++) {
-    if (s.signal?.aborted) throw new Error(`${what}: generation aborted at step ${i} of ${total}`);
+    if (o.signal?.aborted) throw new Error(`${what}: generation aborted at step ${i} of ${total}`);
     const t = scheduler.timesteps[i]!;
-    const eps = await unet.predict(scheduler.scaleModelInput(latents, t), t);
+    const eps = await guidedUnet.predict(scheduler.scaleModelInput(latents, t), t);
     latents = scheduler.step(eps, t, latents, noise);
-    s.onStep?.(i + 1, total);
+    o.onStep?.(i + 1, total);
   }
-  return { latents, steps: total, unetCallsPerStep: unet.callsPerStep, unetRowsPerStep: unet.rowsPerStep, unetMs: unet.sessionMs };
+  return { latents, steps: total, unetCallsPerStep: guidedUnet.callsPerStep, unetRowsPerStep: guidedUnet.rowsPerStep, unetMs: guidedUnet.sessionMs };
 }

@@ -133,29 +133,13 @@ export class SdOnnxGenerator implements Generator {
   async generate(opts: GenerateOptions): Promise<GeneratedImages> {
     const started = performance.now();
     const { batch, steps } = opts;
-    const { tokens, dim } = this.condition;
     if (!(Number.isInteger(steps) && steps >= 1)) throw new Error(`steps ${steps} must be a positive integer`);
     const [h, w] = this.latentSize(opts.height ?? this.defaultSize.height, opts.width ?? this.defaultSize.width);
     const scheduler = createScheduler(this.resolveScheduler(opts.scheduler), this.folder.schedulerConfig);
     scheduler.setTimesteps(steps);
     const latentShape = [this.folder.latentChannels, h, w] as const;
-    const run = await denoise({
-      session: this.unet,
-      signature: this.unetSignature,
-      scheduler,
-      cond: opts.cond,
-      uncond: opts.uncond,
-      batch,
-      tokens,
-      dim,
-      latentShape,
-      guidance: opts.guidance,
-      separate: this.options.guidanceBatching === 'separate',
-      rng: opts.rng,
-      what: 'sd generator',
-      ...(opts.onStep ? { onStep: opts.onStep } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
+    const unet = { session: this.unet, signature: this.unetSignature, condition: this.condition, separate: this.options.guidanceBatching === 'separate' };
+    const run = await denoise(unet, scheduler, latentShape, opts, 'sd generator');
     const latents = run.latents;
     const latentSize = latentShape[0] * h * w;
 

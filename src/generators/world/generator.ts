@@ -79,8 +79,7 @@ export class WorldGenerator implements Generator {
   }
 
   async generate(opts: GenerateOptions): Promise<GeneratedImages> {
-    const { batch, steps, guidance } = opts;
-    const { tokens, dim } = this.condition;
+    const { batch, steps } = opts;
     const side = this.config.unet.imageSize; // of what the U-Net denoises (pixels, or latents)
     const ch = this.config.unet.channels;
     const out = this.defaultSize.width;
@@ -94,23 +93,9 @@ export class WorldGenerator implements Generator {
     }
     const scheduler = createScheduler(name as SchedulerName, this.schedulerConfig);
     scheduler.setTimesteps(steps);
-    const { latents: x, ...run } = await denoise({
-      session: this.session,
-      signature: this.signature,
-      scheduler,
-      cond: opts.cond,
-      uncond: opts.uncond,
-      batch,
-      tokens,
-      dim,
-      latentShape: [ch, side, side],
-      guidance,
-      separate: false,
-      rng: opts.rng,
-      what: 'world generator',
-      ...(opts.onStep ? { onStep: opts.onStep } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
+    // Doubled batches when guided: the world's UNet takes any batch.
+    const unet = { session: this.session, signature: this.signature, condition: this.condition, separate: false };
+    const { latents: x, ...run } = await denoise(unet, scheduler, [ch, side, side], opts, 'world generator');
     this.lastRun = run;
     let pixels = x;
     if (this.decoder) {
