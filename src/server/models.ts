@@ -23,7 +23,7 @@ import { loadAligner, type LoadedAligner } from '../gluenet/load.js';
 import { DEFAULT_LOADERS, type GenerateLoaders } from '../pipeline/loaders.js';
 import type { AlignFn } from '../pipeline/x2image.js';
 import { openGenerator } from '../generators/open.js';
-import { worldAssetsDir } from '../world/assets.js';
+import { WORLD_MODEL_NAMES, worldAssetsDir, type ModelRole } from '../world/assets.js';
 
 /** An encoder requests can name, with what aligns it to the generator. */
 export interface ServedEncoder {
@@ -150,17 +150,19 @@ export async function loadServerModels(o: ServerModelOptions = {}): Promise<Serv
       } catch (e) {
         throw new Error(`serve: cannot load the default generator: ${(e as Error).message}; or pass --generator DIR with a Stable Diffusion ONNX folder`);
       }
-      if (!existsSync(join(dir, 'generator', 'config.json'))) {
+      const part = (role: ModelRole, name: string): string => join(dir, (WORLD_MODEL_NAMES[role] as Record<string, string>)[name]!);
+      if (!existsSync(join(part('generator', 'world'), 'config.json'))) {
         throw new Error(`serve: the world folder '${dir}' has no generator/config.json (the bundled world is not built there); build it with \`gluegen world build\`, or pass --generator DIR with a Stable Diffusion ONNX folder`);
       }
-      generator = keep(await openGenerator(join(dir, 'generator'), threads));
-      native = { ...(await loadEncoderDir({ name: 'native', dir: join(dir, 'text-encoder') }, o, loaders, null)), gluenet: null };
+      generator = keep(await openGenerator(part('generator', 'world'), threads));
+      native = { ...(await loadEncoderDir({ name: 'native', dir: part('encoder', 'world-native') }, o, loaders, null)), gluenet: null };
       keep(native.encoder);
       if (o.encoders === undefined || o.encoders.length === 0) {
-        for (const [name, enc, glue] of [['multilingual', 'multilingual-encoder', 'gluenet-multilingual'], ['sound', 'sound-encoder', 'gluenet-sound']] as const) {
-          const missing = [enc, glue].filter((f) => !existsSync(join(dir, f, 'config.json')));
-          if (missing.length) notes.push(`the world's '${name}' encoder is not served: ${missing.map((f) => join(dir, f)).join(' and ')} missing`);
-          else specs.push({ name, dir: join(dir, enc), gluenet: join(dir, glue) });
+        for (const [name, short] of [['multilingual', 'world-multilingual'], ['sound', 'world-sound']] as const) {
+          const [enc, glue] = [part('encoder', short), part('gluenet', short)];
+          const missing = [enc, glue].filter((f) => !existsSync(join(f, 'config.json')));
+          if (missing.length) notes.push(`the world's '${name}' encoder is not served: ${missing.join(' and ')} missing`);
+          else specs.push({ name, dir: enc, gluenet: glue });
         }
       }
     } else {
