@@ -2,7 +2,9 @@
  * `gluegen extract`: run an encoder over one column of a corpus and store its token features as
  * safetensors shards + manifest.json (see src/encoders/extract.ts). Rerunning resumes.
  */
-import { extractFeatures, readCorpus, type FeatureDType } from '../encoders/extract.js';
+import { readCorpus } from '../encoders/corpus.js';
+import { extractFeatures } from '../encoders/extract.js';
+import type { FeatureDType } from '../io/feature-shards.js';
 import { encoderModality, loadEncoder } from '../encoders/registry.js';
 import type { Device } from '../engine/runtime.js';
 import { numberFlag, parseFlags, requireString, UsageError, type Command } from './command.js';

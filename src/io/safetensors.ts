@@ -416,6 +416,24 @@ export class SafetensorsFile {
     return out;
   }
 
+  /**
+   * Reads `count` consecutive rows (indices along axis 0) of any tensor starting at row `first`,
+   * as stored (no conversion): one positional read, for readers that walk a large tensor in runs.
+   */
+  async readRowRange(name: string, first: number, count: number): Promise<NamedTensor> {
+    const e = this.entry(name);
+    const n = e.shape[0];
+    if (e.shape.length === 0 || n === undefined) throw new SafetensorsError(`tensor '${name}' in '${this.path}' is a scalar: it has no rows`);
+    if (!(Number.isInteger(first) && Number.isInteger(count) && first >= 0 && count >= 0 && first + count <= n)) {
+      throw new SafetensorsError(`rows [${first}, ${first + count}) are out of range for '${name}' with ${n} rows in '${this.path}'`);
+    }
+    const rowElems = e.shape.slice(1).reduce((a, b) => a * b, 1);
+    const item = DTYPES[e.dtype].itemSize;
+    const buffer = new ArrayBuffer(count * rowElems * item);
+    await readFully(this.handle, new Uint8Array(buffer), this.dataStart + e.begin + first * rowElems * item, this.path);
+    return { dtype: e.dtype, shape: [count, ...e.shape.slice(1)], data: typedArrayFor(e.dtype, buffer, 0, count * rowElems) };
+  }
+
   async close(): Promise<void> {
     await this.handle.close();
   }
