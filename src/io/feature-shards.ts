@@ -9,7 +9,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { float16ToFloat32 } from './half.js';
+import { float16BitsToFloat32Bits, float16ToFloat32 } from './half.js';
 import { openSafetensors, type SafetensorsFile } from './safetensors.js';
 
 export type FeatureDType = 'fp16' | 'fp32';
@@ -151,8 +151,11 @@ export async function readFeatureStore(pathOrFile: string): Promise<FeatureStore
     return mask ? { features, mask } : { features };
   };
 
+  // One scratch buffer for gather's reads, grown to the largest run; rows are decoded straight into the batch.
+  let scratch = new Uint8Array(0);
   const gather = async (indices: readonly number[]): Promise<Float32Array> => {
     const out = new Float32Array(indices.length * rowSize);
+    const outBits = new Uint32Array(out.buffer);
     // Consecutive indices within one shard become one read (sequential batches cost one read each).
     for (let i = 0; i < indices.length; ) {
       const r = indices[i]!;
@@ -160,7 +163,16 @@ export async function readFeatureStore(pathOrFile: string): Promise<FeatureStore
       const s = shardOf(r);
       let j = i + 1;
       while (j < indices.length && indices[j] === r + (j - i) && r + (j - i) < s.start + s.rows) j++;
-      await readRun(s, r, r + (j - i), out, i);
+      const count = j - i;
+      const bytes = count * rowSize * (s.dtype === 'F16' ? 2 : 4);
+      if (scratch.length < bytes) scratch = new Uint8Array(bytes);
+      await files.use(s.path, async (file) => file.readRowRangeInto('features', r - s.start, count, scratch));
+      if (s.dtype === 'F32') out.set(new Float32Array(scratch.buffer, 0, count * rowSize), i * rowSize);
+      else {
+        const halves = new Uint16Array(scratch.buffer, 0, count * rowSize);
+        const at = i * rowSize;
+        for (let k = 0; k < halves.length; k++) outBits[at + k] = float16BitsToFloat32Bits(halves[k]!);
+      }
       i = j;
     }
     return out;
