@@ -35,29 +35,29 @@ export function redisConnection(url: string): ConnectionOptions {
 }
 
 /**
- * Opens the extraction queue and checks Redis answers within `timeoutMs`, so an unreachable or
+ * Opens the extraction queue and checks Redis answers (within `timeoutMs`), so an unreachable or
  * wrong address is one clear error instead of endless reconnect attempts.
  */
 export async function openQueue(url: string, timeoutMs = 5000): Promise<Queue> {
   const queue = new Queue(EXTRACT_QUEUE, { connection: redisConnection(url) });
-  let lastError = '';
-  queue.on('error', (e: Error) => {
-    lastError = e.message;
-  });
   let timer: NodeJS.Timeout | undefined;
+  let onError: ((e: Error) => void) | undefined;
   try {
     await Promise.race([
       queue.waitUntilReady().then(() => queue.getJobCounts('wait')),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error('timeout')), timeoutMs);
+        timer = setTimeout(() => reject(new Error('no answer')), timeoutMs);
+        onError = reject; // the first connection error (refused, unknown host, auth) is the answer
+        queue.on('error', onError);
       }),
     ]);
   } catch (e) {
+    queue.on('error', () => undefined); // reconnect attempts while closing are expected
     await queue.close().catch(() => undefined);
-    const why = lastError || (e as Error).message;
-    throw new Error(`cannot reach Redis at ${url} within ${timeoutMs / 1000} s (${why}); start redis-server there or fix --queue`);
+    throw new Error(`cannot reach Redis at ${url} (${(e as Error).message || 'connection failed'}); start redis-server there or fix --queue`);
   } finally {
     clearTimeout(timer);
+    if (onError) queue.off('error', onError);
   }
   return queue;
 }
