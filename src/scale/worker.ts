@@ -67,7 +67,7 @@ export async function startExtractionWorker(o: WorkerOptions): Promise<Extractio
     return corpus;
   };
 
-  const process = async (job: Job<ShardJobData, ShardJobResult>): Promise<ShardJobResult> => {
+  const runJob = async (job: Job<ShardJobData, ShardJobResult>): Promise<ShardJobResult> => {
     const d = job.data;
     if (d?.version !== 1) throw new UnrecoverableError(`job ${job.id} has data version ${String(d?.version)}; this worker understands version 1 (update gluegen on this machine)`);
     const path = join(d.outDir, d.shard.file);
@@ -96,7 +96,7 @@ export async function startExtractionWorker(o: WorkerOptions): Promise<Extractio
   };
 
   const lockMs = o.lockMs ?? 30_000;
-  const worker = new Worker<ShardJobData, ShardJobResult>(EXTRACT_QUEUE, process, {
+  const worker = new Worker<ShardJobData, ShardJobResult>(EXTRACT_QUEUE, runJob, {
     connection: redisConnection(o.url),
     concurrency: o.concurrency ?? 1,
     lockDuration: lockMs,

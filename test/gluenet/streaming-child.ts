@@ -9,7 +9,7 @@ import { trainGlueNet } from '../../src/gluenet/train.js';
 const [dir, memory, tokens, dim] = process.argv.slice(2) as [string, string, string, string];
 const [T, D] = [Number(tokens), Number(dim)];
 const config = parseConfig({ arch: 'translator_noln', tokens_in: T, tokens_out: T, dim_in: D, dim_out: D, mult: 1, depth: 1, x_scale: 1, cond_norm: new Array(T).fill(2) });
-const batchSize = 128;
+const batchSize = 512;
 
 // Warm-up: a short run of the same shapes, so the runtime's own memory is in the baseline.
 const warm = { x: join(dir, 'x', 'features-00000.safetensors'), cond: join(dir, 'c', 'features-00000.safetensors') };
