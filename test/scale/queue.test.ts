@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { extractCommand } from '../../src/cli/extract.js';
 import { UsageError } from '../../src/cli/command.js';
+import { workerCommand } from '../../src/cli/worker.js';
 import { redisConnection } from '../../src/scale/redis.js';
 import { makeSplit } from '../../src/world/data/dataset.js';
 import { redisMissing, startRedis } from './redis-server.js';
@@ -140,4 +141,12 @@ test('extract --queue: an unreachable Redis or --detach without --queue is a one
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('gluegen worker: flag errors are one-line usage errors, before connecting', async () => {
+  const usage = (re: RegExp) => (e: unknown) => e instanceof UsageError && re.test(e.message);
+  await assert.rejects(workerCommand.run([]), usage(/worker: --queue is required/));
+  await assert.rejects(workerCommand.run(['--queue', 'redis:/']), usage(/worker: --queue "redis:\/" names no host/));
+  await assert.rejects(workerCommand.run(['--queue', 'redis://h:1', '--concurrency', '0']), usage(/--concurrency must be an integer >= 1 and <= 64, got '0'/));
+  await assert.rejects(workerCommand.run(['--queue', 'redis://h:1', 'extra']), usage(/unexpected argument 'extra'/));
 });
