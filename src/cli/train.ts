@@ -21,6 +21,10 @@ usage: gluegen train --x X.safetensors --cond C.safetensors --config CONFIG.json
   --checkpoint-every N  steps between checkpoints (default 500)
   --resume              continue the run in --out after a crash or Ctrl-C (same loss trajectory)
   --device cpu|cuda     execution provider (default cpu)
+  --memory-mb M         feature sets larger than M MiB (as float32) stream from disk, a batch at a
+                        time, instead of loading (default 1024); the batches are the same either way
+  --shuffle-buffer R    shuffle within buffers of R rows (blocks of 4096 consecutive rows permuted
+                        per epoch) instead of over all rows: for storage where random reads are slow
 
 Ctrl-C saves a checkpoint before stopping. A NaN/Inf loss stops the run, keeps the last good weights
 and says which step failed.`;
@@ -37,6 +41,7 @@ export const trainCommand: Command = {
         steps: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
         'step-lr-every': { type: 'string' }, 'step-lr-gamma': { type: 'string' }, 'no-shuffle': { type: 'boolean' }, seed: { type: 'string' },
         'checkpoint-every': { type: 'string' }, resume: { type: 'boolean' }, device: { type: 'string' },
+        'memory-mb': { type: 'string' }, 'shuffle-buffer': { type: 'string' },
       },
       'train',
     );
@@ -63,6 +68,8 @@ export const trainCommand: Command = {
         checkpointEvery: numberFlag(values, 'checkpoint-every', cmd, { min: 1, integer: true, default: 500 })!,
         resume: Boolean(values.resume),
         device: device as 'cpu' | 'cuda',
+        ...(values['memory-mb'] !== undefined ? { memoryBytes: numberFlag(values, 'memory-mb', cmd, { min: 0 })! * 1024 * 1024 } : {}),
+        ...(values['shuffle-buffer'] !== undefined ? { shuffleBuffer: numberFlag(values, 'shuffle-buffer', cmd, { min: 1, integer: true })! } : {}),
       });
       const last = r.history.at(-1);
       console.log(`trained ${r.steps} steps -> ${out}` + (last ? ` (loss ${last.loss.toPrecision(4)}, distill ${last.distill.toPrecision(4)})` : ''));

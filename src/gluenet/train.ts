@@ -14,9 +14,9 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { linePlot } from '../io/plot.js';
 import { openSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { Progress } from '../util/progress.js';
-import { Rng } from '../util/rng.js';
 import { loadGlueNet, saveGlueNet } from './checkpoint.js';
 import type { GlueNetConfig } from './config.js';
+import { BatchStream } from './batches.js';
 import { checkPairing, FeatureSource } from './data.js';
 import { glueNetLoss } from './losses.js';
 import { trainedParts } from './specs.js';
@@ -46,6 +46,10 @@ export interface TrainOptions {
   progress?: NodeJS.WritableStream | null;
   /** Stop after this many steps of this invocation (tests use it to simulate a crash). */
   stopAfter?: number;
+  /** Feature sets larger than this (float32 bytes) stream from disk instead of loading (default 1 GiB). */
+  memoryBytes?: number;
+  /** Shuffle rows within buffers of this many rows (blocks of 4096 permuted) instead of globally. */
+  shuffleBuffer?: number;
 }
 
 export interface StepRecord {
@@ -76,6 +80,7 @@ function runIdentity(o: TrainOptions, cfg: GlueNetConfig): Record<string, unknow
     stepLrGamma: o.stepLrGamma ?? 0.5,
     shuffle: o.shuffle ?? true,
     seed: o.seed ?? 0,
+    ...(o.shuffleBuffer !== undefined ? { shuffleBuffer: o.shuffleBuffer } : {}),
   };
 }
 
@@ -92,9 +97,11 @@ export async function trainGlueNet(o: TrainOptions): Promise<TrainResult> {
   const seed = o.seed ?? 0;
   const shuffle = o.shuffle ?? true;
   const ckptEvery = o.checkpointEvery ?? 500;
-  const xs = typeof o.x === 'string' ? await FeatureSource.open(o.x) : o.x;
-  const cs = typeof o.cond === 'string' ? await FeatureSource.open(o.cond) : o.cond;
+  const memory = o.memoryBytes !== undefined ? { memoryBytes: o.memoryBytes } : {};
+  const xs = typeof o.x === 'string' ? await FeatureSource.open(o.x, memory) : o.x;
+  const cs = typeof o.cond === 'string' ? await FeatureSource.open(o.cond, memory) : o.cond;
   checkPairing(xs, cs, cfg);
+  const batches = new BatchStream(xs, cs, { batchSize, seed, shuffle, ...(o.shuffleBuffer !== undefined ? { shuffleBuffer: o.shuffleBuffer } : {}) });
   const n = xs.rows;
   const stepsPerEpoch = Math.ceil(n / batchSize);
   const totalSteps = o.steps ?? (o.epochs ?? 4) * stepsPerEpoch;
@@ -165,14 +172,12 @@ export async function trainGlueNet(o: TrainOptions): Promise<TrainResult> {
     while (trainer.step < totalSteps) {
       const s = trainer.step;
       const epoch = Math.floor(s / stepsPerEpoch);
-      const k = s % stepsPerEpoch;
-      const order = shuffle ? new Rng(seed * 1000003 + epoch + 1).permutation(n) : Array.from({ length: n }, (_, i) => i);
-      const idx = order.slice(k * batchSize, (k + 1) * batchSize);
       const lr = o.stepLrEvery ? lr0 * Math.pow(o.stepLrGamma ?? 0.5, Math.floor(epoch / o.stepLrEvery)) : lr0;
-      const b = idx.length;
+      const drawn = await batches.get(s);
+      const b = drawn.rows;
       const batch = {
-        x: { data: await xs.batch(idx), dims: [b, cfg.tokens_in, cfg.dim_in] },
-        cond: { data: await cs.batch(idx), dims: [b, cfg.tokens_out, cfg.dim_out] },
+        x: { data: drawn.x, dims: [b, cfg.tokens_in, cfg.dim_in] },
+        cond: { data: drawn.cond, dims: [b, cfg.tokens_out, cfg.dim_out] },
       };
       let r: Record<string, number>;
       try {
@@ -201,6 +206,7 @@ export async function trainGlueNet(o: TrainOptions): Promise<TrainResult> {
     process.removeListener('SIGINT', onSigint);
     bar?.done();
     await trainer.release();
+    await batches.settle();
     if (typeof o.x === 'string') await xs.close();
     if (typeof o.cond === 'string') await cs.close();
   }
