@@ -35,8 +35,9 @@ if (wanted !== null && wanted !== 'wasm' && wanted !== 'webgpu') {
 const useGpu = wanted === 'webgpu' || (wanted === null && (await hasWebGpu()));
 const ort: OrtModule = useGpu ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
 
-// The .wasm files sit next to the bundle's chunks (dist/web/): never a CDN.
-ort.env.wasm.wasmPaths = new URL('./', import.meta.url).href;
+// The .wasm file sits next to the bundle's chunks (dist/web/): never a CDN. (Only the .wasm: the
+// bundled builds carry their JavaScript glue, which a prefix string would fetch as well.)
+ort.env.wasm.wasmPaths = { wasm: new URL(useGpu ? 'ort-wasm-simd-threaded.asyncify.wasm' : 'ort-wasm-simd-threaded.wasm', import.meta.url).href };
 // Several threads need a cross-origin-isolated page (COOP/COEP headers); otherwise one.
 ort.env.wasm.numThreads = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated ? Math.min(4, globalThis.navigator?.hardwareConcurrency ?? 1) : 1;
 

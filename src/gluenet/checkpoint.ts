@@ -8,8 +8,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
-import { readJson, type FileSource } from '../io/file-source.js';
-import { decodeSafetensors, openSafetensors, tensorToFloat32, writeSafetensors, type NamedTensor, type SafeTensorInfo, type TensorToWrite } from '../io/safetensors.js';
+import { openSafetensors, writeSafetensors, type TensorToWrite } from '../io/safetensors.js';
 import { parseConfig, type GlueNetConfig } from './config.js';
 import { partSpecs, PARTS, type Part } from './specs.js';
 
@@ -72,80 +71,39 @@ export async function loadGlueNet(dir: string): Promise<GlueNet> {
   if (!existsSync(modelPath)) throw new CheckpointError(`'${dir}' has no model.safetensors`);
   const file = await openSafetensors(modelPath);
   try {
-    return await glueNetFromTensors(config, file, modelPath);
+    const weights = new Map<string, Float32Array>();
+    const parts: Part[] = [];
+    for (const part of PARTS) {
+      const specs = partSpecs(config, part);
+      const present = specs.filter((s) => file.has(s.name));
+      if (present.length === 0 && part !== 'aligner') continue;
+      const missing = specs.filter((s) => !file.has(s.name)).map((s) => s.name);
+      if (missing.length) {
+        throw new CheckpointError(
+          `${modelPath}: ${part} is incomplete: missing ${missing.length} tensor(s), e.g. ${missing.slice(0, 3).join(', ')} — ` +
+            `does config.json (arch ${config.arch}, ${config.tokens_in}x${config.dim_in} -> ${config.tokens_out}x${config.dim_out}, depth ${config.depth}, mult ${config.mult}) match the weights?`,
+        );
+      }
+      for (const s of specs) {
+        const info = file.info(s.name);
+        const shape = isCounter(s.name) && info.shape.length === 0 ? [] : info.shape;
+        if (JSON.stringify(shape) !== JSON.stringify(s.shape)) {
+          throw new CheckpointError(`${modelPath}: '${s.name}' has shape [${info.shape}], the config expects [${s.shape}]`);
+        }
+        if (isCounter(s.name)) {
+          const raw = await file.read(s.name);
+          weights.set(s.name, Float32Array.of(Number(raw.data[0] ?? 0)));
+        } else {
+          const v = await file.readFloat32(s.name);
+          const bad = v.findIndex((x) => !Number.isFinite(x));
+          if (bad >= 0) throw new CheckpointError(`${modelPath}: '${s.name}' contains ${v[bad]} at index ${bad}: the checkpoint is corrupt`);
+          weights.set(s.name, v);
+        }
+      }
+      parts.push(part);
+    }
+    return { config, weights, parts };
   } finally {
     await file.close();
   }
-}
-
-/** What glueNetFromTensors reads: an open safetensors file, or one decoded in memory. */
-interface TensorReader {
-  has(name: string): boolean;
-  info(name: string): SafeTensorInfo;
-  read(name: string): Promise<NamedTensor>;
-  readFloat32(name: string): Promise<Float32Array>;
-}
-
-/**
- * Loads a GlueNet folder through a file source (a local folder, or URLs in the browser): the whole
- * model.safetensors is read into memory, so use loadGlueNet for large checkpoints on disk.
- */
-export async function loadGlueNetFromFiles(files: FileSource): Promise<GlueNet> {
-  let raw: unknown;
-  try {
-    raw = await readJson(files, 'config.json');
-  } catch (e) {
-    throw new CheckpointError(`${(e as Error).message} (expected a GlueNet folder with config.json and model.safetensors)`);
-  }
-  const config = parseConfig(raw, files.describe('config.json'));
-  const modelPath = files.describe('model.safetensors');
-  const { tensors } = decodeSafetensors(await files.bytes('model.safetensors'), modelPath);
-  const get = (name: string): NamedTensor => {
-    const t = tensors.get(name);
-    if (!t) throw new CheckpointError(`internal: no tensor '${name}' in ${modelPath}`);
-    return t;
-  };
-  const reader: TensorReader = {
-    has: (name) => tensors.has(name),
-    info: (name) => ({ dtype: get(name).dtype, shape: [...get(name).shape], byteLength: get(name).data.byteLength }),
-    read: async (name) => get(name),
-    readFloat32: async (name) => tensorToFloat32(get(name), `tensor '${name}' in '${modelPath}'`),
-  };
-  return glueNetFromTensors(config, reader, modelPath);
-}
-
-/** Checks every tensor's shape against the config and reads the parts present. */
-async function glueNetFromTensors(config: GlueNetConfig, file: TensorReader, modelPath: string): Promise<GlueNet> {
-  const weights = new Map<string, Float32Array>();
-  const parts: Part[] = [];
-  for (const part of PARTS) {
-    const specs = partSpecs(config, part);
-    const present = specs.filter((s) => file.has(s.name));
-    if (present.length === 0 && part !== 'aligner') continue;
-    const missing = specs.filter((s) => !file.has(s.name)).map((s) => s.name);
-    if (missing.length) {
-      throw new CheckpointError(
-        `${modelPath}: ${part} is incomplete: missing ${missing.length} tensor(s), e.g. ${missing.slice(0, 3).join(', ')} — ` +
-          `does config.json (arch ${config.arch}, ${config.tokens_in}x${config.dim_in} -> ${config.tokens_out}x${config.dim_out}, depth ${config.depth}, mult ${config.mult}) match the weights?`,
-      );
-    }
-    for (const s of specs) {
-      const info = file.info(s.name);
-      const shape = isCounter(s.name) && info.shape.length === 0 ? [] : info.shape;
-      if (JSON.stringify(shape) !== JSON.stringify(s.shape)) {
-        throw new CheckpointError(`${modelPath}: '${s.name}' has shape [${info.shape}], the config expects [${s.shape}]`);
-      }
-      if (isCounter(s.name)) {
-        const raw = await file.read(s.name);
-        weights.set(s.name, Float32Array.of(Number(raw.data[0] ?? 0)));
-      } else {
-        const v = await file.readFloat32(s.name);
-        const bad = v.findIndex((x) => !Number.isFinite(x));
-        if (bad >= 0) throw new CheckpointError(`${modelPath}: '${s.name}' contains ${v[bad]} at index ${bad}: the checkpoint is corrupt`);
-        weights.set(s.name, v);
-      }
-    }
-    parts.push(part);
-  }
-  return { config, weights, parts };
 }

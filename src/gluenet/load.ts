@@ -3,8 +3,7 @@
  * (features of the new encoder -> condition tensors for the generator).
  */
 import type { Device } from '../engine/runtime.js';
-import type { FileSource } from '../io/file-source.js';
-import { loadGlueNet, loadGlueNetFromFiles } from './checkpoint.js';
+import { loadGlueNet } from './checkpoint.js';
 import type { GlueNetConfig } from './config.js';
 import { Aligner } from './inference.js';
 
@@ -16,15 +15,7 @@ export interface LoadedAligner {
 }
 
 export async function loadAligner(dir: string, opts: { device?: Device } = {}): Promise<LoadedAligner> {
-  return alignerOf(await loadGlueNet(dir), opts);
-}
-
-/** The same through a file source (a GlueNet folder served over HTTP, in the browser). */
-export async function loadAlignerFromFiles(files: FileSource, opts: { device?: Device } = {}): Promise<LoadedAligner> {
-  return alignerOf(await loadGlueNetFromFiles(files), opts);
-}
-
-async function alignerOf(g: Awaited<ReturnType<typeof loadGlueNet>>, opts: { device?: Device }): Promise<LoadedAligner> {
+  const g = await loadGlueNet(dir);
   const aligner = await Aligner.create(g.config, g.weights, opts);
   return { config: g.config, align: (f, b) => aligner.align(f, b), release: () => aligner.release() };
 }

@@ -17,7 +17,8 @@ import { WorldMultilingualEncoder } from '../encoders/world/multilingual.js';
 import { WorldNativeEncoder } from '../encoders/world/native.js';
 import { WorldSoundEncoder } from '../encoders/world/sound.js';
 import { WorldGenerator } from '../generators/world/generator.js';
-import { loadAlignerFromFiles, type LoadedAligner } from '../gluenet/load.js';
+import { loadExportedAligner } from '../gluenet/exported-aligner.js';
+import type { LoadedAligner } from '../gluenet/load.js';
 import type { FileSource } from '../io/file-source.js';
 import type { MixSpec } from '../pipeline/mix.js';
 import { X2ImagePipeline } from '../pipeline/x2image.js';
@@ -34,13 +35,13 @@ export const WEB_WORLD_FOLDERS = {
 
 export type WebWorldFolder = (typeof WEB_WORLD_FOLDERS)[keyof typeof WEB_WORLD_FOLDERS];
 
-/** Files each folder needs (what the web build copies). */
+/** Files each folder needs (what the web build copies; aligner.onnx it exports from model.safetensors). */
 export const WEB_WORLD_FILES: Record<WebWorldFolder, readonly string[]> = {
   generator: ['config.json', 'scheduler_config.json', 'model.onnx', 'vae_decoder.onnx'],
   'multilingual-encoder': ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'model.onnx'],
-  'gluenet-multilingual': ['config.json', 'model.safetensors'],
+  'gluenet-multilingual': ['config.json', 'aligner.onnx'],
   'sound-encoder': ['config.json', 'model.onnx'],
-  'gluenet-sound': ['config.json', 'model.safetensors'],
+  'gluenet-sound': ['config.json', 'aligner.onnx'],
   'text-encoder': ['config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'model.onnx'],
 };
 
@@ -116,9 +117,9 @@ export class WebWorld {
 
   generator = (): Promise<WorldGenerator> => this.model(WEB_WORLD_FOLDERS.generator, (f) => WorldGenerator.fromFiles(f));
   multilingual = (): Promise<WorldMultilingualEncoder> => this.model(WEB_WORLD_FOLDERS.multilingual, (f) => WorldMultilingualEncoder.fromFiles(f));
-  private multilingualGlueNet = (): Promise<LoadedAligner> => this.model(WEB_WORLD_FOLDERS.multilingualGlueNet, (f) => loadAlignerFromFiles(f));
+  private multilingualGlueNet = (): Promise<LoadedAligner> => this.model(WEB_WORLD_FOLDERS.multilingualGlueNet, (f) => loadExportedAligner(f));
   private sound = (): Promise<WorldSoundEncoder> => this.model(WEB_WORLD_FOLDERS.sound, (f) => WorldSoundEncoder.fromFiles(f));
-  private soundGlueNet = (): Promise<LoadedAligner> => this.model(WEB_WORLD_FOLDERS.soundGlueNet, (f) => loadAlignerFromFiles(f));
+  private soundGlueNet = (): Promise<LoadedAligner> => this.model(WEB_WORLD_FOLDERS.soundGlueNet, (f) => loadExportedAligner(f));
   private native = (): Promise<WorldNativeEncoder> => this.model(WEB_WORLD_FOLDERS.native, (f) => WorldNativeEncoder.fromFiles(f));
 
   /** Loads, in parallel, what a request of this kind needs (the page calls it to warm up). */
