@@ -223,7 +223,7 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
         const methods: Record<string, string> = { '/': 'GET', '/app.js': 'GET', '/app.css': 'GET', '/healthz': 'GET', '/v1/models': 'GET', '/v1/generate': 'POST' };
         const allow = methods[url.pathname];
         if (allow) throw new HttpError(405, 'method_not_allowed', `${req.method} ${url.pathname} is not supported; use ${allow}`, undefined, { Allow: allow });
-        throw new HttpError(404, 'not_found', `no route ${url.pathname}; the API is GET /v1/models, POST /v1/generate, GET /healthz, and the page at /`);
+        throw new HttpError(404, 'not_found', `no route ${url.pathname}; the API is GET /v1/models, POST /v1/generate, GET /healthz, and the pages at / and /web/`);
       }
     }
   }
