@@ -37,6 +37,9 @@ export interface IOInfo {
   dims: (number | string)[] | null;
 }
 
+/** The onnxruntime this build runs on: 'onnxruntime-node', or 'onnxruntime-web (wasm)' / '(webgpu)'. */
+export const RUNTIME_BACKEND: string = backend.name;
+
 export class RuntimeError extends Error {
   override name = 'RuntimeError';
 }

@@ -17,12 +17,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { buildWeb } from '../../scripts/build-web.js';
+import { encodeWav } from '../../src/encoders/audio/wav.js';
 import { serveStaticFile } from '../../src/server/static-files.js';
+import { Rng } from '../../src/util/rng.js';
+import { SAMPLE_RATE, synthSound } from '../../src/world/data/sounds.js';
 import { COLOURS, OBJECTS } from '../../src/world/data/attributes.js';
 import { describe, readWorldPng } from './helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+// The fake media flags give the page a microphone (a test tone) without a permission prompt.
+const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+];
 
 /** The subset of playwright-core this test uses. */
 interface Pw {
@@ -45,6 +52,7 @@ interface Page {
   waitForSelector(selector: string, o?: { timeout?: number; state?: string }): Promise<unknown>;
   evaluate<T>(fn: string): Promise<T>;
   textContent(selector: string): Promise<string | null>;
+  setInputFiles(selector: string, files: { name: string; mimeType: string; buffer: Buffer }): Promise<void>;
 }
 
 async function loadPlaywright(): Promise<{ pw: Pw } | { skip: string }> {
@@ -78,6 +86,18 @@ async function staticServer(dir: string): Promise<{ url: string; log: { path: st
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, log, server };
 }
 
+/** Polls an element's text until it matches (waitForFunction would need eval, which the CSP forbids). */
+async function waitForText(page: Page, selector: string, pattern: RegExp, timeoutMs = 20_000): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  let text: string | null = null;
+  while (performance.now() < end) {
+    text = await page.textContent(selector);
+    if (text !== null && pattern.test(text)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${selector} shows ${JSON.stringify(text)}, not ${pattern} (error: ${JSON.stringify(await page.textContent('#error'))})`);
+}
+
 const cleanup: (() => Promise<void> | void)[] = [];
 after(async () => {
   for (const f of cleanup.reverse()) await f();
@@ -87,11 +107,12 @@ after(async () => {
 async function generateOnce(page: Page, prompt: string, count: number, since: number): Promise<{ png: Uint8Array; seconds: number }> {
   await page.fill('#prompt', prompt);
   await page.click('#generate');
+  // Cards are prepended: the count-th card exists once the count-th image is shown.
   await page.waitForSelector(`#results figure:nth-child(${count}) img.result`, { timeout: 90_000, state: 'attached' }).catch(async (e: Error) => {
     throw new Error(`no image: status ${JSON.stringify(await page.textContent('#status'))}, error ${JSON.stringify(await page.textContent('#error'))} (${e.message.split('\n')[0]})`);
   });
   const seconds = (performance.now() - since) / 1000;
-  const src = await page.evaluate<string>("document.querySelector('#results figure img.result').src");
+  const src = await page.evaluate<string>("document.querySelector('#results figure:first-child img.result').src");
   assert.match(src, /^data:image\/png;base64,/);
   return { png: new Uint8Array(Buffer.from(src.slice('data:image/png;base64,'.length), 'base64')), seconds };
 }
@@ -126,6 +147,7 @@ test('a French prompt typed into the in-browser page gives an image of the named
   assert.equal(describe(read), describe(expected), `the evaluator reads the page's image for ${JSON.stringify(prompt)} as ${describe(read)}`);
   assert.equal(await page.textContent('#results dd[data-field="prompt"]'), prompt);
   assert.equal(await page.textContent('#results dd[data-field="language"]'), 'French');
+  assert.equal(await page.textContent('#backend'), 'Runs on onnxruntime-web (wasm).', 'headless chromium has no WebGPU adapter: the wasm build');
 
   // Warm: the same page reloaded (files revalidated from the HTTP cache, models loaded again).
   const before = site.log.length;
@@ -139,6 +161,24 @@ test('a French prompt typed into the in-browser page gives an image of the named
   t0 = performance.now();
   const second = await generateOnce(page, 'un oiseau rouge', 2, t0);
   assert.equal(describe(await readWorldPng(second.png)), 'red bird');
+
+  // A sound file (decoded by WebAudio in the page), alone and then mixed with a prompt.
+  const wav = encodeWav([synthSound(OBJECTS.indexOf('car'), new Rng(3), { durationS: 1.5 })], SAMPLE_RATE);
+  await page.setInputFiles('#sound', { name: 'car.wav', mimeType: 'audio/wav', buffer: Buffer.from(wav) });
+  await waitForText(page, '#sound-info', /^car\.wav: 1\.5 s$/);
+  await page.fill('#steps', '8');
+  const alone = await generateOnce(page, '', 3, performance.now());
+  assert.equal(await page.textContent('#results figure:first-child dd[data-field="sound"]'), 'car.wav');
+  assert.equal(OBJECTS[(await readWorldPng(alone.png)).object], 'car');
+  await generateOnce(page, 'un oiseau vert', 4, performance.now());
+  assert.equal(await page.textContent('#results figure:first-child dd[data-field="mix"]'), 'splice:4');
+
+  // The microphone (chromium's fake device): three seconds recorded through the AudioWorklet.
+  await page.click('#clear-sound');
+  await page.click('#record');
+  await waitForText(page, '#sound-info', /^microphone \(3 s\): [23]\.\d s$/);
+  await generateOnce(page, '', 5, performance.now());
+  assert.equal(await page.textContent('#results figure:first-child dd[data-field="sound"]'), 'microphone (3 s)');
 
   // Nothing but the site's own files: every request is to the loopback server and was a file of the site.
   const origin = `${site.url}/`;

@@ -4,6 +4,7 @@
  * Element ids kept for automated checks: #prompt, #generate, results as img.result.
  */
 import type { AudioClip } from '../../encoders/types.js';
+import { RUNTIME_BACKEND } from '../../engine/runtime.js';
 import { urlFiles } from '../../io/file-source.js';
 import { parseMixSpec } from '../../pipeline/mix.js';
 import { WebWorld, type WebResult, type WebStatus } from '../world-app.js';
@@ -215,6 +216,8 @@ record.addEventListener('click', () => {
 });
 
 window.addEventListener('unhandledrejection', (ev) => showError(ev.reason));
+
+$('backend').textContent = `Runs on ${RUNTIME_BACKEND}.`;
 
 // Start loading the text models at once: most visits begin with a prompt.
 status.textContent = 'Loading models…';
