@@ -1,8 +1,9 @@
 /**
- * The one module that talks to onnxruntime-node. Everything else passes plain typed arrays.
+ * The one module that talks to onnxruntime. Everything else passes plain typed arrays.
+ * Which onnxruntime is chosen in one place, at bundle time: ort-backend.ts (onnxruntime-node) in
+ * Node, ort-backend.web.ts (onnxruntime-web) in the browser build (scripts/build-web.ts).
  */
-import os from 'node:os';
-import * as ort from 'onnxruntime-node';
+import { backend, ort } from './ort-backend.js';
 
 export type Device = 'cpu' | 'cuda';
 
@@ -36,6 +37,9 @@ export interface IOInfo {
   dims: (number | string)[] | null;
 }
 
+/** The onnxruntime this build runs on: 'onnxruntime-node', or 'onnxruntime-web (wasm)' / '(webgpu)'. */
+export const RUNTIME_BACKEND: string = backend.name;
+
 export class RuntimeError extends Error {
   override name = 'RuntimeError';
 }
@@ -56,15 +60,6 @@ export function toOrt(t: HostTensor): ort.Tensor {
   return new ort.Tensor(type as 'float32', t.data as Float32Array, t.dims);
 }
 
-function availableProviders(): string[] {
-  const fn = (ort as unknown as { listSupportedBackends?: () => { name: string }[] }).listSupportedBackends;
-  try {
-    return fn ? fn().map((b) => b.name) : ['cpu'];
-  } catch {
-    return ['cpu'];
-  }
-}
-
 /** An inference session over an ONNX model (bytes or a file path). */
 export class Session {
   private constructor(
@@ -75,20 +70,20 @@ export class Session {
 
   static async create(model: Uint8Array | string, opts: SessionOptions = {}): Promise<Session> {
     const device = opts.device ?? 'cpu';
-    if (device === 'cuda' && !availableProviders().includes('cuda')) {
+    if (device === 'cuda' && !backend.hasCuda()) {
       throw new RuntimeError(
         "device 'cuda' is not available: onnxruntime-node was installed without its CUDA provider. " +
           'Reinstall it with `npm install onnxruntime-node --onnxruntime-node-install=cuda12` on a machine with network and an NVIDIA GPU, or use --device cpu.',
       );
     }
     const options: ort.InferenceSession.SessionOptions = {
-      executionProviders: device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+      executionProviders: backend.providers(device),
       graphOptimizationLevel: 'all',
-      intraOpNumThreads: opts.threads ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
+      intraOpNumThreads: opts.threads ?? backend.defaultThreads(),
       interOpNumThreads: 1,
       executionMode: 'sequential',
       ...(opts.profile ? { enableProfiling: true, profileFilePrefix: opts.profile } : {}),
-      extra: { session: { intra_op: { allow_spinning: (opts.spin ?? process.env.GLUEGEN_ORT_SPIN === '1') ? '1' : '0' } } },
+      extra: { session: { intra_op: { allow_spinning: (opts.spin ?? backend.spinByDefault()) ? '1' : '0' } } },
     };
     let session: ort.InferenceSession;
     try {

@@ -4,6 +4,7 @@
  *   GET  /              the web page (page.ts)          GET /app.js, /app.css  its script and style
  *   GET  /healthz       liveness, queue and memory      GET /v1/models         what is loaded
  *   POST /v1/generate   JSON or multipart -> PNG, JSON (base64 + metadata), or Server-Sent Events
+ *   GET  /web/...       the in-browser page (dist/web from `npm run build:web`; static-files.ts)
  *
  * Requests go through a bounded JobQueue; a client that disconnects cancels its job. Bound to a
  * loopback address, the server also refuses other Host names (DNS rebinding) and cross-origin POSTs.
@@ -19,6 +20,7 @@ import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './page.js';
 import { JobQueue, type QueueOptions } from './queue.js';
 import { DEFAULT_LIMITS, parseGeneration, type GenerationSpec, type ServerLimits } from './request.js';
 import { SseStream } from './sse.js';
+import { builtWebDir, serveStaticFile } from './static-files.js';
 
 export interface ServerOptions {
   limits?: Partial<ServerLimits>;
@@ -27,6 +29,8 @@ export interface ServerOptions {
   heartbeatSeconds?: number; // 15
   /** One line per request / event, or nothing. */
   log?: (line: string) => void;
+  /** The in-browser page's folder served at /web/ (default: dist/web of the package, when built). */
+  webDir?: string | null;
 }
 
 export interface GlueServer {
@@ -183,6 +187,7 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
       req.resume();
       throw new HttpError(403, 'forbidden_host', `Host '${host}' is not a loopback name; this server answers only localhost / 127.0.0.1 / [::1] (start it with --host to serve others)`);
     }
+    if (url.pathname === '/web' || url.pathname.startsWith('/web/')) return serveWeb(req, res, url.pathname);
     const route = `${req.method} ${url.pathname}`;
     switch (route) {
       case 'GET /':
@@ -218,9 +223,23 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
         const methods: Record<string, string> = { '/': 'GET', '/app.js': 'GET', '/app.css': 'GET', '/healthz': 'GET', '/v1/models': 'GET', '/v1/generate': 'POST' };
         const allow = methods[url.pathname];
         if (allow) throw new HttpError(405, 'method_not_allowed', `${req.method} ${url.pathname} is not supported; use ${allow}`, undefined, { Allow: allow });
-        throw new HttpError(404, 'not_found', `no route ${url.pathname}; the API is GET /v1/models, POST /v1/generate, GET /healthz, and the page at /`);
+        throw new HttpError(404, 'not_found', `no route ${url.pathname}; the API is GET /v1/models, POST /v1/generate, GET /healthz, and the pages at / and /web/`);
       }
     }
+  }
+
+  function serveWeb(req: IncomingMessage, res: ServerResponse, pathname: string): void {
+    req.resume();
+    if (pathname === '/web') {
+      res.writeHead(308, { ...SECURITY_HEADERS, Location: '/web/' });
+      res.end();
+      return;
+    }
+    const dir = options.webDir === undefined ? builtWebDir() : options.webDir;
+    if (dir === null) throw new HttpError(404, 'not_found', 'the in-browser page is not built; run `npm run build:web` in the gluegen package, then reload /web/');
+    const answer = serveStaticFile(dir, pathname.slice('/web/'.length), req, res, SECURITY_HEADERS);
+    if (answer.status === 405) throw new HttpError(405, 'method_not_allowed', answer.message, undefined, { Allow: 'GET, HEAD' });
+    if (answer.status === 400 || answer.status === 404) throw new HttpError(answer.status, answer.status === 400 ? 'bad_request' : 'not_found', answer.message);
   }
 
   const server = createServer({ requestTimeout: 120_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => {

@@ -4,9 +4,9 @@
  * the shared guided denoising loop (../denoise.ts) with the shared schedulers; this file supplies
  * the folder's UNet, scheduler config and decoder (vae_decoder.onnx for a latent model).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Session } from '../../engine/runtime.js';
+import { FileSourceError, readText, type FileSource } from '../../io/file-source.js';
+import { openFiles } from '../../io/open-files.js';
 import { createScheduler, SCHEDULER_NAMES, schedulerNameForConfig, type SchedulerName } from '../sd/schedulers/index.js';
 import { denoise, type DenoiseResult } from '../denoise.js';
 import { readUnetSignature, type UnetSignature } from '../sd/unet.js';
@@ -47,12 +47,18 @@ export class WorldGenerator implements Generator {
 
   /** Loads a generator folder: config.json, scheduler_config.json, model.onnx. */
   static async load(dir: string, opts: { threads?: number } = {}): Promise<WorldGenerator> {
+    return WorldGenerator.fromFiles(openFiles(dir), opts);
+  }
+
+  /** Loads the folder's files through a file source (a local folder, or URLs in the browser). */
+  static async fromFiles(files: FileSource, opts: { threads?: number } = {}): Promise<WorldGenerator> {
     const read = async (file: string): Promise<Record<string, unknown>> => {
-      const path = join(dir, file);
+      const path = files.describe(file);
       let text: string;
       try {
-        text = await readFile(path, 'utf8');
-      } catch {
+        text = await readText(files, file);
+      } catch (e) {
+        if (!(e instanceof FileSourceError) || e.code !== 'missing') throw new Error(`world generator: ${(e as Error).message}`);
         throw new Error(`world generator: ${path} is missing; point to a folder written by \`gluegen world build\``);
       }
       try {
@@ -63,10 +69,10 @@ export class WorldGenerator implements Generator {
     };
     const config = await read('config.json');
     if (config._class_name !== 'WorldUNet' || typeof config.unet !== 'object') {
-      throw new Error(`world generator: ${join(dir, 'config.json')} has _class_name ${JSON.stringify(config._class_name)}; expected "WorldUNet" with a "unet" object`);
+      throw new Error(`world generator: ${files.describe('config.json')} has _class_name ${JSON.stringify(config._class_name)}; expected "WorldUNet" with a "unet" object`);
     }
-    const parts: WorldGeneratorParts = { model: join(dir, 'model.onnx'), config: config as unknown as WorldGeneratorConfig, schedulerConfig: await read('scheduler_config.json'), name: 'world' };
-    if (config.vae) parts.decoder = join(dir, 'vae_decoder.onnx');
+    const parts: WorldGeneratorParts = { model: await files.bytes('model.onnx'), config: config as unknown as WorldGeneratorConfig, schedulerConfig: await read('scheduler_config.json'), name: 'world' };
+    if (config.vae) parts.decoder = await files.bytes('vae_decoder.onnx');
     return WorldGenerator.fromParts(parts, opts);
   }
 
