@@ -30,4 +30,6 @@ export const backend = {
   spinByDefault(): boolean {
     return process.env.GLUEGEN_ORT_SPIN === '1';
   },
+  /** onnxruntime-node writes outputs into caller-allocated tensors (no copy per run). */
+  writesIntoOutputs: true,
 };

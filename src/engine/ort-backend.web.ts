@@ -58,4 +58,6 @@ export const backend = {
   spinByDefault(): boolean {
     return false;
   },
+  /** onnxruntime-web (wasm) leaves caller-allocated CPU output tensors unwritten: the seam copies. */
+  writesIntoOutputs: false,
 };

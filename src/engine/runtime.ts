@@ -118,7 +118,7 @@ export class Session {
       if (into) {
         // With fetches, onnxruntime returns only the named outputs: null ones are allocated by it.
         const fetches: Record<string, ort.Tensor | null> = {};
-        for (const [k, v] of Object.entries(into)) fetches[k] = v ? toOrt(v) : null;
+        for (const [k, v] of Object.entries(into)) fetches[k] = v && backend.writesIntoOutputs ? toOrt(v) : null;
         result = await this.session.run(ortFeeds, fetches);
       } else {
         result = await this.session.run(ortFeeds);
@@ -127,7 +127,18 @@ export class Session {
       throw new RuntimeError(`onnxruntime failed: ${(e as Error).message}`);
     }
     const out: Record<string, HostTensor> = {};
-    for (const [k, v] of Object.entries(result)) out[k] = { data: v.data as HostArray, dims: v.dims, type: v.type as HostTensor['type'] };
+    for (const [k, v] of Object.entries(result)) {
+      const data = v.data as HostArray;
+      const target = into?.[k];
+      // Where the backend allocated the output itself, copy it into the caller's tensor (see writesIntoOutputs).
+      if (target && target.data !== data) {
+        if (target.data.length !== data.length) throw new RuntimeError(`internal: onnxruntime returned ${data.length} values for output '${k}', expected ${target.data.length}`);
+        (target.data as Float32Array).set(data as Float32Array);
+        out[k] = target;
+      } else {
+        out[k] = { data, dims: v.dims, type: v.type as HostTensor['type'] };
+      }
+    }
     return out;
   }
 
