@@ -60,7 +60,7 @@ export const trainCommand: Command = {
         ...(values['step-lr-every'] !== undefined ? { stepLrEvery: numberFlag(values, 'step-lr-every', cmd, { min: 1, integer: true })! } : {}),
         stepLrGamma: numberFlag(values, 'step-lr-gamma', cmd, { min: 0, default: 0.5 })!,
         shuffle: !values['no-shuffle'],
-        seed: numberFlag(values, 'seed', cmd, { integer: true, min: 0, default: 0 })!,
+        seed: numberFlag(values, 'seed', cmd, { integer: true, min: 0, max: 2 ** 32 - 1, default: 0 })!,
         checkpointEvery: numberFlag(values, 'checkpoint-every', cmd, { min: 1, integer: true, default: 500 })!,
         resume: Boolean(values.resume),
         device: device as 'cpu' | 'cuda',
