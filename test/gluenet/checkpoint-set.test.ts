@@ -143,7 +143,7 @@ test('SIGTERM saves a checkpoint at the current step and exits with a one-line m
 
 test('SIGKILL at random points, each followed by --resume, ends byte-identical to an uninterrupted run', { timeout: 120_000 }, async () => {
   const f = await fixture();
-  const steps = ['--steps', '24', '--checkpoint-every', '2'];
+  const steps = ['--steps', '30', '--checkpoint-every', '2'];
   const ref = await train(f, join(f.dir, 'ref'), steps).done;
   assert.equal(ref.code, 0, ref.stderr);
   const out = join(f.dir, 'killed');
@@ -157,7 +157,7 @@ test('SIGKILL at random points, each followed by --resume, ends byte-identical t
     // Kill at a random moment after this run has written a new set: mid-step, mid-write or mid-rename.
     const progressed = await waitFor(() => (listCheckpoints(out)[0]?.step ?? -1) > started, child);
     if (progressed) {
-      await new Promise((r) => setTimeout(r, rng.uniform() * 400));
+      await new Promise((r) => setTimeout(r, rng.uniform() * 100));
       child.kill('SIGKILL');
       kills++;
     }
@@ -165,15 +165,15 @@ test('SIGKILL at random points, each followed by --resume, ends byte-identical t
     if (r.code === 0) break;
     assert.ok(r.signal === 'SIGKILL' || /--resume/.test(r.stderr), `unexpected failure: ${r.stderr}`);
   }
-  assert.ok(kills >= 5, `only ${kills} kills landed`);
+  assert.ok(kills >= 4, `only ${kills} kills landed`);
   const last = await train(f, out, [...steps, '--resume']).done;
   assert.equal(last.code, 0, last.stderr);
   assert.deepEqual(readFileSync(join(out, 'model.safetensors')), readFileSync(join(f.dir, 'ref', 'model.safetensors')));
   for (const file of ['model.safetensors', 'optimizer.safetensors']) {
-    assert.deepEqual(readFileSync(join(out, 'checkpoints/step-00000024', file)), readFileSync(join(f.dir, 'ref', 'checkpoints/step-00000024', file)), file);
+    assert.deepEqual(readFileSync(join(out, 'checkpoints/step-00000030', file)), readFileSync(join(f.dir, 'ref', 'checkpoints/step-00000030', file)), file);
   }
   const losses = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { loss: number }).loss);
   assert.deepEqual(losses(out), losses(join(f.dir, 'ref')));
-  assert.ok(resumedFrom.length >= 5);
+  assert.ok(resumedFrom.length >= 4);
   assert.ok(!readdirSync(join(out, 'checkpoints')).some((n) => n.includes('.tmp-')), 'stale temp sets left behind');
 });
