@@ -8,13 +8,13 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileS
 import { join } from 'node:path';
 import { Graph } from '../engine/ir.js';
 import { initWeights } from '../engine/init.js';
+import { constant, stepLR } from '../engine/schedules.js';
 import { NonFiniteLossError, Trainer } from '../engine/trainer.js';
 import type { Device } from '../engine/runtime.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { linePlot } from '../io/plot.js';
 import { Progress } from '../util/progress.js';
 import { Rng } from '../util/rng.js';
-import { constant, stepLR } from '../engine/schedules.js';
 import { CheckpointError, loadGlueNet } from './checkpoint.js';
 import { CHECKPOINTS_DIR, listCheckpoints, publish, readLatestCheckpoint, readLegacyCheckpoint, removeStaleTemps, writeCheckpoint } from './checkpoint-set.js';
 import type { GlueNetConfig } from './config.js';
