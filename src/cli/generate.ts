@@ -143,8 +143,9 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
   if (scheduler !== 'default' && !(SCHEDULER_NAMES as readonly string[]).includes(scheduler)) {
     throw new UsageError(`${NAME}: --scheduler must be one of ${SCHEDULER_NAMES.join(', ')}, got '${scheduler}'`);
   }
-  const height = numberFlag(values, 'height', NAME, { integer: true, min: 8 }) ?? null;
-  const width = numberFlag(values, 'width', NAME, { integer: true, min: 8 }) ?? null;
+  // 4096 px is a 512x512 latent: above it the buffers exceed what a typed array or the GPU holds.
+  const height = numberFlag(values, 'height', NAME, { integer: true, min: 8, max: 4096 }) ?? null;
+  const width = numberFlag(values, 'width', NAME, { integer: true, min: 8, max: 4096 }) ?? null;
   for (const [flag, v] of [['height', height], ['width', width]] as const) {
     if (v !== null && v % 8 !== 0) throw new UsageError(`${NAME}: --${flag} must be a multiple of 8, got ${v}`);
   }
@@ -159,7 +160,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
     steps: numberFlag(values, 'steps', NAME, { integer: true, min: 1, max: 1000, default: 50 })!,
     guidance: numberFlag(values, 'guidance', NAME, { min: 0, max: 100, default: 7.5 })!,
     scheduler,
-    seed: numberFlag(values, 'seed', NAME, { integer: true, min: 0, default: 42 })!,
+    seed: numberFlag(values, 'seed', NAME, { integer: true, min: 0, max: 2 ** 32 - 1, default: 42 })!,
     height,
     width,
     batch: numberFlag(values, 'batch', NAME, { integer: true, min: 1, max: 64, default: 1 })!,

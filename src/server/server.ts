@@ -21,6 +21,7 @@ import { JobQueue, type QueueOptions } from './queue.js';
 import { DEFAULT_LIMITS, parseGeneration, type GenerationSpec, type ServerLimits } from './request.js';
 import { SseStream } from './sse.js';
 import { builtWebDir, serveStaticFile } from './static-files.js';
+import { decodeWavOffThread } from './wav-thread.js';
 
 export interface ServerOptions {
   limits?: Partial<ServerLimits>;
@@ -118,7 +119,10 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
     if (type.startsWith('multipart/form-data')) {
       const boundary = multipartBoundary(req.headers['content-type'] as string);
       const body = await readBody(req, limits.maxUploadBytes, 'the upload');
-      return parseGeneration(models, limits, { parts: parseMultipart(body, boundary, DEFAULT_MULTIPART_LIMITS) }, accept);
+      const parts = parseMultipart(body, boundary, DEFAULT_MULTIPART_LIMITS);
+      const audio = parts.find((p) => p.name === 'audio' && p.data.length > 0);
+      const decoded = audio ? await decodeWavOffThread(audio.data) : undefined;
+      return parseGeneration(models, limits, { parts, ...(decoded ? { decoded } : {}) }, accept);
     }
     req.resume();
     throw new HttpError(415, 'unsupported_media_type', `Content-Type '${type || '(none)'}' is not accepted; send application/json, or multipart/form-data with a WAV file in the field "audio"`);
@@ -181,14 +185,15 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url);
     const host = req.headers.host ?? '';
     if (loopbackOnly && !isLoopback(hostName(host))) {
       req.resume();
       throw new HttpError(403, 'forbidden_host', `Host '${host}' is not a loopback name; this server answers only localhost / 127.0.0.1 / [::1] (start it with --host to serve others)`);
     }
     if (url.pathname === '/web' || url.pathname.startsWith('/web/')) return serveWeb(req, res, url.pathname);
-    const route = `${req.method} ${url.pathname}`;
+    // HEAD is GET without the body (node:http drops the body of HEAD responses).
+    const route = `${req.method === 'HEAD' ? 'GET' : req.method} ${url.pathname}`;
     switch (route) {
       case 'GET /':
         return sendText(res, PAGE_HTML, 'text/html; charset=utf-8', {
@@ -212,7 +217,8 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
         return sendJson(res, 200, modelsJson);
       case 'POST /v1/generate': {
         const origin = req.headers.origin;
-        if (origin !== undefined && origin !== 'null' && safeHost(origin) !== host.toLowerCase()) {
+        // 'null' is what sandboxed iframes and file: pages send: any web page could produce it.
+        if (origin !== undefined && safeHost(origin) !== host.toLowerCase()) {
           req.resume();
           throw new HttpError(403, 'cross_origin', `requests from the page at '${origin}' are refused; use this server's own page or a non-browser client`);
         }
@@ -220,7 +226,7 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
       }
       default: {
         req.resume();
-        const methods: Record<string, string> = { '/': 'GET', '/app.js': 'GET', '/app.css': 'GET', '/healthz': 'GET', '/v1/models': 'GET', '/v1/generate': 'POST' };
+        const methods: Record<string, string> = { '/': 'GET, HEAD', '/app.js': 'GET, HEAD', '/app.css': 'GET, HEAD', '/healthz': 'GET, HEAD', '/v1/models': 'GET, HEAD', '/v1/generate': 'POST' };
         const allow = methods[url.pathname];
         if (allow) throw new HttpError(405, 'method_not_allowed', `${req.method} ${url.pathname} is not supported; use ${allow}`, undefined, { Allow: allow });
         throw new HttpError(404, 'not_found', `no route ${url.pathname}; the API is GET /v1/models, POST /v1/generate, GET /healthz, and the pages at / and /web/`);
@@ -269,6 +275,18 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
         server.closeAllConnections();
       }),
   };
+}
+
+/** The request target as a URL; a target no URL parser accepts is a 400, not a 500. */
+function requestUrl(target: string | undefined): URL {
+  const path = target ?? '/';
+  try {
+    // Prefixing the origin keeps '//' or '//evil/x' a path instead of a protocol-relative host.
+    if (path.startsWith('/')) return new URL(`http://localhost${path}`);
+  } catch {
+    // fall through to the 400
+  }
+  throw new HttpError(400, 'invalid_url', `the request target '${path.slice(0, 80)}' is not a path; send a path such as /v1/generate`);
 }
 
 function safeHost(origin: string): string {

@@ -96,10 +96,15 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
   if (header.colourType === PALETTE && palette === null) {
     throw new Error("decodePng: palette image without a PLTE chunk; the file is corrupt");
   }
+  // Inflate no further than the header's image needs: a few KB of IDAT could otherwise expand to GBs.
+  const needed = header.height * (Math.ceil((header.width * SAMPLES_PER_PIXEL[header.colourType]! * header.bitDepth) / 8) + 1);
   let raw: Uint8Array;
   try {
-    raw = inflateSync(concat(idat));
+    raw = inflateSync(concat(idat), { maxOutputLength: needed });
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new Error(`decodePng: image data inflates past the ${needed} bytes a ${header.width}x${header.height} image needs; the file is corrupt or crafted`);
+    }
     throw new Error(`decodePng: image data does not inflate (${(err as Error).message}); the file is corrupt or truncated`);
   }
   const samples = unfilter(raw, header);
