@@ -1,12 +1,15 @@
 /**
  * Runs a compiled training step again and again. Parameters, optimizer state and buffers stay in
  * typed arrays owned by the Trainer; each step feeds them and lets onnxruntime write the updated
- * values straight into a second set of arrays (no allocation, no copy), then swaps the two sets.
- * A step whose loss is not finite is not committed: the weights stay at the last good values.
+ * values straight into arrays (no allocation, no copy): over the old values where the step graph
+ * allows it (layout.inPlace: optimizer state, biases, buffers), else into a second array swapped
+ * with the first after the step (weights that the backward pass still reads after their update
+ * could run). A step whose loss is not finite is not committed: the weights stay at the last good
+ * values (in-place updates keep the old value then, see compile.ts).
  */
 import { compileTrainStep, newName, stateName, type TrainStepLayout, type TrainStepSpec } from './compile.js';
 import { scalarValues, type OptimizerConfig } from './optim.js';
-import { Session, type Device, type HostTensor } from './runtime.js';
+import { Session, type HostTensor, type SessionOptions } from './runtime.js';
 
 export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
@@ -29,24 +32,35 @@ export interface TrainerState {
   optimizer: Map<string, Float32Array>;
 }
 
+export interface TrainerOptions extends SessionOptions {
+  /**
+   * Keep the given weight arrays as the trainer's own instead of copying them (saves one copy of
+   * the model); the caller must not use or mutate them afterwards.
+   */
+  adoptWeights?: boolean;
+}
+
 export class Trainer {
   /** Completed optimisation steps. */
   step = 0;
   private front = new Map<string, Float32Array>();
   private back = new Map<string, Float32Array>();
   private readonly shapes = new Map<string, number[]>();
+  private readonly inPlace: ReadonlySet<string>;
 
   private constructor(
     private readonly session: Session,
     readonly layout: TrainStepLayout,
     readonly optimizer: OptimizerConfig,
-  ) {}
+  ) {
+    this.inPlace = new Set(layout.inPlace);
+  }
 
   /**
    * Compiles the step and creates the session. `weights` must hold every param and buffer of the
    * graph (see init.ts); optimizer state starts at zero unless restored with setState().
    */
-  static async create(spec: TrainStepSpec, weights: ReadonlyMap<string, Float32Array>, opts: { device?: Device; threads?: number } = {}): Promise<Trainer> {
+  static async create(spec: TrainStepSpec, weights: ReadonlyMap<string, Float32Array>, opts: TrainerOptions = {}): Promise<Trainer> {
     const { model, layout } = compileTrainStep(spec);
     const session = await Session.create(model, opts);
     const t = new Trainer(session, layout, spec.optimizer);
@@ -57,18 +71,23 @@ export class Trainer {
       if (!v) throw new Error(`Trainer: no initial value for '${p.name}'`);
       if (v.length !== n) throw new Error(`Trainer: '${p.name}' has ${v.length} values, expected ${n} for shape [${p.shape}]`);
       t.shapes.set(p.name, p.shape);
-      t.front.set(p.name, Float32Array.from(v));
-      t.back.set(p.name, new Float32Array(n));
+      t.front.set(p.name, opts.adoptWeights ? v : Float32Array.from(v));
+      if (t.swapped(p.name)) t.back.set(p.name, new Float32Array(n));
       if (p.trainable && layout.params.includes(p.name)) {
         for (const s of layout.slots) {
           const k = stateName(p.name, s);
           t.shapes.set(k, p.shape);
           t.front.set(k, new Float32Array(n));
-          t.back.set(k, new Float32Array(n));
+          if (t.swapped(k)) t.back.set(k, new Float32Array(n));
         }
       }
     }
     return t;
+  }
+
+  /** Updated each step into a second array (not in place). */
+  private swapped(name: string): boolean {
+    return !this.inPlace.has(name) && (this.layout.params.includes(name) || this.layout.updatedBuffers.includes(name) || this.isState(name));
   }
 
   private updated(): string[] {
@@ -91,12 +110,13 @@ export class Trainer {
     const into: Record<string, HostTensor | null> = { loss: null };
     for (const m of this.layout.metrics) into[`metric.${m}`] = null;
     const updated = this.updated();
-    for (const name of updated) into[newName(name)] = { data: this.back.get(name)!, dims: this.shapes.get(name)! };
+    for (const name of updated) into[newName(name)] = { data: (this.inPlace.has(name) ? this.front : this.back).get(name)!, dims: this.shapes.get(name)! };
     const out = await this.session.run(feeds, into);
     const values: Record<string, number> = { loss: (out.loss!.data as Float32Array)[0]! };
     for (const m of this.layout.metrics) values[m] = (out[`metric.${m}`]!.data as Float32Array)[0]!;
     if (!Number.isFinite(values.loss!)) throw new NonFiniteLossError(this.step + 1, values);
     for (const name of updated) {
+      if (this.inPlace.has(name)) continue;
       const a = this.front.get(name)!;
       this.front.set(name, this.back.get(name)!);
       this.back.set(name, a);
