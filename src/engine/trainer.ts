@@ -62,7 +62,10 @@ export class Trainer {
    */
   static async create(spec: TrainStepSpec, weights: ReadonlyMap<string, Float32Array>, opts: TrainerOptions = {}): Promise<Trainer> {
     const { model, layout } = compileTrainStep(spec);
-    const session = await Session.create(model, opts);
+    // No memory pattern: it would allocate one planned block per step beside the arena's chunks
+    // from the first step, doubling the peak; a training step is long enough that per-tensor
+    // allocation from the arena costs nothing measurable.
+    const session = await Session.create(model, { memoryPattern: false, ...opts });
     const t = new Trainer(session, layout, spec.optimizer);
     const info = [...spec.graph.params.values(), ...spec.graph.buffers.values()];
     for (const p of info) {
