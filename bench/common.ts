@@ -4,8 +4,9 @@
  * (min time) is the one compared, since load only ever makes a run slower. The load average is
  * printed beside the figures so a reader can tell a quiet run from a noisy one.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { compileInference } from '../src/engine/compile.js';
 import { Graph } from '../src/engine/ir.js';
 import { Session } from '../src/engine/runtime.js';
@@ -111,3 +112,36 @@ export function fmtGemm(r: GemmShapeResult): string {
 }
 
 export const pct = (ratio: number): string => `${(ratio * 100).toFixed(0)}%`;
+
+/**
+ * Top op types of an onnxruntime profile (Chrome trace JSON written by a session created with
+ * `profile: prefix`): total kernel time per op type, as lines "share  ms  calls  op". Reads the
+ * newest trace whose name starts with the prefix.
+ */
+export function profileTop(prefix: string, top = 12): string[] {
+  const dir = path.dirname(path.resolve(prefix));
+  const base = path.basename(prefix);
+  const files = readdirSync(dir)
+    .filter((f) => f.startsWith(base) && f.endsWith('.json'))
+    .map((f) => path.join(dir, f))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  if (!files.length) return [`no profile written under '${prefix}'`];
+  const events = JSON.parse(readFileSync(files[0]!, 'utf8')) as { cat?: string; name?: string; dur?: number; args?: { op_name?: string } }[];
+  const byOp = new Map<string, { us: number; calls: number }>();
+  let total = 0;
+  for (const e of events) {
+    if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || !e.args?.op_name) continue;
+    const r = byOp.get(e.args.op_name) ?? { us: 0, calls: 0 };
+    r.us += e.dur ?? 0;
+    r.calls++;
+    byOp.set(e.args.op_name, r);
+    total += e.dur ?? 0;
+  }
+  return [
+    `profile ${files[0]}: ${(total / 1e6).toFixed(1)} s of kernel time`,
+    ...[...byOp.entries()]
+      .sort((a, b) => b[1].us - a[1].us)
+      .slice(0, top)
+      .map(([op, r]) => `  ${pct(r.us / total).padStart(4)}  ${(r.us / 1e3).toFixed(0).padStart(8)} ms  ${String(r.calls).padStart(6)} calls  ${op}`),
+  ];
+}

@@ -8,7 +8,8 @@
  * process, when a Python with torch is present (--python, else python3, else the system python3
  * that Debian's python3-torch installs into), and prints both and the ratios. The two never run at
  * the same time, so neither's memory or cores disturb the other.
- * Options: --batch N (32), --steps N (timed steps, 3), --threads N (all cores), --python PATH.
+ * Options: --batch N (32), --steps N (timed steps, 3), --threads N (all cores), --python PATH,
+ * --profile PREFIX (write onnxruntime's per-node trace of the training steps and print its top op types).
  * Targets (benchmark, not test): memory <= PyTorch's, >= 70% of the GEMM peak, inference <= 20 ms.
  */
 import { spawnSync } from 'node:child_process';
@@ -22,9 +23,10 @@ import { Trainer } from '../src/engine/trainer.js';
 import { parseConfig } from '../src/gluenet/config.js';
 import { Aligner } from '../src/gluenet/inference.js';
 import { glueNetLoss } from '../src/gluenet/losses.js';
+import { aligner } from '../src/gluenet/model.js';
 import { RELEASE_CONFIGS } from '../src/gluenet/presets.js';
 import { Rng } from '../src/util/rng.js';
-import { fmtTiming, gemmPeak, loadAverage, machine, measure, pct, peakRssMb, summarise, type Timing } from './common.js';
+import { fmtTiming, gemmPeak, loadAverage, machine, measure, pct, peakRssMb, profileTop, summarise, type Timing } from './common.js';
 
 function fail(msg: string): never {
   console.error(`bench:gluenet: ${msg}`);
@@ -107,6 +109,7 @@ const { values } = parseArgs({
     steps: { type: 'string' },
     threads: { type: 'string' },
     python: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 const BATCH = positiveInt('batch', values.batch, 32);
@@ -127,6 +130,7 @@ let t = performance.now();
 const trainer = await Trainer.create({ graph: g, loss: terms.total, optimizer: { kind: 'adam' } }, initWeights(g, 0), {
   adoptWeights: true,
   ...(threads ? { threads } : {}),
+  ...(values.profile ? { profile: values.profile } : {}),
 });
 console.log(`compile + session: ${((performance.now() - t) / 1000).toFixed(1)} s`);
 const rng = new Rng(1);
@@ -138,6 +142,10 @@ const loadTrain = loadAverage();
 const step = await measure(() => trainer.runStep(batch, 1e-4), 1, STEPS);
 const trainPeak = peakRssMb(); // before anything else is allocated
 const weights = trainer.weights();
+if (values.profile) {
+  trainer.endProfiling();
+  for (const line of profileTop(values.profile)) console.log(line);
+}
 await trainer.release();
 
 const al = await Aligner.create(cfg, weights);
@@ -145,13 +153,18 @@ const one = rng.fillNormal(new Float32Array(77 * 1024));
 const infer = await measure(() => al.align(one, 1), 3, 15);
 await al.release();
 
+const gi = new Graph();
+const inferFlops = matmulFlops([aligner(cfg, gi.input('x', [1, cfg.tokens_in, cfg.dim_in]))], {});
 const gemm = await gemmPeak(5, threads);
 const peak = Math.max(gemm.peak, torch?.gemmGflops ?? 0);
 const share = (sec: number): string => pct(trainFlops / sec / 1e9 / peak);
 
 console.log(`GEMM peak: ${peak.toFixed(0)} GFLOP/s (best of ${gemm.shapes.length} shapes x 5 runs in onnxruntime: ${gemm.peak.toFixed(0)}${torch ? `; in torch: ${torch.gemmGflops.toFixed(0)}` : ''})`);
 console.log(`gluegen train step: ${fmtTiming(step, 's')}; ${(trainFlops / 1e9).toFixed(0)} GFLOP/step; best ${share(step.min)} of GEMM peak, median ${share(step.median)} (load average at start ${loadTrain})`);
-console.log(`gluegen aligner inference, batch 1: ${fmtTiming(infer, 'ms', 1000, 1)}`);
+console.log(
+  `gluegen aligner inference, batch 1: ${fmtTiming(infer, 'ms', 1000, 1)}; ${(inferFlops / 1e9).toFixed(2)} GFLOP, ` +
+    `${pct(inferFlops / infer.min / 1e9 / peak)} of GEMM peak (at 100% of the peak: ${((inferFlops / peak / 1e9) * 1000).toFixed(1)} ms)`,
+);
 console.log(`gluegen peak memory (RSS high-water, training process): ${trainPeak.toFixed(0)} MB`);
 if (torch) {
   console.log(`PyTorch ${torch.torch} (${torch.threads} threads) train step: ${fmtTiming(torch.step, 's')}; best ${share(torch.step.min)} of GEMM peak`);

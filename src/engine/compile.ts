@@ -156,15 +156,19 @@ function inPlaceUpdates(leaves: ReadonlyMap<string, Tensor>, outputs: Record<str
       readers.push(r);
       if (r.node.kind === 'op' && VIEW_OPS.has(r.node.op)) pending.push(...(consumers.get(r.id) ?? []));
     }
-    const ancestors = new Set<number>();
+    // Ids are topological, so the walk back from the update can stop below the oldest reader.
+    const missing = new Set(readers.map((r) => r.id));
+    const oldest = Math.min(...missing);
+    const visited = new Set<number>();
     const walk = [updated];
-    while (walk.length) {
+    while (walk.length && missing.size) {
       const t = walk.pop()!;
-      if (ancestors.has(t.id)) continue;
-      ancestors.add(t.id);
+      if (visited.has(t.id) || t.id < oldest) continue;
+      visited.add(t.id);
+      missing.delete(t.id);
       if (t.node.kind === 'op') walk.push(...t.node.inputs);
     }
-    if (readers.every((r) => ancestors.has(r.id))) out.push(name);
+    if (!missing.size) out.push(name);
   }
   return out;
 }

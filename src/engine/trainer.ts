@@ -157,6 +157,11 @@ export class Trainer {
     this.step = state.step;
   }
 
+  /** Ends profiling (when the trainer was created with `profile`) and writes the trace file. */
+  endProfiling(): void {
+    this.session.endProfiling();
+  }
+
   async release(): Promise<void> {
     await this.session.release();
   }
