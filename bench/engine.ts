@@ -56,7 +56,7 @@ const { values } = parseArgs({ options: { reps: { type: 'string' }, threads: { t
 const reps = positiveInt('reps', values.reps, 7);
 const threads = values.threads === undefined ? undefined : positiveInt('threads', values.threads, 1);
 
-console.log(`gluegen bench:engine — ${machine()}; onnxruntime-node CPU${threads ? `, ${threads} threads` : ''}`);
+console.log(`gluegen bench:engine — ${machine()}; onnxruntime-node CPU${threads ? `, threads: ${threads}` : ''}`);
 const before = await gemmPeak(reps, threads);
 const step = await mlpStep(reps, threads);
 const after = await gemmPeak(reps, threads);
@@ -66,6 +66,6 @@ const best = step.flops / step.timing.min / 1e9;
 const median = step.flops / step.timing.median / 1e9;
 console.log(`MLP ${M}x${WIDTHS.join(' -> ')}, Adam: ${fmtTiming(step.timing, 'ms', 1000, 0)}; best ${best.toFixed(0)} GFLOP/s`);
 console.log(
-  `summary: GEMM peak ${peak.toFixed(0)} GFLOP/s (best of ${2 * before.shapes.length} shapes x ${reps} runs; before/after the step ${before.peak.toFixed(0)}/${after.peak.toFixed(0)}) | ` +
+  `summary: GEMM peak ${peak.toFixed(0)} GFLOP/s (best of ${before.shapes.length} shapes x ${reps} runs, measured before and after the step: ${before.peak.toFixed(0)} / ${after.peak.toFixed(0)}) | ` +
     `train step best ${pct(best / peak)} of peak, median ${pct(median / peak)} (target >= 60%: ${best / peak >= 0.6 ? 'met' : 'NOT met'}) | load average ${loadAverage()}`,
 );
