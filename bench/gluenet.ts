@@ -83,7 +83,13 @@ function runPytorch(python: string | undefined, batch: number, steps: number, th
   console.log(`PyTorch reference: ${found} bench/gluenet_torch.py ${args.slice(1).join(' ')} (load average ${loadAverage()})`);
   // OpenMP threads sleep while waiting, as onnxruntime's do here (no spinning): on a busy machine
   // spinning threads starve each other and the comparison would measure the scheduler.
-  const env = { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
+  // Debian's torch calls the system BLAS (OpenBLAS with libopenblas0-pthread), which sizes its
+  // own thread pool: hold it to the same thread count.
+  const env = {
+    ...process.env,
+    OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE',
+    ...(threads && !process.env.OPENBLAS_NUM_THREADS ? { OPENBLAS_NUM_THREADS: String(threads) } : {}),
+  };
   const r = spawnSync(found, args, { encoding: 'utf8', maxBuffer: 1 << 20, env });
   const last = (r.stdout ?? '').trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !last.startsWith('{')) {
