@@ -21,7 +21,8 @@ import { Graph, type Tensor } from '../src/engine/ir.js';
 import { resolveShape } from '../src/engine/shape.js';
 import { Trainer } from '../src/engine/trainer.js';
 import { parseConfig } from '../src/gluenet/config.js';
-import { Aligner } from '../src/gluenet/inference.js';
+import { ALIGN_INPUT, alignerOnnx } from '../src/gluenet/inference.js';
+import { Session } from '../src/engine/runtime.js';
 import { glueNetLoss } from '../src/gluenet/losses.js';
 import { aligner } from '../src/gluenet/model.js';
 import { RELEASE_CONFIGS } from '../src/gluenet/presets.js';
@@ -154,9 +155,10 @@ if (values.profile) {
 }
 await trainer.release();
 
-const al = await Aligner.create(cfg, weights);
-const one = rng.fillNormal(new Float32Array(77 * 1024));
-const infer = await measure(() => al.align(one, 1), 3, 15);
+// The aligner graph Aligner runs, in a session with the same thread count as training.
+const al = await Session.create(alignerOnnx(cfg, weights), threads ? { threads } : {});
+const one = { [ALIGN_INPUT]: { data: rng.fillNormal(new Float32Array(77 * 1024)).map((v) => v / cfg.x_scale), dims: [1, 77, 1024] } };
+const infer = await measure(() => al.run(one), 3, 15);
 await al.release();
 
 const gi = new Graph();
