@@ -1,11 +1,12 @@
 /**
  * Runs a compiled training step again and again. Parameters, optimizer state and buffers stay in
- * typed arrays owned by the Trainer; each step feeds them and lets onnxruntime write the updated
- * values straight into arrays (no allocation, no copy): over the old values where the step graph
- * allows it (layout.inPlace: optimizer state, biases, buffers), else into a second array swapped
- * with the first after the step (weights that the backward pass still reads after their update
- * could run). A step whose loss is not finite is not committed: the weights stay at the last good
- * values (in-place updates keep the old value then, see compile.ts).
+ * typed arrays owned by the Trainer and are fed to each step without a copy. New values come back
+ * two ways: where the step graph allows it (layout.inPlace: optimizer state, biases, buffers)
+ * onnxruntime writes them over the old arrays; the others (weights that the backward pass may still
+ * read after their update ran) come back as the fresh arrays onnxruntime-node returns for every
+ * output anyway, and replace the old ones (no second set of arrays is kept).
+ * A step whose loss is not finite is not committed: the weights stay at the last good values
+ * (in-place updates keep the old value then, see compile.ts).
  */
 import { compileTrainStep, newName, stateName, type TrainStepLayout, type TrainStepSpec } from './compile.js';
 import { scalarValues, type OptimizerConfig } from './optim.js';
@@ -44,7 +45,6 @@ export class Trainer {
   /** Completed optimisation steps. */
   step = 0;
   private front = new Map<string, Float32Array>();
-  private back = new Map<string, Float32Array>();
   private readonly shapes = new Map<string, number[]>();
   private readonly inPlace: ReadonlySet<string>;
 
@@ -75,22 +75,15 @@ export class Trainer {
       if (v.length !== n) throw new Error(`Trainer: '${p.name}' has ${v.length} values, expected ${n} for shape [${p.shape}]`);
       t.shapes.set(p.name, p.shape);
       t.front.set(p.name, opts.adoptWeights ? v : Float32Array.from(v));
-      if (t.swapped(p.name)) t.back.set(p.name, new Float32Array(n));
       if (p.trainable && layout.params.includes(p.name)) {
         for (const s of layout.slots) {
           const k = stateName(p.name, s);
           t.shapes.set(k, p.shape);
           t.front.set(k, new Float32Array(n));
-          if (t.swapped(k)) t.back.set(k, new Float32Array(n));
         }
       }
     }
     return t;
-  }
-
-  /** Updated each step into a second array (not in place). */
-  private swapped(name: string): boolean {
-    return !this.inPlace.has(name) && (this.layout.params.includes(name) || this.layout.updatedBuffers.includes(name) || this.isState(name));
   }
 
   private updated(): string[] {
@@ -113,16 +106,17 @@ export class Trainer {
     const into: Record<string, HostTensor | null> = { loss: null };
     for (const m of this.layout.metrics) into[`metric.${m}`] = null;
     const updated = this.updated();
-    for (const name of updated) into[newName(name)] = { data: (this.inPlace.has(name) ? this.front : this.back).get(name)!, dims: this.shapes.get(name)! };
+    // Bound outputs are written in place; null ones are allocated by onnxruntime and returned.
+    for (const name of updated) into[newName(name)] = this.inPlace.has(name) ? { data: this.front.get(name)!, dims: this.shapes.get(name)! } : null;
     const out = await this.session.run(feeds, into);
     const values: Record<string, number> = { loss: (out.loss!.data as Float32Array)[0]! };
     for (const m of this.layout.metrics) values[m] = (out[`metric.${m}`]!.data as Float32Array)[0]!;
     if (!Number.isFinite(values.loss!)) throw new NonFiniteLossError(this.step + 1, values);
     for (const name of updated) {
       if (this.inPlace.has(name)) continue;
-      const a = this.front.get(name)!;
-      this.front.set(name, this.back.get(name)!);
-      this.back.set(name, a);
+      const v = out[newName(name)]?.data;
+      if (!(v instanceof Float32Array) || v.length !== this.front.get(name)!.length) throw new Error(`internal: step output '${newName(name)}' is missing or has the wrong size`);
+      this.front.set(name, v);
     }
     this.step++;
     return values;
