@@ -6,6 +6,8 @@
 import { gradients } from './autodiff.js';
 import { emitOnnx } from './emit.js';
 import type { Graph, Tensor } from './ir.js';
+import type { Op } from './ops.js';
+import { where } from './functional.js';
 import { serializeModel } from './onnx/model.js';
 import { applyUpdate, clipByGlobalNorm, declareScalars, stateSlots, type OptimizerConfig } from './optim.js';
 
@@ -28,6 +30,11 @@ export interface TrainStepSpec {
   optimizer: OptimizerConfig;
   /** Clip the global gradient norm to this value (reported as metric 'grad_norm'). */
   clipGradNorm?: number;
+  /**
+   * Write updated state over the input arrays where that is safe (default true: saves a second copy
+   * of the optimizer state); 'state' excludes parameters, false keeps every update double-buffered.
+   */
+  inPlace?: boolean | 'state';
 }
 
 export interface TrainStepLayout {
@@ -44,6 +51,11 @@ export interface TrainStepLayout {
   /** Batch inputs (graph inputs other than the step scalars). */
   batchInputs: string[];
   metrics: string[];
+  /**
+   * Updated values (optimizer state, buffers, some parameters) that onnxruntime may write over
+   * their own input array: every read of the old value happens before the new one is computed.
+   */
+  inPlace: string[];
 }
 
 export const stateName = (param: string, slot: string): string => `${param}.${slot}`;
@@ -79,6 +91,18 @@ export function compileTrainStep(spec: TrainStepSpec): { model: Uint8Array; layo
   });
   for (const [name, t] of graph.bufferUpdates) outputs[newName(name)] = t;
 
+  // Updates written in place must not land when the step is discarded (non-finite loss), so
+  // they keep the old value then: where(loss is finite, new, old); equal values otherwise.
+  const leaves = new Map<string, Tensor>();
+  for (const p of trainable) leaves.set(p.name, p.tensor);
+  for (const [name, b] of graph.buffers) leaves.set(name, b.tensor);
+  for (const p of trainable) for (const s of slots) leaves.set(stateName(p.name, s), graph.inputs.get(stateName(p.name, s))!);
+  const inPlace = spec.inPlace === false ? [] : inPlaceUpdates(leaves, outputs, spec.inPlace === 'state' ? new Set(trainable.map((p) => p.name)) : new Set());
+  if (inPlace.length) {
+    const finite = loss.sub(loss).equal(0); // false for NaN and +-Inf
+    for (const name of inPlace) outputs[newName(name)] = where(finite, outputs[newName(name)]!, leaves.get(name)!);
+  }
+
   const model = serializeModel(emitOnnx(graph, { outputs, weights: 'inputs', name: 'train_step' }));
   const updatedBuffers = [...graph.bufferUpdates.keys()];
   return {
@@ -91,6 +115,60 @@ export function compileTrainStep(spec: TrainStepSpec): { model: Uint8Array; layo
       readBuffers: [...graph.buffers.keys()].filter((b) => !graph.bufferUpdates.has(b)),
       batchInputs,
       metrics: Object.keys(metrics),
+      inPlace,
     },
   };
+}
+
+/** Ops whose result onnxruntime may alias to their input, or fuse into the op that reads it. */
+const VIEW_OPS: ReadonlySet<Op> = new Set<Op>(['Reshape', 'Identity', 'StopGradient', 'GradReverse', 'Transpose', 'Expand', 'Slice']);
+
+/**
+ * Names whose new value may overwrite the old one in the same array. onnxruntime runs nodes in any
+ * order that respects data dependencies, so this is safe exactly when every op that reads the old
+ * value (directly or through views) is an ancestor of the op producing the new one.
+ */
+function inPlaceUpdates(leaves: ReadonlyMap<string, Tensor>, outputs: Record<string, Tensor>, exclude: ReadonlySet<string>): string[] {
+  const consumers = new Map<number, Tensor[]>();
+  const seen = new Set<number>();
+  const stack = Object.values(outputs);
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (seen.has(t.id)) continue;
+    seen.add(t.id);
+    if (t.node.kind !== 'op') continue;
+    for (const i of t.node.inputs) {
+      const list = consumers.get(i.id) ?? [];
+      if (!list.includes(t)) list.push(t);
+      consumers.set(i.id, list);
+      stack.push(i);
+    }
+  }
+  const out: string[] = [];
+  for (const [name, leaf] of leaves) {
+    const updated = outputs[newName(name)];
+    if (!updated || exclude.has(name) || updated.node.kind !== 'op' || VIEW_OPS.has(updated.node.op)) continue;
+    // Readers of the old value: its consumers, and the consumers of any view of it.
+    const readers: Tensor[] = [];
+    const pending = [...(consumers.get(leaf.id) ?? [])];
+    while (pending.length) {
+      const r = pending.pop()!;
+      readers.push(r);
+      if (r.node.kind === 'op' && VIEW_OPS.has(r.node.op)) pending.push(...(consumers.get(r.id) ?? []));
+    }
+    // Ids are topological, so the walk back from the update can stop below the oldest reader.
+    const missing = new Set(readers.map((r) => r.id));
+    const oldest = Math.min(...missing);
+    const visited = new Set<number>();
+    const walk = [updated];
+    while (walk.length && missing.size) {
+      const t = walk.pop()!;
+      if (visited.has(t.id) || t.id < oldest) continue;
+      visited.add(t.id);
+      missing.delete(t.id);
+      if (t.node.kind === 'op') walk.push(...t.node.inputs);
+    }
+    if (!missing.size) out.push(name);
+  }
+  return out;
 }

@@ -19,6 +19,10 @@ export interface SessionOptions {
    * JavaScript between runs included. GLUEGEN_ORT_SPIN=1 turns it on.
    */
   spin?: boolean;
+  /** onnxruntime's CPU memory arena (default on). */
+  memoryArena?: boolean;
+  /** onnxruntime's memory pattern: one planned block per input shape after the first run (default on). */
+  memoryPattern?: boolean;
 }
 
 export type HostArray = Float32Array | BigInt64Array | Int32Array | Uint16Array | Uint8Array | Float64Array;
@@ -82,6 +86,8 @@ export class Session {
       intraOpNumThreads: opts.threads ?? backend.defaultThreads(),
       interOpNumThreads: 1,
       executionMode: 'sequential',
+      ...(opts.memoryArena === undefined ? {} : { enableCpuMemArena: opts.memoryArena }),
+      ...(opts.memoryPattern === undefined ? {} : { enableMemPattern: opts.memoryPattern }),
       ...(opts.profile ? { enableProfiling: true, profileFilePrefix: opts.profile } : {}),
       extra: { session: { intra_op: { allow_spinning: (opts.spin ?? backend.spinByDefault()) ? '1' : '0' } } },
     };

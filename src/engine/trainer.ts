@@ -1,12 +1,16 @@
 /**
  * Runs a compiled training step again and again. Parameters, optimizer state and buffers stay in
- * typed arrays owned by the Trainer; each step feeds them and lets onnxruntime write the updated
- * values straight into a second set of arrays (no allocation, no copy), then swaps the two sets.
- * A step whose loss is not finite is not committed: the weights stay at the last good values.
+ * typed arrays owned by the Trainer and are fed to each step without a copy. New values come back
+ * two ways: where the step graph allows it (layout.inPlace: optimizer state, biases, buffers)
+ * onnxruntime writes them over the old arrays; the others (weights that the backward pass may still
+ * read after their update ran) come back as the fresh arrays onnxruntime-node returns for every
+ * output anyway, and replace the old ones (no second set of arrays is kept).
+ * A step whose loss is not finite is not committed: the weights stay at the last good values
+ * (in-place updates keep the old value then, see compile.ts).
  */
 import { compileTrainStep, newName, stateName, type TrainStepLayout, type TrainStepSpec } from './compile.js';
 import { scalarValues, type OptimizerConfig } from './optim.js';
-import { Session, type Device, type HostTensor } from './runtime.js';
+import { Session, type HostTensor, type SessionOptions } from './runtime.js';
 
 export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
@@ -29,26 +33,39 @@ export interface TrainerState {
   optimizer: Map<string, Float32Array>;
 }
 
+export interface TrainerOptions extends SessionOptions {
+  /**
+   * Keep the given weight arrays as the trainer's own instead of copying them (saves one copy of
+   * the model); the caller must not use or mutate them afterwards.
+   */
+  adoptWeights?: boolean;
+}
+
 export class Trainer {
   /** Completed optimisation steps. */
   step = 0;
   private front = new Map<string, Float32Array>();
-  private back = new Map<string, Float32Array>();
   private readonly shapes = new Map<string, number[]>();
+  private readonly inPlace: ReadonlySet<string>;
 
   private constructor(
     private readonly session: Session,
     readonly layout: TrainStepLayout,
     readonly optimizer: OptimizerConfig,
-  ) {}
+  ) {
+    this.inPlace = new Set(layout.inPlace);
+  }
 
   /**
    * Compiles the step and creates the session. `weights` must hold every param and buffer of the
    * graph (see init.ts); optimizer state starts at zero unless restored with setState().
    */
-  static async create(spec: TrainStepSpec, weights: ReadonlyMap<string, Float32Array>, opts: { device?: Device; threads?: number } = {}): Promise<Trainer> {
+  static async create(spec: TrainStepSpec, weights: ReadonlyMap<string, Float32Array>, opts: TrainerOptions = {}): Promise<Trainer> {
     const { model, layout } = compileTrainStep(spec);
-    const session = await Session.create(model, opts);
+    // No memory pattern: it would allocate one planned block per step beside the arena's chunks
+    // from the first step, doubling the peak; a training step is long enough that per-tensor
+    // allocation from the arena costs nothing measurable.
+    const session = await Session.create(model, { memoryPattern: false, ...opts });
     const t = new Trainer(session, layout, spec.optimizer);
     const info = [...spec.graph.params.values(), ...spec.graph.buffers.values()];
     for (const p of info) {
@@ -57,14 +74,12 @@ export class Trainer {
       if (!v) throw new Error(`Trainer: no initial value for '${p.name}'`);
       if (v.length !== n) throw new Error(`Trainer: '${p.name}' has ${v.length} values, expected ${n} for shape [${p.shape}]`);
       t.shapes.set(p.name, p.shape);
-      t.front.set(p.name, Float32Array.from(v));
-      t.back.set(p.name, new Float32Array(n));
+      t.front.set(p.name, opts.adoptWeights ? v : Float32Array.from(v));
       if (p.trainable && layout.params.includes(p.name)) {
         for (const s of layout.slots) {
           const k = stateName(p.name, s);
           t.shapes.set(k, p.shape);
           t.front.set(k, new Float32Array(n));
-          t.back.set(k, new Float32Array(n));
         }
       }
     }
@@ -91,15 +106,17 @@ export class Trainer {
     const into: Record<string, HostTensor | null> = { loss: null };
     for (const m of this.layout.metrics) into[`metric.${m}`] = null;
     const updated = this.updated();
-    for (const name of updated) into[newName(name)] = { data: this.back.get(name)!, dims: this.shapes.get(name)! };
+    // Bound outputs are written in place; null ones are allocated by onnxruntime and returned.
+    for (const name of updated) into[newName(name)] = this.inPlace.has(name) ? { data: this.front.get(name)!, dims: this.shapes.get(name)! } : null;
     const out = await this.session.run(feeds, into);
     const values: Record<string, number> = { loss: (out.loss!.data as Float32Array)[0]! };
     for (const m of this.layout.metrics) values[m] = (out[`metric.${m}`]!.data as Float32Array)[0]!;
     if (!Number.isFinite(values.loss!)) throw new NonFiniteLossError(this.step + 1, values);
     for (const name of updated) {
-      const a = this.front.get(name)!;
-      this.front.set(name, this.back.get(name)!);
-      this.back.set(name, a);
+      if (this.inPlace.has(name)) continue;
+      const v = out[newName(name)]?.data;
+      if (!(v instanceof Float32Array) || v.length !== this.front.get(name)!.length) throw new Error(`internal: step output '${newName(name)}' is missing or has the wrong size`);
+      this.front.set(name, v);
     }
     this.step++;
     return values;
@@ -132,6 +149,11 @@ export class Trainer {
       cur.set(v);
     }
     this.step = state.step;
+  }
+
+  /** Ends profiling (when the trainer was created with `profile`) and writes the trace file. */
+  endProfiling(): void {
+    this.session.endProfiling();
   }
 
   async release(): Promise<void> {

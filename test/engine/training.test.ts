@@ -6,7 +6,8 @@ import { Trainer, NonFiniteLossError } from '../../src/engine/trainer.js';
 import { gelu, mse, crossEntropy } from '../../src/engine/functional.js';
 import { gradients } from '../../src/engine/autodiff.js';
 import { evaluate, nd } from '../../src/engine/reference.js';
-import { Linear, BatchNorm } from '../../src/nn/layers.js';
+import { Linear, BatchNorm, LayerNorm } from '../../src/nn/layers.js';
+import { compileTrainStep } from '../../src/engine/compile.js';
 import { Rng } from '../../src/util/rng.js';
 import type { OptimizerConfig } from '../../src/engine/optim.js';
 
@@ -224,5 +225,59 @@ test('frozen parameters are fed but never updated; trainable ones still learn', 
   assert.deepEqual([...tr.weights().get('frozen')!], [0.5, 0.5, 0.5, 0.5]);
   assert.notDeepEqual(tr.weights().get('head.weight'), w0);
   assert.ok(!tr.layout.params.includes('frozen') && tr.layout.frozen.includes('frozen'));
+  await tr.release();
+});
+
+/** Linear -> LayerNorm -> GELU -> Linear -> BatchNorm -> Linear, regression on [n, 3] -> [n, 2]. */
+function mixedSpec(inPlace: boolean | 'state' | undefined): Parameters<typeof Trainer.create>[0] {
+  const g = new Graph(true);
+  const x = g.input('x', ['batch', 3]);
+  const y = g.input('y', ['batch', 2]);
+  let h = gelu(new LayerNorm('ln', 8).forward(new Linear('0', 3, 8).forward(x)));
+  h = new BatchNorm('bn', 8).forward(new Linear('1', 8, 8).forward(h));
+  return { graph: g, loss: mse(new Linear('2', 8, 2).forward(h), y), optimizer: { kind: 'adam' }, ...(inPlace === undefined ? {} : { inPlace }) };
+}
+
+test('in-place updates: Adam state, biases and buffers overwrite their inputs; weights the backward pass still reads do not', () => {
+  const { layout } = compileTrainStep(mixedSpec(undefined));
+  const inPlace = new Set(layout.inPlace);
+  for (const p of layout.params) for (const s of layout.slots) assert.ok(inPlace.has(`${p}.${s}`), `${p}.${s} should update in place`);
+  for (const b of ['0.bias', '1.bias', '2.bias', 'ln.bias', 'bn.running_mean', 'bn.running_var']) assert.ok(inPlace.has(b), `${b} should update in place`);
+  // dX of layers 1 and 2 (and LayerNorm's backward) read these after their gradient exists.
+  for (const w of ['1.weight', '2.weight', 'ln.weight']) assert.ok(!inPlace.has(w), `${w} must be double-buffered`);
+  // Layer 0's input needs no gradient, so nothing reads its weight after the update could run.
+  assert.ok(inPlace.has('0.weight'));
+  assert.deepEqual(compileTrainStep(mixedSpec(false)).layout.inPlace, []);
+  assert.ok(compileTrainStep(mixedSpec('state')).layout.inPlace.every((n) => !layout.params.includes(n)));
+});
+
+test('in-place and double-buffered training steps give bit-identical weights and optimizer state', async () => {
+  const rng = new Rng(11);
+  const n = 16;
+  const batch = {
+    x: { data: rng.fillNormal(new Float32Array(n * 3)), dims: [n, 3] },
+    y: { data: rng.fillNormal(new Float32Array(n * 2)), dims: [n, 2] },
+  };
+  const run = async (inPlace: boolean): Promise<Map<string, Float32Array>> => {
+    const spec = mixedSpec(inPlace);
+    const tr = await Trainer.create(spec, initWeights(spec.graph, 3));
+    for (let i = 0; i < 5; i++) await tr.runStep(batch, 0.01);
+    const st = tr.getState();
+    await tr.release();
+    return new Map([...st.weights, ...st.optimizer]);
+  };
+  const a = await run(true);
+  const b = await run(false);
+  assert.equal(a.size, b.size);
+  for (const [k, v] of b) assert.deepEqual(a.get(k), v, `${k} differs between in-place and double-buffered updates`);
+  // A non-finite step changes nothing, in place or not.
+  const spec = mixedSpec(true);
+  const tr = await Trainer.create(spec, initWeights(spec.graph, 3));
+  await tr.runStep(batch, 0.01);
+  const before = tr.getState();
+  const bad = { x: batch.x, y: { data: new Float32Array(n * 2).fill(Infinity), dims: [n, 2] } };
+  await assert.rejects(tr.runStep(bad, 0.01), NonFiniteLossError);
+  const after = tr.getState();
+  for (const [k, v] of [...before.weights, ...before.optimizer]) assert.deepEqual(after.weights.get(k) ?? after.optimizer.get(k), v, `${k} changed by a discarded step`);
   await tr.release();
 });
