@@ -137,7 +137,7 @@ export class Session {
       const data = v.data as HostArray;
       const target = into?.[k];
       // Where the backend allocated the output itself, copy it into the caller's tensor (see writesIntoOutputs).
-      if (target && target.data !== data) {
+      if (target && !backend.writesIntoOutputs && target.data !== data) {
         if (target.data.length !== data.length) throw new RuntimeError(`internal: onnxruntime returned ${data.length} values for output '${k}', expected ${target.data.length}`);
         (target.data as Float32Array).set(data as Float32Array);
         out[k] = target;
