@@ -21,7 +21,7 @@ const NAME = 'generate';
 
 const USAGE = `gluegen generate --generator DIR (--prompt TEXT [--encoder DIR [--gluenet DIR]]
                                   | --audio FILE.wav --encoder DIR --gluenet DIR [--prompt TEXT --mix SPEC])
-                 [--text-encoder DIR] [--steps 50] [--guidance 7.5] [--scheduler NAME] [--seed 42]
+                 [--negative-prompt TEXT] [--text-encoder DIR] [--steps 50] [--guidance 7.5] [--scheduler NAME] [--seed 42]
                  [--height H --width W] [--batch 1] [--device cpu|cuda] --out FILE.png
 
 Generates images with a frozen Stable Diffusion 1.x ONNX export (diffusers / Optimum layout:
@@ -32,6 +32,9 @@ Inputs
                       world-native | world-multilingual | world-sound, whose shipped GlueNet is used
                       unless --gluenet is given)
   --prompt TEXT       a prompt, encoded by --encoder; with --audio, the text side of --mix
+  --negative-prompt TEXT  what the image should not show: replaces the empty prompt "" of the
+                      unconditional condition, through --encoder (+ --gluenet) like the prompt; with
+                      --audio, through the generator's own text encoder (--text-encoder)
   --audio FILE.wav    a sound (WAV), encoded by the audio --encoder and aligned by --gluenet
   --encoder DIR       the encoder of the input: a new text / audio encoder export (with --gluenet), or
                       the generator's own text encoder (no --gluenet; the default for --prompt is
@@ -67,6 +70,8 @@ Examples
 export interface GenerateArgs {
   generator: string;
   prompt: string | null;
+  /** '' when none. */
+  negativePrompt: string;
   audio: string | null;
   /** null: the generator's own text_encoder/ (prompt runs only). */
   encoder: string | null;
@@ -87,6 +92,7 @@ export interface GenerateArgs {
 const FLAGS = {
   generator: { type: 'string' },
   prompt: { type: 'string' },
+  'negative-prompt': { type: 'string' },
   audio: { type: 'string' },
   encoder: { type: 'string' },
   gluenet: { type: 'string' },
@@ -153,6 +159,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
   return {
     generator,
     prompt,
+    negativePrompt: typeof values['negative-prompt'] === 'string' ? values['negative-prompt'] : '',
     audio,
     encoder,
     gluenet,
@@ -197,7 +204,7 @@ export async function runGenerate(args: GenerateArgs, loaders: GenerateLoaders =
     const audio = args.audio !== null ? readAudio(args.audio) : null;
     const generator = keep(await loaders.generator(args.generator, args.device));
     const aligner = args.gluenet !== null ? keep(await loaders.aligner(args.gluenet, args.device)) : null;
-    const align = aligner ? { align: aligner.align } : {};
+    const align = aligner ? { align: aligner.align, alignName: path.basename(path.resolve(args.gluenet as string)) } : {};
     let pipeline: X2ImagePipeline<'text'> | X2ImagePipeline<'audio'>;
     if (audio) {
       const textDir = args.textEncoder ?? (!isWorldName(args.generator) && fs.existsSync(path.join(args.generator, 'text_encoder')) ? path.join(args.generator, 'text_encoder') : null);
@@ -246,8 +253,9 @@ export async function runGenerate(args: GenerateArgs, loaders: GenerateLoaders =
   }
 }
 
-function sampling(args: GenerateArgs): { steps: number; guidance: number; scheduler: string; seed: number; height?: number; width?: number } {
+function sampling(args: GenerateArgs): { steps: number; guidance: number; scheduler: string; seed: number; height?: number; width?: number; negativePrompts?: string[] } {
   return {
+    ...(args.negativePrompt !== '' ? { negativePrompts: [args.negativePrompt] } : {}),
     steps: args.steps,
     guidance: args.guidance,
     scheduler: args.scheduler,

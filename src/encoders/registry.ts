@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Device } from '../engine/runtime.js';
 import { OnnxAudioEncoder } from './audio/onnx-audio-encoder.js';
 import { OnnxTextEncoder } from './text/onnx-text-encoder.js';
+import type { ModelDtype } from './model-file.js';
 import type { Encoder, Modality } from './types.js';
 import { worldEncoderDir } from './world/locate.js';
 import { WorldMultilingualEncoder } from './world/multilingual.js';
@@ -21,6 +22,8 @@ export interface LoadEncoderOptions {
   maxLength?: number;
   /** Graph output to read (text default last_hidden_state; audio per gluegen_audio.json). */
   output?: string;
+  /** Weight variant of a transformers.js folder ('fp32' model.onnx, 'fp16' model_fp16.onnx, 'q8' model_quantized.onnx, ...). */
+  dtype?: ModelDtype;
 }
 
 /** 'audio' when the folder holds a feature-extractor config, else 'text'. */
@@ -41,7 +44,7 @@ const WORLD_ENCODERS: Record<string, () => Promise<Encoder>> = {
 export async function loadEncoder(dir: string, opts: LoadEncoderOptions = {}): Promise<Encoder> {
   const world = WORLD_ENCODERS[dir];
   if (world) return world();
-  const common = { ...(opts.device ? { device: opts.device } : {}), ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(opts.output ? { output: opts.output } : {}) };
+  const common = { ...(opts.device ? { device: opts.device } : {}), ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(opts.output ? { output: opts.output } : {}), ...(opts.dtype ? { dtype: opts.dtype } : {}) };
   if ((await encoderModality(dir)) === 'audio') {
     if (opts.maxLength !== undefined) throw new Error(`encoder ${JSON.stringify(dir)} is an audio encoder; maxLength applies to text encoders only`);
     return OnnxAudioEncoder.load(dir, common);

@@ -8,6 +8,9 @@
  * - text encoders: the empty prompt "" through the SAME encoder and aligner;
  * - audio encoders: "" through the generator's own text encoder (`nativeTextEncoder`, e.g. CLIP for
  *   SD 1.x, used without an aligner) when one is given, else zeros.
+ * A negative prompt replaces "" as the unconditional, through the same path ("" -> "negative"): the new
+ * text encoder + aligner for text inputs (as the release and diffusers' GlueGen pipeline do), the
+ * generator's own text encoder for audio inputs.
  * Mixing (GlueGen's sound + text): the aligned condition is Cs, the native text encoder's condition
  * of the mix prompt is Ct; see mix.ts.
  *
@@ -16,6 +19,7 @@
 import type { EncodedBatch, Encoder, EncoderInput, Modality } from '../encoders/types.js';
 import type { GeneratedImages, Generator } from '../generators/types.js';
 import { encodePng } from '../io/png.js';
+import { formatParameters } from './metadata.js';
 import { Rng } from '../util/rng.js';
 import { mixConditions, type ConditionShape, type MixSpec } from './mix.js';
 
@@ -27,6 +31,8 @@ export interface X2ImageParts<M extends Modality> {
   encoder: Encoder<M>;
   /** Maps the encoder's features into the generator's condition space; omit for the generator's own encoder. */
   align?: AlignFn;
+  /** The aligner's name for the PNG metadata (e.g. the GlueNet folder's name). */
+  alignName?: string;
   generator: Generator;
   /** The generator's own text encoder (no aligner): the unconditional for audio and the text side of a mix. */
   nativeTextEncoder?: Encoder<'text'>;
@@ -37,6 +43,8 @@ export interface X2ImageRequest<M extends Modality> {
   inputs: EncoderInput<M>[];
   /** Mix each condition with the native text encoder's condition of prompts[i] (one prompt is used for all). */
   mix?: { spec: MixSpec; prompts: string[] };
+  /** What the images should not show: replaces "" as the unconditional (one for all, or one per input). */
+  negativePrompts?: string[];
   steps?: number; // 50
   guidance?: number; // 7.5
   /** An implemented scheduler name, or 'default' for the generator's own. */
@@ -56,7 +64,7 @@ export interface X2ImageResult {
   pngs: Uint8Array[];
   /** The conditions fed to the generator, [B, T, D]. */
   condition: Float32Array;
-  /** The unconditional condition, [1, T, D], and where it came from. */
+  /** The unconditional condition, [1, T, D] (or [B, T, D] with one negative prompt per input), and where it came from. */
   uncond: Float32Array;
   uncondSource: UncondSource;
 }
@@ -103,6 +111,14 @@ export class X2ImagePipeline<M extends Modality> {
       const zeros = new Float32Array(tokens * dim);
       mixConditions(zeros, zeros, { batch: 1, tokens, dim }, r.mix.spec);
     }
+    const negs = r.negativePrompts ?? [];
+    if (negs.length > 1 && negs.length !== r.inputs.length) throw new Error(`x2image: ${negs.length} negative prompts for ${r.inputs.length} inputs; pass one, or one per input`);
+    negs.forEach((n, i) => {
+      if (typeof n !== 'string') throw new Error(`x2image: negative prompt ${i} is ${n === null ? 'null' : typeof n}; pass a string ("" for none)`);
+    });
+    if (modality === 'audio' && !nativeTextEncoder && negs.some((n) => n !== '')) {
+      throw new Error("x2image: a negative prompt with audio inputs goes through the generator's own text encoder, which is not loaded; pass it (--text-encoder) or drop the negative prompt");
+    }
     const { steps = 50, guidance = 7.5, seed = 42 } = r;
     if (!(Number.isInteger(steps) && steps >= 1)) throw new Error(`x2image: steps ${steps} must be a positive integer`);
     if (!(Number.isFinite(guidance) && guidance >= 0)) throw new Error(`x2image: guidance ${guidance} must be a number >= 0 (7.5 is usual; <= 1 turns guidance off)`);
@@ -137,11 +153,42 @@ export class X2ImagePipeline<M extends Modality> {
 
   private async unconditional(): Promise<{ uncond: Float32Array; source: UncondSource }> {
     const { tokens, dim } = this.parts.generator.condition;
+    // "" (or one negative prompt) gives [1, T, D]; one negative prompt per input gives [B, T, D].
+    const negs = this.request.negativePrompts ?? [];
+    const texts = negs.length === 0 ? [''] : negs.every((n) => n === negs[0]) ? [negs[0]!] : negs;
     if (this.parts.encoder.info.modality === 'text') {
-      return { uncond: await this.condition(['' as EncoderInput<M>], 'unconditional condition'), source: 'encoder' };
+      return { uncond: await this.condition(texts as EncoderInput<M>[], 'unconditional condition'), source: 'encoder' };
     }
-    if (this.parts.nativeTextEncoder) return { uncond: await this.nativeText([''], 'unconditional condition'), source: 'native-text-encoder' };
+    if (this.parts.nativeTextEncoder) return { uncond: await this.nativeText(texts, 'unconditional condition'), source: 'native-text-encoder' };
     return { uncond: new Float32Array(tokens * dim), source: 'zeros' };
+  }
+
+  /** The PNG `parameters` text of image i (see metadata.ts). */
+  parameters(i: number, width: number, height: number): string {
+    const r = this.request;
+    const { encoder, generator, alignName } = this.parts;
+    const input = r.inputs[i];
+    const negs = r.negativePrompts ?? [];
+    const gen = generator as Generator & { resolveScheduler?: (choice: string) => string };
+    const scheduler = r.scheduler ?? 'default';
+    const extra: Record<string, string | number> = {};
+    if (typeof input !== 'string') extra.Audio = (input as { source?: string }).source ?? 'clip';
+    if (r.mix) extra.Mix = r.mix.spec.kind === 'avg' ? `avg:${r.mix.spec.weight}` : `splice:${r.mix.spec.split}`;
+    if (r.inputs.length > 1) Object.assign(extra, { 'Batch size': r.inputs.length, 'Batch pos': i });
+    return formatParameters({
+      prompt: typeof input === 'string' ? input : r.mix ? (r.mix.prompts[r.mix.prompts.length === 1 ? 0 : i] ?? '') : '',
+      negativePrompt: negs[negs.length === 1 ? 0 : i] ?? '',
+      steps: r.steps ?? 50,
+      guidance: r.guidance ?? 7.5,
+      seed: r.seed ?? 42,
+      scheduler: scheduler === 'default' && typeof gen.resolveScheduler === 'function' ? safely(() => gen.resolveScheduler!(scheduler), scheduler) : scheduler,
+      width,
+      height,
+      generator: generator.name,
+      encoder: encoder.info.name,
+      gluenet: this.parts.align ? (alignName ?? 'unnamed') : null,
+      extra,
+    });
   }
 
   async run(): Promise<X2ImageResult> {
@@ -167,7 +214,15 @@ export class X2ImagePipeline<M extends Modality> {
       ...(r.onStep ? { onStep: r.onStep } : {}),
       ...(r.signal ? { signal: r.signal } : {}),
     });
-    const pngs = images.images.map((rgb) => encodePng(rgb, images.width, images.height, 3));
+    const pngs = images.images.map((rgb, i) => encodePng(rgb, images.width, images.height, 3, { parameters: this.parameters(i, images.width, images.height) }));
     return { images, pngs, condition, uncond, uncondSource: source };
+  }
+}
+
+function safely<T>(f: () => T, fallback: T): T {
+  try {
+    return f();
+  } catch {
+    return fallback;
   }
 }

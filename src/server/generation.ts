@@ -27,6 +27,7 @@ export interface GenerationMetadata {
   gluenet: string | null;
   language: string | null;
   prompt: string;
+  negative_prompt: string;
   audio: { seconds: number; sample_rate: number } | null;
   mix: string | null;
   seed: number;
@@ -40,9 +41,17 @@ export interface GenerationMetadata {
 }
 
 function pipelineFor(models: ServerModels, spec: GenerationSpec): X2ImagePipeline<'text'> | X2ImagePipeline<'audio'> {
-  const sampling = { steps: spec.steps, guidance: spec.guidance, scheduler: spec.scheduler, seed: spec.seed, height: spec.height, width: spec.width };
+  const sampling = {
+    steps: spec.steps,
+    guidance: spec.guidance,
+    scheduler: spec.scheduler,
+    seed: spec.seed,
+    height: spec.height,
+    width: spec.width,
+    ...(spec.negativePrompt ? { negativePrompts: [spec.negativePrompt] } : {}),
+  };
   const { encoder, align } = spec.encoder;
-  const alignPart = align ? { align } : {};
+  const alignPart = align ? { align, ...(spec.encoder.gluenet ? { alignName: spec.encoder.gluenet } : {}) } : {};
   if (spec.audio) {
     const clip: AudioClip = { samples: spec.audio.samples, sampleRate: spec.audio.sampleRate, ...(spec.audio.source ? { source: spec.audio.source } : {}) };
     return new X2ImagePipeline(
@@ -80,6 +89,7 @@ export function generationMetadata(models: ServerModels, spec: GenerationSpec, r
     gluenet: spec.encoder.gluenet,
     language: spec.language,
     prompt: spec.prompt,
+    negative_prompt: spec.negativePrompt,
     audio: spec.audio ? { seconds: Math.round(spec.audio.seconds * 1000) / 1000, sample_rate: spec.audio.sampleRate } : null,
     mix,
     seed: spec.seed,
