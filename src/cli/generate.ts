@@ -56,7 +56,7 @@ Sampling
   --height H --width W  image size in pixels, multiples of 8 (default: the model's, 512x512 for SD 1.5)
   --batch N           images per input, each from its own noise (default 1)
   --device D          cpu (default) or cuda: needs onnxruntime-node installed with its CUDA provider
-                      (npm install onnxruntime-node --onnxruntime-node-install=cuda12)
+                      (ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install)
 
 Output
   --out FILE.png      the image; a batch writes FILE-0.png, FILE-1.png, ...

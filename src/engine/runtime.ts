@@ -78,7 +78,7 @@ export class Session {
     if (device === 'cuda' && !availableProviders().includes('cuda')) {
       throw new RuntimeError(
         "device 'cuda' is not available: onnxruntime-node was installed without its CUDA provider. " +
-          'Reinstall it with `npm install onnxruntime-node --onnxruntime-node-install=cuda12` on a machine with network and an NVIDIA GPU, or use --device cpu.',
+          'Install it with `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install` (network, NVIDIA GPU, CUDA 12), or use --device cpu.',
       );
     }
     const options: ort.InferenceSession.SessionOptions = {
@@ -95,7 +95,15 @@ export class Session {
       session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
     } catch (e) {
       const where = typeof model === 'string' ? `'${model}'` : 'the model';
-      throw new RuntimeError(`onnxruntime could not load ${where}: ${(e as Error).message}`);
+      // onnxruntime's messages may carry terminal colour codes and several lines; keep one clean line.
+      const message = String((e as Error).message).replace(/\u001b\[[0-9;]*m/g, '').split('\n')[0]!.trim();
+      if (device === 'cuda' && /shared library|providers_cuda|cuda/i.test(message)) {
+        throw new RuntimeError(
+          "device 'cuda' is not available: onnxruntime-node's CUDA provider is not installed. Install it with " +
+            '`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install` (network, NVIDIA GPU, CUDA 12), or use --device cpu.',
+        );
+      }
+      throw new RuntimeError(`onnxruntime could not load ${where}: ${message}`);
     }
     const meta = (names: readonly string[], list: readonly unknown[] | undefined): IOInfo[] =>
       names.map((name, i) => {
