@@ -169,7 +169,6 @@ export class X2ImagePipeline<M extends Modality> {
     const { encoder, generator, alignName } = this.parts;
     const input = r.inputs[i];
     const negs = r.negativePrompts ?? [];
-    const gen = generator as Generator & { resolveScheduler?: (choice: string) => string };
     const scheduler = r.scheduler ?? 'default';
     const extra: Record<string, string | number> = {};
     if (typeof input !== 'string') extra.Audio = (input as { source?: string }).source ?? 'clip';
@@ -181,7 +180,7 @@ export class X2ImagePipeline<M extends Modality> {
       steps: r.steps ?? 50,
       guidance: r.guidance ?? 7.5,
       seed: r.seed ?? 42,
-      scheduler: scheduler === 'default' && typeof gen.resolveScheduler === 'function' ? safely(() => gen.resolveScheduler!(scheduler), scheduler) : scheduler,
+      scheduler: generator.resolveScheduler ? safely(() => generator.resolveScheduler!(scheduler), scheduler) : scheduler,
       width,
       height,
       generator: generator.name,

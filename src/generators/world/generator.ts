@@ -80,6 +80,11 @@ export class WorldGenerator implements Generator {
     return new WorldGenerator(parts.name ?? 'world', session, decoder, parts.config, parts.schedulerConfig);
   }
 
+  /** 'default': the scheduler named by the folder's scheduler_config.json (else ddim), as for SD folders. */
+  resolveScheduler(choice: string): string {
+    return choice === 'default' ? (schedulerNameForConfig(this.schedulerConfig) ?? 'ddim') : choice;
+  }
+
   async generate(opts: GenerateOptions): Promise<GeneratedImages> {
     const { batch, steps, guidance } = opts;
     const { tokens, dim } = this.condition;
@@ -96,8 +101,7 @@ export class WorldGenerator implements Generator {
     if (opts.uncond.length !== per && opts.uncond.length !== batch * per) {
       throw new Error(`world generator: uncond has ${opts.uncond.length} values; expected [1, ${tokens}, ${dim}] or [${batch}, ${tokens}, ${dim}]`);
     }
-    // 'default': the scheduler named by the folder's scheduler_config.json, as for SD folders.
-    const name = opts.scheduler === 'default' ? (schedulerNameForConfig(this.schedulerConfig) ?? 'ddim') : opts.scheduler;
+    const name = this.resolveScheduler(opts.scheduler);
     if (!SCHEDULER_NAMES.includes(name as SchedulerName)) {
       throw new Error(`world generator: unknown scheduler '${opts.scheduler}'; expected one of ${SCHEDULER_NAMES.join(', ')} or 'default'`);
     }
