@@ -210,7 +210,9 @@ export function readPngText(bytes: Uint8Array): Record<string, string> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: Record<string, string> = {};
   const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
-  for (let at = 8; at + 12 <= bytes.length; ) {
+  let at = 8;
+  for (;;) {
+    if (at + 12 > bytes.length) throw truncated(at);
     const length = view.getUint32(at);
     const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
     if (length > 0x7fffffff || at + 12 + length > bytes.length) throw truncated(at);
@@ -237,10 +239,9 @@ export function readPngText(bytes: Uint8Array): Record<string, string> {
         throw new Error(`readPngText: ${type} chunk "${key}" at byte ${at} cannot be read (${(e as Error).message}); the file is corrupt`);
       }
     }
-    if (type === "IEND") break;
+    if (type === "IEND") return out;
     at += 12 + length;
   }
-  return out;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
