@@ -46,7 +46,7 @@ export async function findModelFile(dir: string, candidates: readonly string[], 
     .filter(([, s]) => s !== suffix && candidates.some((c) => found.includes(c.replace(/\.onnx$/, `${s}.onnx`))))
     .map(([d]) => d);
   throw new Error(
-    `${what}: no ${dtype ?? 'fp32'} ONNX model in ${JSON.stringify(dir)} (looked for ${wanted.join(', ')}); ` +
+    `${what}: no ${dtype ? `${dtype} ` : ''}ONNX model in ${JSON.stringify(dir)} (looked for ${wanted.join(', ')}); ` +
       (found.length ? `found ${found.join(', ')}` : 'it holds no .onnx file') +
       (variants.length ? `; pass dtype ${variants.map((v) => `'${v}'`).join(' or ')} to use ${variants.length > 1 ? 'one of those' : 'that variant'}` : '; export it with optimum-cli export onnx or pass the right folder'),
   );
