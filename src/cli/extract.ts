@@ -5,11 +5,13 @@
 import { extractFeatures, readCorpus, type FeatureDType } from '../encoders/extract.js';
 import { encoderModality, loadEncoder } from '../encoders/registry.js';
 import type { Device } from '../engine/runtime.js';
-import { numberFlag, parseFlags, requireString, UsageError, type Command } from './command.js';
+import { helpHeader, numberFlag, parseFlags, renamedFlag, requireString, UsageError, type Command } from './command.js';
 
 const NAME = 'extract';
 
-const USAGE = `usage: gluegen extract --encoder DIR --input CORPUS --column COLUMN --out DIR [options]
+const SUMMARY = 'run an encoder over a corpus column and store token features (safetensors shards)';
+
+const USAGE = `${helpHeader(NAME, SUMMARY)}usage: gluegen extract --encoder DIR --input CORPUS --column COLUMN --out DIR [options]
 
 Runs an ONNX encoder over one column of a corpus and writes its token features to
 DIR/features-00000.safetensors, ... (tensor 'features' [n, tokens, dim], plus 'mask' [n, tokens]
@@ -30,13 +32,13 @@ complete shards are kept.
   --batch-size N     rows per encoder call (default 32)
   --shard-size N     rows per shard file (default 4096)
   --dtype fp16|fp32  stored precision (default fp32)
-  --limit N          only the first N rows
+  --max-rows N       only the first N rows (formerly --limit)
   --max-length N     text encoders: tokens per prompt (default: the tokenizer's model_max_length, else 77)
   --device cpu|cuda  onnxruntime device (default cpu)`;
 
 export const extractCommand: Command = {
   name: NAME,
-  summary: 'run an encoder over a corpus column and store token features (safetensors shards)',
+  summary: SUMMARY,
   usage: USAGE,
   async run(argv: string[]): Promise<void> {
     const { values, positionals } = parseFlags(
@@ -50,19 +52,21 @@ export const extractCommand: Command = {
         'batch-size': { type: 'string' },
         'shard-size': { type: 'string' },
         dtype: { type: 'string' },
+        'max-rows': { type: 'string' },
         limit: { type: 'string' },
         'max-length': { type: 'string' },
         device: { type: 'string' },
       },
       NAME,
     );
+    renamedFlag(values, 'max-rows', 'limit', NAME);
     if (positionals.length > 0) throw new UsageError(`${NAME}: unexpected argument '${positionals[0]}' (see \`gluegen ${NAME} --help\`)`);
     const encoderDir = requireString(values, 'encoder', NAME);
     const input = requireString(values, 'input', NAME);
     const out = requireString(values, 'out', NAME);
     const batchSize = numberFlag(values, 'batch-size', NAME, { integer: true, min: 1, default: 32 })!;
     const shardSize = numberFlag(values, 'shard-size', NAME, { integer: true, min: 1, default: 4096 })!;
-    const limit = numberFlag(values, 'limit', NAME, { integer: true, min: 1 });
+    const limit = numberFlag(values, 'max-rows', NAME, { integer: true, min: 1 });
     const maxLength = numberFlag(values, 'max-length', NAME, { integer: true, min: 2 });
     const dtype = (values.dtype ?? 'fp32') as string;
     if (dtype !== 'fp16' && dtype !== 'fp32') throw new UsageError(`${NAME}: --dtype must be fp16 or fp32, got '${dtype}'`);

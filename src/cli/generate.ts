@@ -15,14 +15,16 @@ import { X2ImagePipeline, type X2ImageParts } from '../pipeline/x2image.js';
 
 export type { GenerateLoaders };
 import { Progress, type ProgressStream } from '../util/progress.js';
-import { numberFlag, parseFlags, requireString, UsageError, type Command } from './command.js';
+import { helpHeader, numberFlag, parseFlags, renamedFlag, requireString, UsageError, type Command } from './command.js';
 
 const NAME = 'generate';
 
-const USAGE = `gluegen generate --generator DIR (--prompt TEXT [--encoder DIR [--gluenet DIR]]
-                                  | --audio FILE.wav --encoder DIR --gluenet DIR [--prompt TEXT --mix SPEC])
-                 [--negative-prompt TEXT] [--text-encoder DIR] [--steps 50] [--guidance 7.5] [--scheduler NAME] [--seed 42]
-                 [--height H --width W] [--batch 1] [--device cpu|cuda] --out FILE.png
+const SUMMARY = 'generate images from a prompt or a sound with a Stable Diffusion ONNX folder (+ GlueNet)';
+
+const USAGE = `${helpHeader(NAME, SUMMARY)}usage: gluegen generate --generator DIR (--prompt TEXT [--encoder DIR [--gluenet DIR]]
+                                         | --audio FILE.wav --encoder DIR --gluenet DIR [--prompt TEXT --mix SPEC])
+                        [--negative-prompt TEXT] [--text-encoder DIR] [--steps 50] [--guidance 7.5] [--scheduler NAME]
+                        [--seed 42] [--height H --width W] [--num-images 1] [--device cpu|cuda] --out FILE.png
 
 Generates images with a frozen Stable Diffusion 1.x ONNX export (diffusers / Optimum layout:
 unet/, vae_decoder/, scheduler/, model_index.json; fp32, fp16 and external-data exports all load).
@@ -54,12 +56,12 @@ Sampling
   --scheduler NAME    ${SCHEDULER_NAMES.join(' | ')} (default: the folder's scheduler_config.json)
   --seed S            seed of the initial noise; the same seed gives the same images (default 42)
   --height H --width W  image size in pixels, multiples of 8 (default: the model's, 512x512 for SD 1.5)
-  --batch N           images per input, each from its own noise (default 1)
+  --num-images N      images per input, each from its own noise (default 1; formerly --batch)
   --device D          cpu (default) or cuda: needs onnxruntime-node installed with its CUDA provider
                       (ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install)
 
 Output
-  --out FILE.png      the image; a batch writes FILE-0.png, FILE-1.png, ...
+  --out FILE.png      the image; several write FILE-0.png, FILE-1.png, ...
 
 Examples
   gluegen generate --generator sd15-onnx --prompt "a red bicycle" --out bike.png
@@ -104,6 +106,7 @@ const FLAGS = {
   seed: { type: 'string' },
   height: { type: 'string' },
   width: { type: 'string' },
+  'num-images': { type: 'string' },
   batch: { type: 'string' },
   device: { type: 'string' },
   out: { type: 'string' },
@@ -114,6 +117,7 @@ const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? 
 /** Parses and cross-checks the flags (no file is opened). */
 export function parseGenerateArgs(argv: string[]): GenerateArgs {
   const { values, positionals } = parseFlags(argv, FLAGS, NAME);
+  renamedFlag(values, 'num-images', 'batch', NAME);
   if (positionals.length) throw new UsageError(`${NAME}: unexpected argument '${positionals[0]}'; flags only (see \`gluegen ${NAME} --help\`)`);
   const generator = requireString(values, 'generator', NAME);
   let encoder = str(values.encoder);
@@ -171,7 +175,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
     seed: numberFlag(values, 'seed', NAME, { integer: true, min: 0, default: 42 })!,
     height,
     width,
-    batch: numberFlag(values, 'batch', NAME, { integer: true, min: 1, max: 64, default: 1 })!,
+    batch: numberFlag(values, 'num-images', NAME, { integer: true, min: 1, max: 64, default: 1 })!,
     device,
     out,
   };
@@ -267,7 +271,7 @@ function sampling(args: GenerateArgs): { steps: number; guidance: number; schedu
 
 export const generateCommand: Command = {
   name: NAME,
-  summary: 'generate images from a prompt or a sound with a Stable Diffusion ONNX folder (+ GlueNet)',
+  summary: SUMMARY,
   usage: USAGE,
   async run(argv: string[]): Promise<void> {
     const paths = await runGenerate(parseGenerateArgs(argv));

@@ -3,7 +3,7 @@
  * gluegen command-line entry: dispatches to one module per command. User errors print one line
  * and exit non-zero; unexpected errors print their message (and the stack with GLUEGEN_DEBUG=1).
  */
-import { UsageError, type Command } from './command.js';
+import { helpText, UsageError, type Command } from './command.js';
 import { COMMANDS } from './commands.js';
 import { VERSION } from '../version.js';
 
@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(`gluegen: unknown command '${rest[0]}'. Commands: ${COMMANDS.map((c) => c.name).join(', ')}`);
       return 2;
     }
-    console.log(cmd.usage);
+    console.log(helpText(cmd));
     return 0;
   }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    console.log(cmd.usage);
+    console.log(helpText(cmd));
     return 0;
   }
   await cmd.run(rest);

@@ -1,7 +1,10 @@
 /**
  * The one module that talks to onnxruntime-node. Everything else passes plain typed arrays.
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
+import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 
 export type Device = 'cpu' | 'cuda';
@@ -65,6 +68,26 @@ function availableProviders(): string[] {
   }
 }
 
+/**
+ * Whether onnxruntime-node's CUDA provider library is installed beside its binding (it is not
+ * bundled; its install script downloads it on request). Checked before trying, because a failed
+ * try makes onnxruntime print a coloured multi-line log of its own.
+ */
+function cudaProviderInstalled(): boolean {
+  try {
+    const entry = createRequire(import.meta.url).resolve('onnxruntime-node');
+    const bin = join(dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch);
+    const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+    return existsSync(join(bin, lib));
+  } catch {
+    return true; // an unknown layout: let onnxruntime try and report
+  }
+}
+
+const CUDA_INSTALL_HINT =
+  "device 'cuda' is not available: onnxruntime-node's CUDA provider is not installed. Install it with " +
+  '`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install` (network, NVIDIA GPU, CUDA 12), or use --device cpu.';
+
 /** An inference session over an ONNX model (bytes or a file path). */
 export class Session {
   private constructor(
@@ -75,6 +98,7 @@ export class Session {
 
   static async create(model: Uint8Array | string, opts: SessionOptions = {}): Promise<Session> {
     const device = opts.device ?? 'cpu';
+    if (device === 'cuda' && !cudaProviderInstalled()) throw new RuntimeError(CUDA_INSTALL_HINT);
     if (device === 'cuda' && !availableProviders().includes('cuda')) {
       throw new RuntimeError(
         "device 'cuda' is not available: onnxruntime-node was installed without its CUDA provider. " +
@@ -98,10 +122,7 @@ export class Session {
       // onnxruntime's messages may carry terminal colour codes and several lines; keep one clean line.
       const message = String((e as Error).message).replace(/\u001b\[[0-9;]*m/g, '').split('\n')[0]!.trim();
       if (device === 'cuda' && /shared library|providers_cuda|cuda/i.test(message)) {
-        throw new RuntimeError(
-          "device 'cuda' is not available: onnxruntime-node's CUDA provider is not installed. Install it with " +
-            '`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install` (network, NVIDIA GPU, CUDA 12), or use --device cpu.',
-        );
+        throw new RuntimeError(CUDA_INSTALL_HINT);
       }
       throw new RuntimeError(`onnxruntime could not load ${where}: ${message}`);
     }
