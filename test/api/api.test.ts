@@ -8,6 +8,11 @@ import { after, before, test } from 'node:test';
 import { encodeWav } from '../../src/encoders/audio/index.js';
 import { GlueGenPipeline, GlueNet, parseParameters, readPngText, VERSION } from '../../src/index.js';
 import { decodePng } from '../../src/io/png.js';
+import { writeSafetensors } from '../../src/io/safetensors.js';
+import { Rng } from '../../src/util/rng.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 let pipe: GlueGenPipeline;
 before(async () => {
@@ -90,4 +95,31 @@ test('GlueNet.load / align maps [N, Tn, Dn] features to [N, Tg, Dg], with clear 
   }
   await assert.rejects(glue.align(new Float32Array(4)), /released/);
   assert.match(VERSION, /^\d+\.\d+\.\d+/);
+});
+
+test('GlueNet.train learns a map from paired feature files and returns it loaded', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'gluegen-api-train-'));
+  try {
+    // x [n, 4, 6] -> cond [n, 4, 8], cond = x W (+ a token offset): a map a small GlueNet can learn.
+    const n = 128;
+    const rng = new Rng(4);
+    const w = rng.fillNormal(new Float32Array(6 * 8), 0.5);
+    const x = rng.fillNormal(new Float32Array(n * 4 * 6));
+    const c = new Float32Array(n * 4 * 8);
+    for (let r = 0; r < n * 4; r++) for (let j = 0; j < 8; j++) for (let i = 0; i < 6; i++) c[r * 8 + j] += x[r * 6 + i]! * w[i * 8 + j]! + (i === 0 ? (r % 4) / 4 : 0);
+    await writeSafetensors(join(dir, 'x.safetensors'), { features: { dtype: 'F32', shape: [n, 4, 6], data: x } });
+    await writeSafetensors(join(dir, 'c.safetensors'), { features: { dtype: 'F32', shape: [n, 4, 8], data: c } });
+    const config = { arch: 'translator_noln', tokens_in: 4, tokens_out: 4, dim_in: 6, dim_out: 8, mult: 2, depth: 2, x_scale: 1, cond_norm: [2, 2, 2, 2], eta: 0.1, loss_weights: { distill: 1, rec: 0, adv: 0 }, disc_mult: 0.25 } as const;
+    const { glueNet, steps, history } = await GlueNet.train({ x: join(dir, 'x.safetensors'), cond: join(dir, 'c.safetensors'), config: { ...config, cond_norm: [...config.cond_norm], loss_weights: { ...config.loss_weights } }, out: join(dir, 'g'), steps: 80, batchSize: 32, lr: 1e-2, progress: null });
+    try {
+      assert.equal(steps, 80);
+      assert.ok(history.at(-1)!.loss < 0.6 * history[0]!.loss, `loss fell: ${history[0]!.loss} -> ${history.at(-1)!.loss}`);
+      assert.deepEqual([glueNet.input, glueNet.output], [{ tokens: 4, dim: 6 }, { tokens: 4, dim: 8 }]);
+      assert.equal((await glueNet.align(x.subarray(0, 4 * 6))).length, 4 * 8);
+    } finally {
+      await glueNet.release();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
