@@ -169,7 +169,13 @@ export class GlueGenPipeline {
     const align = this.aligner ? { align: this.aligner.align, alignName: this.aligner.name } : {};
     let pipeline: X2ImagePipeline<'text'> | X2ImagePipeline<'audio'>;
     if (this.encoder.info.modality === 'audio') {
-      const clips: AudioClip[] = list(o.audio).map((a, i) => toAudioClip(a, o.sampleRate, `generate: audio ${i}`));
+      const clips: AudioClip[] = list(o.audio).map((a, i) => {
+        try {
+          return toAudioClip(a, o.sampleRate, `audio ${i}`);
+        } catch (e) {
+          throw new Error(`generate: ${(e as Error).message}`);
+        }
+      });
       if (clips.length === 0) throw new Error(`generate: encoder '${this.encoder.info.name}' takes sounds; pass audio (WAV bytes, or samples with sampleRate)`);
       let mix: { spec: MixSpec; prompts: string[] } | undefined;
       if (o.mix !== undefined) {

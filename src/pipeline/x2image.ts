@@ -171,7 +171,7 @@ export class X2ImagePipeline<M extends Modality> {
     const negs = r.negativePrompts ?? [];
     const scheduler = r.scheduler ?? 'default';
     const extra: Record<string, string | number> = {};
-    if (typeof input !== 'string') extra.Audio = (input as { source?: string }).source ?? 'clip';
+    if (typeof input !== 'string') extra.Audio = lastPathPart((input as { source?: string }).source ?? 'clip');
     if (r.mix) extra.Mix = r.mix.spec.kind === 'avg' ? `avg:${r.mix.spec.weight}` : `splice:${r.mix.spec.split}`;
     if (r.inputs.length > 1) Object.assign(extra, { 'Batch size': r.inputs.length, 'Batch pos': i });
     return formatParameters({
@@ -183,7 +183,8 @@ export class X2ImagePipeline<M extends Modality> {
       scheduler: generator.resolveScheduler ? safely(() => generator.resolveScheduler!(scheduler), scheduler) : scheduler,
       width,
       height,
-      generator: generator.name,
+      // Names, never local paths: PNGs get shared.
+      generator: lastPathPart(generator.name.replace(/^sd-onnx:/, '')),
       encoder: encoder.info.name,
       gluenet: this.parts.align ? (alignName ?? 'unnamed') : null,
       extra,
@@ -216,6 +217,12 @@ export class X2ImagePipeline<M extends Modality> {
     const pngs = images.images.map((rgb, i) => encodePng(rgb, images.width, images.height, 3, { parameters: this.parameters(i, images.width, images.height) }));
     return { images, pngs, condition, uncond, uncondSource: source };
   }
+}
+
+/** 'models/sd15-onnx/' -> 'sd15-onnx'; names without a path stay as they are. */
+function lastPathPart(name: string): string {
+  const parts = name.split(/[\\/]/).filter((s) => s !== '');
+  return parts.at(-1) ?? name;
 }
 
 function safely<T>(f: () => T, fallback: T): T {

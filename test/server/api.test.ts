@@ -118,7 +118,7 @@ describe('POST /v1/generate', () => {
     assert.notDeepEqual(a!.pixels, b!.pixels, 'each image has its own noise');
     assert.deepEqual([body.metadata.encoder, body.metadata.gluenet, body.metadata.n_images, body.metadata.width, body.metadata.prompt], ['xlmr', 'gluenet-xlmr', 2, 32, 'un chat rouge']);
     const xlmr = models.encoders.find((e) => e.name === 'xlmr')!;
-    const direct = await new X2ImagePipeline({ encoder: xlmr.encoder as Encoder<'text'>, align: xlmr.align!, generator: models.generator }, { inputs: ['un chat rouge', 'un chat rouge'], seed: 3, steps: 2, scheduler: 'ddim', width: 32, height: 32 }).run();
+    const direct = await new X2ImagePipeline({ encoder: xlmr.encoder as Encoder<'text'>, align: xlmr.align!, alignName: 'gluenet-xlmr', generator: models.generator }, { inputs: ['un chat rouge', 'un chat rouge'], seed: 3, steps: 2, scheduler: 'ddim', width: 32, height: 32 }).run();
     assert.deepEqual(Buffer.from(body.images[1]!.png_base64, 'base64'), Buffer.from(direct.pngs[1]!));
   });
 
