@@ -7,7 +7,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parseGenerateArgs } from '../../src/cli/generate.js';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseGenerateArgs, runGenerate } from '../../src/cli/generate.js';
 import type { AudioClip, EncodedBatch, Encoder, EncoderInput, Modality } from '../../src/encoders/types.js';
 import { SdOnnxGenerator } from '../../src/generators/sd/index.js';
 import type { GeneratedImages, GenerateOptions, Generator } from '../../src/generators/types.js';
@@ -127,4 +130,23 @@ test('--negative-prompt is parsed (default "") and documented', () => {
   const base = ['--generator', 'g', '--encoder', 'e', '--out', 'x.png', '--prompt', 'p'];
   assert.equal(parseGenerateArgs(base).negativePrompt, '');
   assert.equal(parseGenerateArgs([...base, '--negative-prompt', 'blurry, dark']).negativePrompt, 'blurry, dark');
+});
+
+test('gluegen generate --negative-prompt on the bundled world: the PNG records prompt, negative prompt, encoder and GlueNet', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'gluegen-neg-'));
+  try {
+    const out = join(dir, 'star.png');
+    const argv = ['--generator', 'world', '--encoder', 'world-multilingual', '--prompt', 'une petite étoile rouge', '--steps', '3', '--guidance', '3', '--seed', '4', '--out', out];
+    const silent = { log: () => undefined, progress: { isTTY: false, write: () => true } as never };
+    await runGenerate(parseGenerateArgs([...argv, '--negative-prompt', 'un cercle bleu']), undefined, silent);
+    const png = new Uint8Array(await readFile(out));
+    const params = parseParameters(readPngText(png).parameters!);
+    assert.equal(params.prompt, 'une petite étoile rouge');
+    assert.equal(params.negativePrompt, 'un cercle bleu');
+    assert.deepEqual([params.values.Steps, params.values.Seed, params.values.Model, params.values.Encoder, params.values.GlueNet], ['3', '4', 'world', 'world-multilingual', 'world-multilingual']);
+    await runGenerate(parseGenerateArgs(argv), undefined, silent);
+    assert.notDeepEqual(new Uint8Array(await readFile(out)), png, 'the negative prompt changed the image');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });
