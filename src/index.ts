@@ -19,6 +19,7 @@ export type { ModelDtype } from './encoders/model-file.js';
 export type { MixSpec } from './pipeline/mix.js';
 export type { UncondSource } from './pipeline/x2image.js';
 export type { Modality } from './encoders/types.js';
+export type { SchedulerName } from './generators/sd/schedulers/index.js';
 export { formatParameters, parseParameters, type GenerationParameters, type ParsedParameters } from './pipeline/metadata.js';
 export { readPngText } from './io/png.js';
 export { VERSION } from './version.js';

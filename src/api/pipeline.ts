@@ -15,6 +15,7 @@ import type { Device } from '../engine/runtime.js';
 import type { ModelDtype } from '../encoders/model-file.js';
 import { encoderModality, loadEncoder } from '../encoders/registry.js';
 import type { AudioClip, Encoder, Modality } from '../encoders/types.js';
+import type { SchedulerName } from '../generators/sd/schedulers/index.js';
 import type { Generator } from '../generators/types.js';
 import { DEFAULT_LOADERS, isWorldName, WORLD_NAMES } from '../pipeline/loaders.js';
 import { parseMixSpec, type MixSpec } from '../pipeline/mix.js';
@@ -50,8 +51,8 @@ export interface GenerateOptions {
   numImages?: number;
   steps?: number; // 50
   guidance?: number; // 7.5; <= 1 turns guidance off
-  /** 'ddim' | 'pndm' | 'euler' | 'dpmpp2m' | 'lcm', or 'default' for the generator's own. */
-  scheduler?: string; // 'default'
+  /** A scheduler, or 'default' for the one in the generator folder's scheduler_config.json. */
+  scheduler?: SchedulerName | 'default'; // 'default'
   seed?: number; // 42
   width?: number; // the generator's
   height?: number; // the generator's
