@@ -2,16 +2,13 @@
  * GlueNet as a library object: load a trained one and align features with it, or train one from
  * paired feature files (new encoder's features x, generator encoder's features cond).
  */
-import { join } from 'node:path';
 import type { Device } from '../engine/runtime.js';
 import { loadGlueNet, readConfigFile } from '../gluenet/checkpoint.js';
 import type { GlueNetConfig } from '../gluenet/config.js';
 import { Aligner } from '../gluenet/inference.js';
 import { trainGlueNet, type StepRecord } from '../gluenet/train.js';
-import { worldAssetsDir } from '../world/assets.js';
+import { resolveModelName } from '../world/assets.js';
 
-/** The bundled world's GlueNets by name, like everywhere a GlueNet folder is accepted. */
-const WORLD_GLUENETS: Record<string, string> = { 'world-multilingual': 'gluenet-multilingual', 'world-sound': 'gluenet-sound' };
 
 export interface TrainGlueNetOptions {
   /** New-encoder features: a safetensors file with 'features' [N, tokens_in, dim_in] (see `gluegen extract`). */
@@ -53,7 +50,8 @@ export class GlueNet {
 
   /** Loads a GlueNet folder (config.json + model.safetensors), or 'world-multilingual' / 'world-sound'. */
   static async load(dir: string, options: { device?: Device } = {}): Promise<GlueNet> {
-    const resolved = WORLD_GLUENETS[dir] ? join(worldAssetsDir(), WORLD_GLUENETS[dir]) : dir;
+    // The bundled world's GlueNets by name, like everywhere a GlueNet folder is accepted.
+    const resolved = resolveModelName(dir, 'gluenet');
     const g = await loadGlueNet(resolved);
     return new GlueNet(g.config, await Aligner.create(g.config, g.weights, options));
   }

@@ -9,17 +9,15 @@
  * It opens the models once (generator, new encoder, GlueNet, the generator's own text encoder for
  * audio), then runs each request through the X-to-image pipeline (src/pipeline/x2image.ts).
  */
-import { existsSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Device } from '../engine/runtime.js';
 import type { ModelDtype } from '../encoders/model-file.js';
-import { encoderModality, loadEncoder } from '../encoders/registry.js';
-import type { AudioClip, Encoder, Modality } from '../encoders/types.js';
+import type { AudioClip, Modality } from '../encoders/types.js';
 import type { SchedulerName } from '../generators/sd/schedulers/index.js';
-import type { Generator } from '../generators/types.js';
-import { DEFAULT_LOADERS, isWorldName, WORLD_NAMES } from '../pipeline/loaders.js';
+import { folderModality, loadX2ImageModels, modelSource, ownTextEncoderDir, type X2ImageModels } from '../pipeline/loaders.js';
 import { parseMixSpec, type MixSpec } from '../pipeline/mix.js';
-import { X2ImagePipeline, type AlignFn, type UncondSource } from '../pipeline/x2image.js';
+import { X2ImagePipeline, type UncondSource, type X2ImageRequest } from '../pipeline/x2image.js';
+import { isWorldModelName, resolveModelName, resolveWorldChoice } from '../world/assets.js';
 import { toAudioClip, type AudioInput } from './audio.js';
 import { GeneratedImage } from './image.js';
 
@@ -76,18 +74,17 @@ export interface PipelineInfo {
   height: number;
 }
 
-type Releasable = { release(): Promise<void> };
-
 export class GlueGenPipeline {
   private released = false;
+  /** The pipeline of the loaded parts without a mix (built once; mixes wrap the same models per call). */
+  private readonly pipeline: X2ImagePipeline<unknown>;
 
   private constructor(
-    private readonly generator: Generator,
-    private readonly encoder: Encoder,
-    private readonly aligner: { align: AlignFn; name: string } | null,
-    private readonly nativeTextEncoder: Encoder<'text'> | null,
-    private readonly owned: Releasable[],
-  ) {}
+    private readonly models: X2ImageModels,
+    private readonly gluenetName: string | null,
+  ) {
+    this.pipeline = this.pipelineFor(null);
+  }
 
   /**
    * Opens a generator folder (a Stable Diffusion 1.x ONNX export, or 'world' for the bundled world)
@@ -97,52 +94,48 @@ export class GlueGenPipeline {
     if (typeof generator !== 'string' || generator === '') throw new Error("fromPretrained: pass the generator folder (or 'world') as the first argument");
     const device = options.device ?? 'cpu';
     if (device !== 'cpu' && device !== 'cuda') throw new Error(`fromPretrained: device '${String(device)}' is unknown; expected 'cpu' or 'cuda'`);
-    let { encoder, gluenet, textEncoder } = options;
-    const world = generator === WORLD_NAMES.generator;
-    if (world) {
-      // The bundled world: its native encoder by default, and the shipped GlueNet of a world encoder.
-      encoder ??= WORLD_NAMES.native;
-      if (gluenet === undefined && (encoder === WORLD_NAMES.multilingual || encoder === WORLD_NAMES.sound)) gluenet = encoder;
-      textEncoder ??= WORLD_NAMES.native;
-    }
-    const sdText = world ? null : join(generator, 'text_encoder');
-    const encoderDir = encoder ?? (sdText && existsSync(sdText) ? sdText : null);
-    if (encoderDir === null) throw new Error(`fromPretrained: '${generator}' has no text_encoder/; pass the encoder folder as options.encoder`);
-    if (gluenet !== undefined && encoder === undefined) throw new Error('fromPretrained: options.gluenet needs options.encoder, the encoder the GlueNet was trained for');
-    const owned: Releasable[] = [];
-    const keep = <T extends Releasable>(x: T): T => (owned.push(x), x);
+    if (options.gluenet !== undefined && options.encoder === undefined) throw new Error('fromPretrained: options.gluenet needs options.encoder, the encoder the GlueNet was trained for');
+    // Short names of the bundled world's models -> folders, and the folders they bring along.
+    const audio = options.encoder !== undefined && folderModality(resolveModelName(options.encoder, 'encoder')) === 'audio';
+    const choice = resolveWorldChoice({ generator, encoder: options.encoder ?? null, gluenet: options.gluenet ?? null, textEncoder: options.textEncoder ?? null, audio });
+    if (choice.encoder === null && ownTextEncoderDir(choice.generator) === null) throw new Error(`fromPretrained: '${generator}' has no text_encoder/; pass the encoder folder as options.encoder`);
+    const textEncoder = choice.textEncoder ?? (audio ? ownTextEncoderDir(choice.generator) : null);
+    const models = await loadX2ImageModels({
+      generator: choice.generator,
+      encoder: choice.encoder,
+      gluenet: choice.gluenet,
+      textEncoder,
+      modality: audio ? 'audio' : 'text',
+      device,
+      ...(options.dtype ? { dtype: options.dtype } : {}),
+    });
+    // Names, never local paths (they go into the PNG metadata).
+    const gluenetArg = options.gluenet ?? (choice.gluenet !== null ? options.encoder! : null);
+    const name = gluenetArg === null ? null : isWorldModelName(gluenetArg, 'gluenet') ? gluenetArg : basename(resolve(gluenetArg));
     try {
-      const gen = keep(await DEFAULT_LOADERS.generator(generator, device));
-      const aligner = gluenet !== undefined ? keep(await DEFAULT_LOADERS.aligner(gluenet, device)) : null;
-      const modality = await encoderModality(encoderDir);
-      const enc = keep(
-        await loadEncoder(encoderDir, {
-          device,
-          ...(options.dtype ? { dtype: options.dtype } : {}),
-          // A GlueNet was trained on a fixed number of new-encoder tokens: pad/cut prompts to it.
-          ...(modality === 'text' && aligner?.tokensIn && !isWorldName(encoderDir) ? { maxLength: aligner.tokensIn } : {}),
-        }),
-      );
-      let native: Encoder<'text'> | null = null;
-      if (modality === 'audio') {
-        const dir = textEncoder ?? (sdText && existsSync(sdText) ? sdText : null);
-        if (dir !== null) native = keep((await loadEncoder(dir, { device })) as Encoder<'text'>);
-      }
-      const name = gluenet === undefined ? null : isWorldName(gluenet) ? gluenet : basename(resolve(gluenet));
-      return new GlueGenPipeline(gen, enc, aligner && name !== null ? { align: aligner.align, name } : null, native, owned);
+      return new GlueGenPipeline(models, name);
     } catch (e) {
-      for (const x of owned.reverse()) await x.release().catch(() => undefined);
+      await models.release();
       throw e;
     }
   }
 
+  private pipelineFor(mix: MixSpec | null): X2ImagePipeline<unknown> {
+    const m = this.models;
+    const source = modelSource(
+      { ...m, align: m.aligner?.align ?? null, ...(this.gluenetName !== null ? { alignName: this.gluenetName } : {}), ...(m.aligner?.shapeOut ? { alignShape: m.aligner.shapeOut } : {}) },
+      mix,
+    );
+    return new X2ImagePipeline<unknown>({ generator: m.generator, source: source as never });
+  }
+
   get info(): PipelineInfo {
     return {
-      generator: this.generator.name,
-      encoder: this.encoder.info.name,
-      modality: this.encoder.info.modality,
-      gluenet: this.aligner?.name ?? null,
-      ...this.generator.defaultSize,
+      generator: this.models.generator.name,
+      encoder: this.models.encoder.info.name,
+      modality: this.models.encoder.info.modality,
+      gluenet: this.gluenetName,
+      ...this.models.generator.defaultSize,
     };
   }
 
@@ -157,7 +150,38 @@ export class GlueGenPipeline {
     const repeat = <T>(xs: T[]): T[] => xs.flatMap((x) => new Array<T>(n).fill(x));
     const prompts = list(o.prompt);
     const negatives = list(o.negativePrompt);
-    const sampling = {
+    const encoderName = this.models.encoder.info.name;
+    let pipeline = this.pipeline;
+    let inputs: unknown[];
+    if (this.models.modality === 'audio') {
+      const clips: AudioClip[] = list(o.audio).map((a, i) => {
+        try {
+          return toAudioClip(a, o.sampleRate, `audio ${i}`);
+        } catch (e) {
+          throw new Error(`generate: ${(e as Error).message}`);
+        }
+      });
+      if (clips.length === 0) throw new Error(`generate: encoder '${encoderName}' takes sounds; pass audio (WAV bytes, or samples with sampleRate)`);
+      if (o.mix !== undefined) {
+        if (prompts.length === 0) throw new Error('generate: mix needs a prompt, the text mixed with the sound');
+        if (prompts.length !== 1 && prompts.length !== clips.length) throw new Error(`generate: mix has ${prompts.length} prompts for ${clips.length} sounds; pass one prompt, or one per sound`);
+        const spec = typeof o.mix === 'string' ? parseMixSpec(o.mix) : o.mix;
+        pipeline = this.wrap(() => this.pipelineFor(spec));
+        inputs = repeat(clips.map((input, i) => ({ input, prompt: prompts[prompts.length === 1 ? 0 : i]! })));
+      } else if (prompts.length > 0) {
+        throw new Error("generate: a prompt with audio needs mix: 'splice:I' or 'avg:W' to say how to combine them");
+      } else {
+        inputs = repeat(clips);
+      }
+    } else {
+      if (o.audio !== undefined) throw new Error(`generate: encoder '${encoderName}' takes text, not audio; open the pipeline with an audio encoder and its GlueNet`);
+      if (o.mix !== undefined) throw new Error('generate: mix combines a sound with a prompt; it needs an audio encoder');
+      if (prompts.length === 0) throw new Error('generate: pass a prompt (a string, or one per image)');
+      inputs = repeat(prompts);
+    }
+    const request: X2ImageRequest<unknown> = {
+      inputs,
+      ...(negatives.length > 0 ? { negativePrompts: negatives.length === 1 ? negatives : repeat(negatives) } : {}),
       ...(o.steps !== undefined ? { steps: o.steps } : {}),
       ...(o.guidance !== undefined ? { guidance: o.guidance } : {}),
       ...(o.scheduler !== undefined ? { scheduler: o.scheduler } : {}),
@@ -166,58 +190,40 @@ export class GlueGenPipeline {
       ...(o.height !== undefined ? { height: o.height } : {}),
       ...(o.onStep ? { onStep: o.onStep } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
+      png: false,
     };
-    const align = this.aligner ? { align: this.aligner.align, alignName: this.aligner.name } : {};
-    let pipeline: X2ImagePipeline<'text'> | X2ImagePipeline<'audio'>;
-    if (this.encoder.info.modality === 'audio') {
-      const clips: AudioClip[] = list(o.audio).map((a, i) => {
-        try {
-          return toAudioClip(a, o.sampleRate, `audio ${i}`);
-        } catch (e) {
-          throw new Error(`generate: ${(e as Error).message}`);
-        }
-      });
-      if (clips.length === 0) throw new Error(`generate: encoder '${this.encoder.info.name}' takes sounds; pass audio (WAV bytes, or samples with sampleRate)`);
-      let mix: { spec: MixSpec; prompts: string[] } | undefined;
-      if (o.mix !== undefined) {
-        const spec = typeof o.mix === 'string' ? parseMixSpec(o.mix) : o.mix;
-        if (prompts.length === 0) throw new Error("generate: mix needs a prompt, the text mixed with the sound");
-        mix = { spec, prompts: prompts.length === 1 ? prompts : repeat(prompts) };
-      } else if (prompts.length > 0) {
-        throw new Error("generate: a prompt with audio needs mix: 'splice:I' or 'avg:W' to say how to combine them");
-      }
-      pipeline = new X2ImagePipeline(
-        { encoder: this.encoder as Encoder<'audio'>, generator: this.generator, ...align, ...(this.nativeTextEncoder ? { nativeTextEncoder: this.nativeTextEncoder } : {}) },
-        { ...sampling, inputs: repeat(clips), ...(mix ? { mix } : {}), ...this.negatives(negatives, repeat) },
-      );
-    } else {
-      if (o.audio !== undefined) throw new Error(`generate: encoder '${this.encoder.info.name}' takes text, not audio; open the pipeline with an audio encoder and its GlueNet`);
-      if (o.mix !== undefined) throw new Error('generate: mix combines a sound with a prompt; it needs an audio encoder');
-      if (prompts.length === 0) throw new Error('generate: pass a prompt (a string, or one per image)');
-      pipeline = new X2ImagePipeline({ encoder: this.encoder as Encoder<'text'>, generator: this.generator, ...align }, { ...sampling, inputs: repeat(prompts), ...this.negatives(negatives, repeat) });
-    }
-    let result;
-    try {
-      result = await pipeline.run();
-    } catch (e) {
-      const err = e as Error;
-      if (err.message?.startsWith('x2image: ')) throw new Error(`generate: ${err.message.slice('x2image: '.length)}`);
-      throw err;
-    }
+    const result = await this.wrapAsync(() => pipeline.run(request));
     const { width, height } = result.images;
-    const images = result.images.images.map((rgb, i) => new GeneratedImage(width, height, rgb, pipeline.parameters(i, width, height)));
+    const images = result.images.images.map((rgb, i) => new GeneratedImage(width, height, rgb, pipeline.parameters(request, i, width, height)));
     return { images, unconditionalFrom: result.uncondSource };
   }
 
-  private negatives(negatives: string[], repeat: (xs: string[]) => string[]): { negativePrompts?: string[] } {
-    if (negatives.length === 0) return {};
-    return { negativePrompts: negatives.length === 1 ? negatives : repeat(negatives) };
+  /** x2image's errors as the API's ('generate: ...'). */
+  private wrap<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (e) {
+      throw renamed(e);
+    }
+  }
+
+  private async wrapAsync<T>(f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      throw renamed(e);
+    }
   }
 
   /** Frees the models' native memory (onnxruntime sessions). The pipeline cannot be used after. */
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    for (const x of this.owned.reverse()) await x.release();
+    await this.models.release();
   }
+}
+
+function renamed(e: unknown): unknown {
+  const err = e as Error;
+  return err?.message?.startsWith('x2image: ') ? new Error(`generate: ${err.message.slice('x2image: '.length)}`) : e;
 }

@@ -48,7 +48,7 @@ export function numberFlag(values: Record<string, unknown>, flag: string, comman
   if (raw === undefined) return opts.default;
   const v = Number(raw);
   const bad =
-    typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(v) || (opts.integer && !Number.isInteger(v)) || (opts.min !== undefined && v < opts.min) || (opts.max !== undefined && v > opts.max);
+    typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(v) || (opts.integer && !Number.isSafeInteger(v)) || (opts.min !== undefined && v < opts.min) || (opts.max !== undefined && v > opts.max);
   if (bad) {
     const range = [opts.min !== undefined ? `>= ${opts.min}` : '', opts.max !== undefined ? `<= ${opts.max}` : ''].filter(Boolean).join(' and ');
     throw new UsageError(`${command}: --${flag} must be ${opts.integer ? 'an integer' : 'a number'}${range ? ` ${range}` : ''}, got '${String(raw)}'`);

@@ -10,6 +10,7 @@ import { generateCommand } from './generate.js';
 import { serveCommand } from './serve.js';
 import { statsCommand } from './stats.js';
 import { trainCommand } from './train.js';
+import { workerCommand } from './worker.js';
 import { worldCommand } from './world.js';
 
-export const COMMANDS: Command[] = [demoCommand, generateCommand, serveCommand, extractCommand, trainCommand, alignCommand, evalCommand, statsCommand, convertCommand, exportCommand, worldCommand];
+export const COMMANDS: Command[] = [demoCommand, generateCommand, serveCommand, extractCommand, workerCommand, trainCommand, alignCommand, evalCommand, statsCommand, convertCommand, exportCommand, worldCommand];

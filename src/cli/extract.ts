@@ -2,10 +2,16 @@
  * `gluegen extract`: run an encoder over one column of a corpus and store its token features as
  * safetensors shards + manifest.json (see src/encoders/extract.ts). Rerunning resumes.
  */
-import { extractFeatures, readCorpus, type FeatureDType } from '../encoders/extract.js';
+import { readCorpus } from '../encoders/corpus.js';
+import { extractFeatures } from '../encoders/extract.js';
+import type { FeatureDType } from '../io/feature-shards.js';
+import { corpusSpec, extractOnQueue } from '../scale/jobs.js';
+import { openQueue } from '../scale/redis.js';
 import { encoderModality, loadEncoder } from '../encoders/registry.js';
 import type { Device } from '../engine/runtime.js';
+import { resolve } from 'node:path';
 import { helpHeader, numberFlag, parseFlags, renamedFlag, requireString, UsageError, type Command } from './command.js';
+import { resolveModelName } from '../world/assets.js';
 
 const NAME = 'extract';
 
@@ -34,7 +40,13 @@ complete shards are kept.
   --dtype fp16|fp32  stored precision (default fp32)
   --max-rows N       only the first N rows (formerly --limit)
   --max-length N     text encoders: tokens per prompt (default: the tokenizer's model_max_length, else 77)
-  --device cpu|cuda  onnxruntime device (default cpu)`;
+  --device cpu|cuda  onnxruntime device (default cpu)
+  --queue URL        distribute the shards as jobs on a BullMQ queue on Redis
+                     (redis://HOST:PORT[/DB]); \`gluegen worker --queue URL\` processes run them,
+                     on any machines that see the same --input, --encoder and --out paths. This
+                     command shows progress until every shard is written, then writes the manifest;
+                     rerun it to resume (finished shards are kept, failed jobs are retried)
+  --detach           with --queue: return once the jobs are queued`;
 
 export const extractCommand: Command = {
   name: NAME,
@@ -56,12 +68,15 @@ export const extractCommand: Command = {
         limit: { type: 'string' },
         'max-length': { type: 'string' },
         device: { type: 'string' },
+        queue: { type: 'string' },
+        detach: { type: 'boolean' },
       },
       NAME,
     );
     renamedFlag(values, 'max-rows', 'limit', NAME);
     if (positionals.length > 0) throw new UsageError(`${NAME}: unexpected argument '${positionals[0]}' (see \`gluegen ${NAME} --help\`)`);
-    const encoderDir = requireString(values, 'encoder', NAME);
+    // A bundled world encoder may be named (world-native, world-multilingual, world-sound).
+    const encoderDir = resolveModelName(requireString(values, 'encoder', NAME), 'encoder');
     const input = requireString(values, 'input', NAME);
     const out = requireString(values, 'out', NAME);
     const batchSize = numberFlag(values, 'batch-size', NAME, { integer: true, min: 1, default: 32 })!;
@@ -81,9 +96,35 @@ export const extractCommand: Command = {
     if (modality === 'audio' && maxLength !== undefined) throw new UsageError(`${NAME}: --max-length applies to text encoders; ${encoderDir} is an audio encoder`);
     const audioRoot = values['audio-root'] as string | undefined;
 
+    const queueUrl = values.queue as string | undefined;
+    if (values.detach && queueUrl === undefined) throw new UsageError(`${NAME}: --detach needs --queue (a local extraction cannot run detached)`);
     const corpus = await readCorpus(input, { column, modality, ...(audioRoot ? { audioRoot } : {}), ...(limit !== undefined ? { limit } : {}) });
     const encoder = await loadEncoder(encoderDir, { device: device as Device, ...(maxLength !== undefined ? { maxLength } : {}) });
+    let released = false;
     try {
+      if (queueUrl !== undefined) {
+        const plan = { info: encoder.info, corpus, outDir: out, batchSize, shardSize, dtype: dtype as FeatureDType, encoderSource: encoderDir };
+        // The workers encode; this process only needed the feature shape.
+        released = true;
+        await encoder.release();
+        const queue = await openQueue(queueUrl).catch((e: Error) => {
+          throw new UsageError(`${NAME}: ${e.message}`);
+        });
+        try {
+          const r = await extractOnQueue({
+            queue,
+            plan,
+            encoder: { dir: isWorldEncoder(encoderDir) ? encoderDir : resolve(encoderDir), device: device as Device, ...(maxLength !== undefined ? { maxLength } : {}) },
+            corpus: corpusSpec(corpus, { ...(audioRoot ? { audioRoot } : {}), ...(limit !== undefined ? { limit } : {}) }),
+            detach: Boolean(values.detach),
+          });
+          if (r.detached) console.log(`${NAME}: ${r.queued.length} shard job(s) queued on ${queueUrl} (${r.skipped.length} already complete); rerun without --detach to wait for them and write the manifest`);
+          else console.log(`${NAME}: ${r.manifest.rows} rows x ${r.manifest.tokens} tokens x ${r.manifest.dim} dims (${dtype}) -> ${out} (${r.queued.length} shard(s) by workers, ${r.skipped.length} already complete)`);
+        } finally {
+          await queue.close();
+        }
+        return;
+      }
       const { manifest, written, skipped } = await extractFeatures({
         encoder,
         corpus,
@@ -96,7 +137,10 @@ export const extractCommand: Command = {
       const resumed = skipped.length > 0 ? ` (${skipped.length} shard(s) already complete, ${written.length} written)` : '';
       console.log(`${NAME}: ${manifest.rows} rows x ${manifest.tokens} tokens x ${manifest.dim} dims (${dtype}) -> ${out}${resumed}`);
     } finally {
-      await encoder.release();
+      if (!released) await encoder.release();
     }
   },
 };
+
+/** World encoders are names, not folders: they are passed to workers unchanged. */
+const isWorldEncoder = (dir: string): boolean => /^world-[a-z]+$/.test(dir);

@@ -9,12 +9,13 @@ import type { AudioClip } from '../encoders/types.js';
 import type { Device } from '../engine/runtime.js';
 import { SCHEDULER_NAMES } from '../generators/sd/schedulers/index.js';
 import { parseMixSpec, type MixSpec } from '../pipeline/mix.js';
-import { DEFAULT_LOADERS, isWorldName, WORLD_NAMES, type GenerateLoaders } from '../pipeline/loaders.js';
+import { DEFAULT_LOADERS, folderModality, loadX2ImageModels, modelSource, ownTextEncoderDir, type GenerateLoaders } from '../pipeline/loaders.js';
 import { writeImages } from '../pipeline/output.js';
-import { X2ImagePipeline, type X2ImageParts } from '../pipeline/x2image.js';
+import { X2ImagePipeline } from '../pipeline/x2image.js';
+import { Progress, type ProgressStream } from '../util/progress.js';
+import { isWorldModelName, resolveWorldChoice } from '../world/assets.js';
 
 export type { GenerateLoaders };
-import { Progress, type ProgressStream } from '../util/progress.js';
 import { helpHeader, numberFlag, parseFlags, renamedFlag, requireString, UsageError, type Command } from './command.js';
 
 const NAME = 'generate';
@@ -125,15 +126,13 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
   if (!/\.png$/i.test(out)) throw new UsageError(`${NAME}: --out '${out}' must end in .png`);
   const prompt = typeof values.prompt === 'string' ? values.prompt : null;
   const audio = str(values.audio);
-  let gluenet = str(values.gluenet);
-  if (generator === WORLD_NAMES.generator) {
-    // The bundled world: its native encoder by default, and the shipped GlueNet of a world encoder.
-    encoder ??= audio !== null ? WORLD_NAMES.sound : WORLD_NAMES.native;
-    if (gluenet === null && (encoder === WORLD_NAMES.multilingual || encoder === WORLD_NAMES.sound)) gluenet = encoder;
-    if (audio !== null && values['text-encoder'] === undefined) values['text-encoder'] = WORLD_NAMES.native;
-  }
+  const gluenet = str(values.gluenet);
+  // The bundled world brings its own encoder and GlueNets along (resolved to folders in runGenerate).
+  const world = isWorldModelName(generator, 'generator');
+  if (world && encoder === null) encoder = audio !== null ? 'world-sound' : 'world-native';
+  const impliedGluenet = gluenet === null && encoder !== null && isWorldModelName(encoder, 'gluenet');
   if (prompt === null && audio === null) throw new UsageError(`${NAME}: pass --prompt TEXT or --audio FILE.wav`);
-  if (audio !== null && (gluenet === null || encoder === null)) throw new UsageError(`${NAME}: --audio needs --encoder DIR (the audio encoder) and --gluenet DIR (a GlueNet trained for it)`);
+  if (audio !== null && ((gluenet === null && !impliedGluenet) || encoder === null)) throw new UsageError(`${NAME}: --audio needs --encoder DIR (the audio encoder) and --gluenet DIR (a GlueNet trained for it)`);
   if (encoder === null && gluenet !== null) throw new UsageError(`${NAME}: --gluenet needs --encoder DIR, the encoder it was trained for`);
   let mix: MixSpec | null = null;
   if (values.mix !== undefined) {
@@ -155,8 +154,9 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
   if (scheduler !== 'default' && !(SCHEDULER_NAMES as readonly string[]).includes(scheduler)) {
     throw new UsageError(`${NAME}: --scheduler must be one of ${SCHEDULER_NAMES.join(', ')}, got '${scheduler}'`);
   }
-  const height = numberFlag(values, 'height', NAME, { integer: true, min: 8 }) ?? null;
-  const width = numberFlag(values, 'width', NAME, { integer: true, min: 8 }) ?? null;
+  // 4096 px is a 512x512 latent: above it the buffers exceed what a typed array or the GPU holds.
+  const height = numberFlag(values, 'height', NAME, { integer: true, min: 8, max: 4096 }) ?? null;
+  const width = numberFlag(values, 'width', NAME, { integer: true, min: 8, max: 4096 }) ?? null;
   for (const [flag, v] of [['height', height], ['width', width]] as const) {
     if (v !== null && v % 8 !== 0) throw new UsageError(`${NAME}: --${flag} must be a multiple of 8, got ${v}`);
   }
@@ -172,7 +172,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
     steps: numberFlag(values, 'steps', NAME, { integer: true, min: 1, max: 1000, default: 50 })!,
     guidance: numberFlag(values, 'guidance', NAME, { min: 0, max: 100, default: 7.5 })!,
     scheduler,
-    seed: numberFlag(values, 'seed', NAME, { integer: true, min: 0, default: 42 })!,
+    seed: numberFlag(values, 'seed', NAME, { integer: true, min: 0, max: 2 ** 32 - 1, default: 42 })!,
     height,
     width,
     batch: numberFlag(values, 'num-images', NAME, { integer: true, min: 1, max: 64, default: 1 })!,
@@ -206,48 +206,53 @@ export async function runGenerate(args: GenerateArgs, loaders: GenerateLoaders =
   const keep = <T extends { release(): Promise<void> }>(x: T): T => (releases.push(() => x.release()), x);
   try {
     const audio = args.audio !== null ? readAudio(args.audio) : null;
-    const generator = keep(await loaders.generator(args.generator, args.device));
-    const aligner = args.gluenet !== null ? keep(await loaders.aligner(args.gluenet, args.device)) : null;
-    const align = aligner ? { align: aligner.align, alignName: path.basename(path.resolve(args.gluenet as string)) } : {};
-    let pipeline: X2ImagePipeline<'text'> | X2ImagePipeline<'audio'>;
+    // Short names of the bundled world's models -> folders, and the folders they bring along.
+    const choice = resolveWorldChoice({ generator: args.generator, encoder: args.encoder, gluenet: args.gluenet, textEncoder: args.textEncoder, audio: audio !== null });
+    const textDir = choice.textEncoder ?? (audio ? ownTextEncoderDir(choice.generator) : null);
     if (audio) {
-      const textDir = args.textEncoder ?? (!isWorldName(args.generator) && fs.existsSync(path.join(args.generator, 'text_encoder')) ? path.join(args.generator, 'text_encoder') : null);
       if (args.mix && textDir === null) {
         throw new UsageError(`${NAME}: --mix needs the generator's text encoder: '${args.generator}' has no text_encoder/, pass --text-encoder DIR`);
       }
       if (textDir === null) log(`note: no text encoder in '${args.generator}' and no --text-encoder: the unconditional condition is zeros`);
-      const parts: X2ImageParts<'audio'> = {
-        encoder: keep(await loaders.audioEncoder(args.encoder as string, args.device)),
-        generator,
-        ...align,
-        ...(textDir !== null ? { nativeTextEncoder: keep(await loaders.textEncoder(textDir, args.device)) } : {}),
-      };
-      pipeline = new X2ImagePipeline(parts, { ...sampling(args), inputs: new Array<AudioClip>(args.batch).fill(audio), ...(args.mix ? { mix: { spec: args.mix, prompts: [args.prompt ?? ''] } } : {}) });
     } else {
-      const encoderDir = args.encoder ?? path.join(args.generator, 'text_encoder');
-      if (args.encoder === null && !isWorldName(args.generator) && !fs.existsSync(encoderDir)) {
+      if (choice.encoder === null && ownTextEncoderDir(choice.generator) === null) {
         throw new UsageError(`${NAME}: '${args.generator}' has no text_encoder/; pass the text encoder with --encoder DIR`);
       }
-      if (encoderDir === WORLD_NAMES.sound || fs.existsSync(path.join(encoderDir, 'preprocessor_config.json'))) {
-        throw new UsageError(`${NAME}: --encoder '${encoderDir}' is an audio encoder (it has preprocessor_config.json); pass the sound with --audio FILE.wav`);
+      if (choice.encoder !== null && folderModality(choice.encoder) === 'audio') {
+        throw new UsageError(`${NAME}: --encoder '${args.encoder}' is an audio encoder; pass the sound with --audio FILE.wav`);
       }
-      // A GlueNet was trained on a fixed number of new-encoder tokens (77 for the release's XLM-R):
-      // pad/truncate prompts to exactly that.
-      const parts: X2ImageParts<'text'> = { encoder: keep(await loaders.textEncoder(encoderDir, args.device, aligner?.tokensIn)), generator, ...align };
-      pipeline = new X2ImagePipeline(parts, { ...sampling(args), inputs: new Array<string>(args.batch).fill(args.prompt ?? '') });
     }
+    const models = keep(
+      await loadX2ImageModels(
+        { generator: choice.generator, encoder: choice.encoder, gluenet: choice.gluenet, textEncoder: textDir, modality: audio ? 'audio' : 'text', device: args.device },
+        loaders,
+      ),
+    );
+    let pipeline: X2ImagePipeline<unknown>;
     try {
-      pipeline.checkInputs();
+      // A name for the PNG metadata, never a local path; a world encoder brings its GlueNet's name.
+      const gluenetArg = args.gluenet ?? (choice.gluenet !== null ? args.encoder : null);
+      const alignName = gluenetArg !== null ? path.basename(path.resolve(gluenetArg)) : undefined;
+      const source = modelSource({ ...models, align: models.aligner?.align ?? null, ...(alignName ? { alignName } : {}), ...(models.aligner?.shapeOut ? { alignShape: models.aligner.shapeOut } : {}) }, args.mix);
+      pipeline = new X2ImagePipeline<unknown>({ generator: models.generator, source: source as never });
+    } catch (e) {
+      throw new UsageError(`${NAME}: ${(e as Error).message.replace(/^x2image: /, '')}`);
+    }
+    const input = audio ?? args.prompt ?? '';
+    const inputs: unknown[] = new Array(args.batch).fill(args.mix ? { input, prompt: args.prompt ?? '' } : input);
+    const request = { ...sampling(args), inputs };
+    try {
+      pipeline.checkRequest(request);
     } catch (e) {
       throw new UsageError(`${NAME}: ${(e as Error).message.replace(/^x2image: /, '')}`);
     }
     let progress: Progress | null = null;
-    pipeline.request.onStep = (step, total) => {
+    const onStep = (step: number, total: number): void => {
       progress ??= new Progress({ total, label: 'denoise', ...(output.progress ? { stream: output.progress } : {}) });
       progress.tick();
       if (step === total) progress.done();
     };
-    const result = await pipeline.run();
+    const result = await pipeline.run({ ...request, onStep });
     const paths = await writeImages(args.out, result.pngs);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     log(`wrote ${paths.join(', ')} (${result.images.width}x${result.images.height}, ${args.steps} steps, seed ${args.seed}, unconditional from ${result.uncondSource}) in ${seconds} s`);

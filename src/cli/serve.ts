@@ -43,6 +43,7 @@ API
                       with base64 images and metadata, or Server-Sent Events (Accept: text/event-stream)
   GET  /v1/models     what is loaded        GET /healthz   status, queue, memory
   GET  /              the web page
+  GET  /web/          the in-browser page: every model runs in the browser (after npm run build:web)
 
 Examples
   gluegen serve

@@ -9,8 +9,8 @@ usage: gluegen train --x X.safetensors --cond C.safetensors --config CONFIG.json
   --x FILE              new-encoder features: tensor 'features' [N, tokens_in, dim_in] (raw encoder output)
   --cond FILE           generator-encoder features of the same N items, row by row: [N, tokens_out, dim_out]
   --config FILE         GlueNet config.json (arch, shapes, x_scale, cond_norm, loss_weights, ...)
-  --out DIR             output GlueNet directory (config.json, model.safetensors, optimizer state,
-                        metrics.jsonl, loss.png); checkpoints are written atomically
+  --out DIR             output GlueNet directory (config.json, model.safetensors, metrics.jsonl,
+                        loss.png) and checkpoints/step-N/ sets, each written as one verified unit
   --init DIR            start from an existing GlueNet directory
   --steps N | --epochs E   length of training (default: 4 epochs, as the release)
   --batch-size B        default 32
@@ -19,10 +19,15 @@ usage: gluegen train --x X.safetensors --cond C.safetensors --config CONFIG.json
   --no-shuffle          keep the file order
   --seed S              seeds init and data order (default 0)
   --checkpoint-every N  steps between checkpoints (default 500)
-  --resume              continue the run in --out after a crash or Ctrl-C (same loss trajectory)
+  --resume              continue the run in --out from its newest checkpoint set after a crash, Ctrl-C
+                        or SIGTERM (same loss trajectory and weights); a damaged set is refused
   --device cpu|cuda     execution provider (default cpu)
+  --memory-mb M         feature sets larger than M MiB (as float32) stream from disk, a batch at a
+                        time, instead of loading (default 1024); the batches are the same either way
+  --shuffle-buffer R    shuffle within buffers of R rows (blocks of 4096 consecutive rows permuted
+                        per epoch) instead of over all rows: for storage where random reads are slow
 
-Ctrl-C saves a checkpoint before stopping. A NaN/Inf loss stops the run, keeps the last good weights
+Ctrl-C and SIGTERM save a checkpoint before stopping. A NaN/Inf loss stops the run, keeps the last good weights
 and says which step failed.`;
 
 export const trainCommand: Command = {
@@ -37,6 +42,7 @@ export const trainCommand: Command = {
         steps: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
         'step-lr-every': { type: 'string' }, 'step-lr-gamma': { type: 'string' }, 'no-shuffle': { type: 'boolean' }, seed: { type: 'string' },
         'checkpoint-every': { type: 'string' }, resume: { type: 'boolean' }, device: { type: 'string' },
+        'memory-mb': { type: 'string' }, 'shuffle-buffer': { type: 'string' },
       },
       'train',
     );
@@ -59,10 +65,12 @@ export const trainCommand: Command = {
         ...(values['step-lr-every'] !== undefined ? { stepLrEvery: numberFlag(values, 'step-lr-every', cmd, { min: 1, integer: true })! } : {}),
         stepLrGamma: numberFlag(values, 'step-lr-gamma', cmd, { min: 0, default: 0.5 })!,
         shuffle: !values['no-shuffle'],
-        seed: numberFlag(values, 'seed', cmd, { integer: true, min: 0, default: 0 })!,
+        seed: numberFlag(values, 'seed', cmd, { integer: true, min: 0, max: 2 ** 32 - 1, default: 0 })!,
         checkpointEvery: numberFlag(values, 'checkpoint-every', cmd, { min: 1, integer: true, default: 500 })!,
         resume: Boolean(values.resume),
         device: device as 'cpu' | 'cuda',
+        ...(values['memory-mb'] !== undefined ? { memoryBytes: numberFlag(values, 'memory-mb', cmd, { min: 0 })! * 1024 * 1024 } : {}),
+        ...(values['shuffle-buffer'] !== undefined ? { shuffleBuffer: numberFlag(values, 'shuffle-buffer', cmd, { min: 1, integer: true })! } : {}),
       });
       const last = r.history.at(-1);
       console.log(`trained ${r.steps} steps -> ${out}` + (last ? ` (loss ${last.loss.toPrecision(4)}, distill ${last.distill.toPrecision(4)})` : ''));

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
-import { loadWorldModels, worldAssetsDir } from '../world/assets.js';
+import { loadWorldModels, worldAssetsDir, worldModelDir } from '../world/assets.js';
 import { buildWorld, FD_REAL_IMAGES, FULL_PRESET, LONG_PRESET, PIXEL_PRESET, TINY_PRESET } from '../world/build.js';
 import { DEFAULT_SAMPLING, evaluateGeneration, type Prompt } from '../world/eval.js';
 import { renderPool } from '../world/models/data.js';
@@ -12,7 +12,7 @@ import { samplesGrid } from '../world/models/report.js';
 import { numberFlag, parseFlags, UsageError, type Command } from './command.js';
 import { WorldMultilingualEncoder } from '../encoders/world/multilingual.js';
 import { WorldSoundEncoder } from '../encoders/world/sound.js';
-import { EXPERIMENTS_USAGE, worldGlueGenEval } from '../world/experiments/command.js';
+import { EXPERIMENTS_USAGE, worldGlueGenEval } from './world-eval.js';
 import { SHIP_BUDGET, shipWorldGlueNets } from '../world/experiments/ship.js';
 import { DECODER_FINETUNING, finetuneWorldDecoder } from '../world/finetune-decoder.js';
 
@@ -42,8 +42,8 @@ async function glue(argv: string[]): Promise<void> {
   const out = (values.out as string | undefined) ?? join('assets', 'world');
   const seed = numberFlag(values, 'seed', 'world glue', { integer: true, min: 0, default: 0 })!;
   const models = await loadWorldModels();
-  const multilingual = await WorldMultilingualEncoder.load();
-  const sound = await WorldSoundEncoder.load();
+  const multilingual = await WorldMultilingualEncoder.load(worldModelDir('multilingual-encoder'));
+  const sound = await WorldSoundEncoder.load(worldModelDir('sound-encoder'));
   try {
     const r = await shipWorldGlueNets({ native: models.encoder, multilingual, sound }, out, seed, SHIP_BUDGET, (l) => console.error(l));
     console.log(`world glue: wrote ${r.multilingual} and ${r.sound} in ${(r.seconds / 60).toFixed(1)} min`);

@@ -1,11 +1,9 @@
 /**
- * The one module that talks to onnxruntime-node. Everything else passes plain typed arrays.
+ * The one module that talks to onnxruntime. Everything else passes plain typed arrays.
+ * Which onnxruntime is chosen in one place, at bundle time: ort-backend.ts (onnxruntime-node) in
+ * Node, ort-backend.web.ts (onnxruntime-web) in the browser build (scripts/build-web.ts).
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import os from 'node:os';
-import { dirname, join } from 'node:path';
-import * as ort from 'onnxruntime-node';
+import { backend, ort } from './ort-backend.js';
 
 export type Device = 'cpu' | 'cuda';
 
@@ -39,6 +37,9 @@ export interface IOInfo {
   dims: (number | string)[] | null;
 }
 
+/** The onnxruntime this build runs on: 'onnxruntime-node', or 'onnxruntime-web (wasm)' / '(webgpu)'. */
+export const RUNTIME_BACKEND: string = backend.name;
+
 export class RuntimeError extends Error {
   override name = 'RuntimeError';
 }
@@ -59,31 +60,6 @@ export function toOrt(t: HostTensor): ort.Tensor {
   return new ort.Tensor(type as 'float32', t.data as Float32Array, t.dims);
 }
 
-function availableProviders(): string[] {
-  const fn = (ort as unknown as { listSupportedBackends?: () => { name: string }[] }).listSupportedBackends;
-  try {
-    return fn ? fn().map((b) => b.name) : ['cpu'];
-  } catch {
-    return ['cpu'];
-  }
-}
-
-/**
- * Whether onnxruntime-node's CUDA provider library is installed beside its binding (it is not
- * bundled; its install script downloads it on request). Checked before trying, because a failed
- * try makes onnxruntime print a coloured multi-line log of its own.
- */
-function cudaProviderInstalled(): boolean {
-  try {
-    const entry = createRequire(import.meta.url).resolve('onnxruntime-node');
-    const bin = join(dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch);
-    const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
-    return existsSync(join(bin, lib));
-  } catch {
-    return true; // an unknown layout: let onnxruntime try and report
-  }
-}
-
 const CUDA_INSTALL_HINT =
   "device 'cuda' is not available: onnxruntime-node's CUDA provider is not installed. Install it with " +
   '`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install` (network, NVIDIA GPU, CUDA 12), or use --device cpu.';
@@ -98,21 +74,17 @@ export class Session {
 
   static async create(model: Uint8Array | string, opts: SessionOptions = {}): Promise<Session> {
     const device = opts.device ?? 'cpu';
-    if (device === 'cuda' && !cudaProviderInstalled()) throw new RuntimeError(CUDA_INSTALL_HINT);
-    if (device === 'cuda' && !availableProviders().includes('cuda')) {
-      throw new RuntimeError(
-        "device 'cuda' is not available: onnxruntime-node was installed without its CUDA provider. " +
-          'Install it with `ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install` (network, NVIDIA GPU, CUDA 12), or use --device cpu.',
-      );
+    if (device === 'cuda' && !backend.hasCuda()) {
+      throw new RuntimeError(CUDA_INSTALL_HINT);
     }
     const options: ort.InferenceSession.SessionOptions = {
-      executionProviders: device === 'cuda' ? ['cuda', 'cpu'] : ['cpu'],
+      executionProviders: backend.providers(device),
       graphOptimizationLevel: 'all',
-      intraOpNumThreads: opts.threads ?? Math.max(1, os.availableParallelism?.() ?? os.cpus().length),
+      intraOpNumThreads: opts.threads ?? backend.defaultThreads(),
       interOpNumThreads: 1,
       executionMode: 'sequential',
       ...(opts.profile ? { enableProfiling: true, profileFilePrefix: opts.profile } : {}),
-      extra: { session: { intra_op: { allow_spinning: (opts.spin ?? process.env.GLUEGEN_ORT_SPIN === '1') ? '1' : '0' } } },
+      extra: { session: { intra_op: { allow_spinning: (opts.spin ?? backend.spinByDefault()) ? '1' : '0' } } },
     };
     let session: ort.InferenceSession;
     try {
@@ -152,7 +124,7 @@ export class Session {
       if (into) {
         // With fetches, onnxruntime returns only the named outputs: null ones are allocated by it.
         const fetches: Record<string, ort.Tensor | null> = {};
-        for (const [k, v] of Object.entries(into)) fetches[k] = v ? toOrt(v) : null;
+        for (const [k, v] of Object.entries(into)) fetches[k] = v && backend.writesIntoOutputs ? toOrt(v) : null;
         result = await this.session.run(ortFeeds, fetches);
       } else {
         result = await this.session.run(ortFeeds);
@@ -161,7 +133,18 @@ export class Session {
       throw new RuntimeError(`onnxruntime failed: ${(e as Error).message}`);
     }
     const out: Record<string, HostTensor> = {};
-    for (const [k, v] of Object.entries(result)) out[k] = { data: v.data as HostArray, dims: v.dims, type: v.type as HostTensor['type'] };
+    for (const [k, v] of Object.entries(result)) {
+      const data = v.data as HostArray;
+      const target = into?.[k];
+      // Where the backend allocated the output itself, copy it into the caller's tensor (see writesIntoOutputs).
+      if (target && target.data !== data) {
+        if (target.data.length !== data.length) throw new RuntimeError(`internal: onnxruntime returned ${data.length} values for output '${k}', expected ${target.data.length}`);
+        (target.data as Float32Array).set(data as Float32Array);
+        out[k] = target;
+      } else {
+        out[k] = { data, dims: v.dims, type: v.type as HostTensor['type'] };
+      }
+    }
     return out;
   }
 

@@ -2,8 +2,8 @@
  * The GlueNet directory — the unit users pass around:
  *   config.json          GlueNetConfig
  *   model.safetensors    weights with PyTorch state-dict names: aligner.*, decoder.*, discriminator.*
- * and, for training runs, optimizer.safetensors + trainer_state.json (written last: a run is resumable
- * from the step that file names). Every file is written atomically (temp file + rename).
+ * and, for training runs, metrics.jsonl, loss.png and checkpoints/step-N/ sets (checkpoint-set.ts) that
+ * `--resume` continues from. Every file is written atomically (temp file + rename).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';

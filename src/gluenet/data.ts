@@ -1,19 +1,27 @@
 /**
  * Paired feature data for GlueNet: X (new-encoder features) and C (generator features), row i of
  * one paired with row i of the other. A feature file is a safetensors file with a tensor `features`
- * [N, T, D] (F32 or F16), as `gluegen extract` writes; small files are read into memory once, large
- * ones row by row for each batch.
+ * [N, T, D] (F32 or F16), or a shard folder as `gluegen extract` writes it (src/io/feature-shards.ts).
+ * Sets whose float32 size fits the memory budget are read into memory once; larger ones are read
+ * row by row for each batch, so memory stays bounded by the batch, whatever the size of the set.
  */
 import { existsSync, statSync } from 'node:fs';
-import { readFeatureStore } from '../encoders/extract.js';
+import { readFeatureStore, type FeatureStore } from '../io/feature-shards.js';
 import { openSafetensors, type SafetensorsFile } from '../io/safetensors.js';
 
 export class DataError extends Error {
   override name = 'DataError';
 }
 
-/** Files above this many bytes are streamed row by row instead of loaded. */
-const IN_MEMORY_LIMIT = 1 << 30;
+/** Feature sets above this many bytes (as float32) are streamed row by row instead of loaded. */
+export const IN_MEMORY_LIMIT = 1 << 30;
+
+export interface FeatureSourceOptions {
+  /** Tensor to read from a single safetensors file (default 'features'). */
+  tensor?: string;
+  /** Largest set, in float32 bytes, read into memory whole (default 1 GiB); larger ones stream. */
+  memoryBytes?: number;
+}
 
 export class FeatureSource {
   private constructor(
@@ -23,14 +31,28 @@ export class FeatureSource {
     readonly dim: number,
     private readonly all: Float32Array | null,
     private readonly file: SafetensorsFile | null,
+    private readonly store: FeatureStore | null = null,
   ) {}
 
-  static async open(path: string, tensor = 'features'): Promise<FeatureSource> {
+  static async open(path: string, options: FeatureSourceOptions | string = {}): Promise<FeatureSource> {
+    const opts = typeof options === 'string' ? { tensor: options } : options;
+    const tensor = opts.tensor ?? 'features';
+    const limit = opts.memoryBytes ?? IN_MEMORY_LIMIT;
+    if (!(limit >= 0)) throw new DataError(`memory budget for '${path}' must be >= 0 bytes, got ${limit}`);
     if (!existsSync(path)) throw new DataError(`feature file '${path}' does not exist`);
     if (statSync(path).isDirectory()) {
       // A shard folder written by `gluegen extract` (manifest.json + features-NNNNN.safetensors).
-      const store = await readFeatureStore(path);
-      return FeatureSource.fromArray(path, (await store.readAll()).features, store.rows, store.tokens, store.dim);
+      const store = await readFeatureStore(path).catch((e: Error) => {
+        throw new DataError(e.message);
+      });
+      if (store.rows === 0) {
+        await store.close();
+        throw new DataError(`'${path}' holds no rows`);
+      }
+      if (store.rows * store.tokens * store.dim * 4 > limit) return new FeatureSource(path, store.rows, store.tokens, store.dim, null, null, store);
+      const all = (await store.readAll()).features;
+      await store.close();
+      return FeatureSource.fromArray(path, all, store.rows, store.tokens, store.dim);
     }
     const file = await openSafetensors(path);
     if (!file.has(tensor)) {
@@ -48,7 +70,7 @@ export class FeatureSource {
       await file.close();
       throw new DataError(`'${path}' holds no rows`);
     }
-    if (info.byteLength <= IN_MEMORY_LIMIT) {
+    if ((info.byteLength / (info.dtype === 'F32' ? 1 : 0.5)) <= limit) {
       const all = await file.readFloat32(tensor);
       await file.close();
       const bad = all.findIndex((v) => !Number.isFinite(v));
@@ -78,10 +100,15 @@ export class FeatureSource {
       indices.forEach((r, i) => out.set(this.all!.subarray(r * size, (r + 1) * size), i * size));
       return out;
     }
-    const out = await this.file!.readRowsFloat32('features', indices);
+    const out = this.store ? await this.store.gather(indices) : await this.file!.readRowsFloat32('features', indices);
     const bad = out.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw new DataError(`'${this.path}': row ${indices[Math.floor(bad / size)]} contains ${out[bad]}: remove or re-extract that row`);
     return out;
+  }
+
+  /** Whether rows are read from disk for each batch (the set is larger than the memory budget). */
+  get streaming(): boolean {
+    return this.all === null;
   }
 
   /** Every row (only for sources that fit in memory). */
@@ -91,6 +118,7 @@ export class FeatureSource {
 
   async close(): Promise<void> {
     await this.file?.close();
+    await this.store?.close();
   }
 }
 

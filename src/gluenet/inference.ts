@@ -7,10 +7,10 @@ import { compileInference } from '../engine/compile.js';
 import { Graph } from '../engine/ir.js';
 import { Session, type Device } from '../engine/runtime.js';
 import { condNormValues, type GlueNetConfig } from './config.js';
+import { ALIGN_INPUT, ALIGN_OUTPUT, checkAlignerFeatures } from './exported-aligner.js';
 import { aligner } from './model.js';
 
-export const ALIGN_INPUT = 'features';
-export const ALIGN_OUTPUT = 'aligned';
+export { ALIGN_INPUT, ALIGN_OUTPUT };
 
 /** ONNX bytes of the standalone aligner: features [batch, Tn, Dn] -> aligned [batch, Tg, Dg]. */
 export function alignerOnnx(cfg: GlueNetConfig, weights: ReadonlyMap<string, Float32Array>): Uint8Array {
@@ -39,14 +39,7 @@ export class Aligner {
   /** features: [B, Tn, Dn] flat -> [B, Tg, Dg] flat, in the generator's units. */
   async align(features: Float32Array, batch: number): Promise<Float32Array> {
     const { tokens_in: t, dim_in: d } = this.config;
-    if (features.length !== batch * t * d) {
-      throw new Error(`align: got ${features.length} values for batch ${batch}, expected ${batch} x ${t} x ${d} = ${batch * t * d}`);
-    }
-    for (let i = 0; i < features.length; i++) {
-      if (!Number.isFinite(features[i]!)) {
-        throw new Error(`align: features contain ${features[i]} at row ${Math.floor(i / (t * d))}, token ${Math.floor(i / d) % t}: check the encoder output`);
-      }
-    }
+    checkAlignerFeatures(this.config, features, batch);
     const out = await this.session.run({ [ALIGN_INPUT]: { data: features, dims: [batch, t, d] } });
     return out[ALIGN_OUTPUT]!.data as Float32Array;
   }

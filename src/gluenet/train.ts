@@ -1,21 +1,22 @@
 /**
  * A GlueNet training run, as `gluegen train` drives it: paired feature files in, a GlueNet directory
  * out. Deterministic given the seed (data order is a pure function of seed and epoch), checkpointed
- * atomically every N steps, resumable with the same loss trajectory, and never losing the last good
- * weights (a NaN loss or Ctrl-C saves them before stopping).
+ * every N steps as one verified unit (checkpoint-set.ts), resumable with the same loss trajectory and
+ * weights, and never losing the last good weights (a NaN loss, Ctrl-C or SIGTERM saves them first).
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Graph } from '../engine/ir.js';
 import { initWeights } from '../engine/init.js';
+import { constant, stepLR } from '../engine/schedules.js';
 import { NonFiniteLossError, Trainer } from '../engine/trainer.js';
 import type { Device } from '../engine/runtime.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { linePlot } from '../io/plot.js';
-import { openSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { Progress } from '../util/progress.js';
-import { Rng } from '../util/rng.js';
-import { loadGlueNet, saveGlueNet } from './checkpoint.js';
+import { CheckpointError, loadGlueNet } from './checkpoint.js';
+import { CHECKPOINTS_DIR, listCheckpoints, publish, readLatestCheckpoint, readLegacyCheckpoint, removeStaleTemps, writeCheckpoint } from './checkpoint-set.js';
+import { BatchStream } from './batches.js';
 import type { GlueNetConfig } from './config.js';
 import { checkPairing, FeatureSource } from './data.js';
 import { glueNetLoss } from './losses.js';
@@ -46,6 +47,10 @@ export interface TrainOptions {
   progress?: NodeJS.WritableStream | null;
   /** Stop after this many steps of this invocation (tests use it to simulate a crash). */
   stopAfter?: number;
+  /** Feature sets larger than this (float32 bytes) stream from disk instead of loading (default 1 GiB). */
+  memoryBytes?: number;
+  /** Shuffle rows within buffers of this many rows (blocks of 4096 permuted) instead of globally. */
+  shuffleBuffer?: number;
 }
 
 export interface StepRecord {
@@ -76,6 +81,7 @@ function runIdentity(o: TrainOptions, cfg: GlueNetConfig): Record<string, unknow
     stepLrGamma: o.stepLrGamma ?? 0.5,
     shuffle: o.shuffle ?? true,
     seed: o.seed ?? 0,
+    ...(o.shuffleBuffer !== undefined ? { shuffleBuffer: o.shuffleBuffer } : {}),
   };
 }
 
@@ -85,27 +91,83 @@ export interface TrainResult {
   outDir: string;
 }
 
+/**
+ * The training loop, top to bottom: data, model, resume, then step / log / checkpoint until done or
+ * stopped. Everything else is a small function below.
+ */
 export async function trainGlueNet(o: TrainOptions): Promise<TrainResult> {
   const cfg = o.config;
   const batchSize = o.batchSize ?? 32;
-  const lr0 = o.lr ?? 1e-4;
-  const seed = o.seed ?? 0;
-  const shuffle = o.shuffle ?? true;
   const ckptEvery = o.checkpointEvery ?? 500;
-  const xs = typeof o.x === 'string' ? await FeatureSource.open(o.x) : o.x;
-  const cs = typeof o.cond === 'string' ? await FeatureSource.open(o.cond) : o.cond;
+  const schedule = o.stepLrEvery ? stepLR(o.lr ?? 1e-4, o.stepLrEvery, o.stepLrGamma ?? 0.5) : constant(o.lr ?? 1e-4); // of the epoch
+  const memory = o.memoryBytes !== undefined ? { memoryBytes: o.memoryBytes } : {};
+  const xs = typeof o.x === 'string' ? await FeatureSource.open(o.x, memory) : o.x;
+  const cs = typeof o.cond === 'string' ? await FeatureSource.open(o.cond, memory) : o.cond;
   checkPairing(xs, cs, cfg);
-  const n = xs.rows;
-  const stepsPerEpoch = Math.ceil(n / batchSize);
+  const batches = new BatchStream(xs, cs, { batchSize, seed: o.seed ?? 0, shuffle: o.shuffle ?? true, ...(o.shuffleBuffer !== undefined ? { shuffleBuffer: o.shuffleBuffer } : {}) });
+  const stepsPerEpoch = Math.ceil(xs.rows / batchSize);
   const totalSteps = o.steps ?? (o.epochs ?? 4) * stepsPerEpoch;
 
+  const trainer = await buildTrainer(o);
+  const identity = runIdentity(o, cfg);
+  await removeStaleTemps(o.out);
+  const history = o.resume ? await resume(o.out, trainer, identity) : await startFresh(o.out);
+  const metricsPath = join(o.out, 'metrics.jsonl');
+  // The metrics file always matches the checkpointed steps (a crashed run may have logged more).
+  writeFileSync(metricsPath, history.map((r) => JSON.stringify(r)).join('\n') + (history.length ? '\n' : ''));
+
+  let savedStep = -1;
+  const save = async (): Promise<void> => {
+    if (savedStep === trainer.step) return;
+    const st = trainer.getState();
+    await writeCheckpoint(o.out, { step: st.step, config: cfg, weights: st.weights, optimizer: st.optimizer, state: { identity, parts: trainedParts(cfg) } });
+    savedStep = st.step;
+  };
+  const stop = watchStopSignals();
+  const bar = o.progress === null ? null : new Progress({ total: totalSteps, label: 'train gluenet', stream: (o.progress ?? process.stderr) as never });
+  bar?.tick(trainer.step);
+  let ranThisCall = 0;
+  const t0 = performance.now();
+  try {
+    while (trainer.step < totalSteps) {
+      const epoch = Math.floor(trainer.step / stepsPerEpoch);
+      const lr = schedule(epoch);
+      const batch = await drawBatch(batches, cfg, trainer.step);
+      const r = await runStepOrSave(trainer, batch, lr, save, o.out);
+      const rec = stepRecord(trainer.step, epoch, lr, r, t0);
+      history.push(rec);
+      appendFileSync(metricsPath, JSON.stringify(rec) + '\n');
+      bar?.tick(1, barFields(rec));
+      ranThisCall++;
+      if (trainer.step % ckptEvery === 0 || trainer.step === totalSteps) await save();
+      if (stop.signal) {
+        await save();
+        throw new TrainingStopped(`${stop.signal} at step ${trainer.step}; saved in '${o.out}' (continue with --resume)`);
+      }
+      if (o.stopAfter !== undefined && ranThisCall >= o.stopAfter) break;
+    }
+  } finally {
+    stop.dispose();
+    bar?.done();
+    await trainer.release();
+    await batches.settle();
+    if (typeof o.x === 'string') await xs.close();
+    if (typeof o.cond === 'string') await cs.close();
+  }
+  if (history.length > 1) await writeFileAtomic(join(o.out, 'loss.png'), lossPlot(history));
+  return { steps: trainer.step, history, outDir: o.out };
+}
+
+/** The loss graph, its initial weights (seeded, or from --init) and a Trainer over them. */
+async function buildTrainer(o: TrainOptions): Promise<Trainer> {
+  const cfg = o.config;
   const graph = new Graph(true);
   const terms = glueNetLoss(graph, cfg);
   const metrics: Record<string, NonNullable<typeof terms.distill>> = { distill: terms.distill };
   if (terms.rec) metrics.rec = terms.rec;
   if (terms.adv) metrics.adv = terms.adv;
   if (terms.discAccuracy) metrics.disc_acc = terms.discAccuracy;
-  const weights = initWeights(graph, seed);
+  const weights = initWeights(graph, o.seed ?? 0);
   if (o.init) {
     const init = await loadGlueNet(o.init);
     if (JSON.stringify({ ...init.config, loss_weights: null }) !== JSON.stringify({ ...cfg, loss_weights: null })) {
@@ -113,99 +175,106 @@ export async function trainGlueNet(o: TrainOptions): Promise<TrainResult> {
     }
     for (const [k, v] of init.weights) if (weights.has(k)) weights.set(k, v);
   }
-  const trainer = await Trainer.create({ graph, loss: terms.total, metrics, optimizer: { kind: 'adam' } }, weights, o.device ? { device: o.device } : {});
+  return Trainer.create({ graph, loss: terms.total, metrics, optimizer: { kind: 'adam' } }, weights, o.device ? { device: o.device } : {});
+}
 
-  const statePath = join(o.out, 'trainer_state.json');
-  const metricsPath = join(o.out, 'metrics.jsonl');
-  const identity = runIdentity(o, cfg);
-  let history: StepRecord[] = [];
-  if (o.resume) {
-    if (!existsSync(statePath)) throw new TrainingStopped(`--resume: '${o.out}' has no trainer_state.json to resume from; start without --resume`);
-    const state = JSON.parse(readFileSync(statePath, 'utf8')) as { step: number; identity: Record<string, unknown> };
-    if (JSON.stringify(state.identity) !== JSON.stringify(identity)) {
-      throw new TrainingStopped(`--resume: the run in '${o.out}' was started with different data, config or hyper-parameters; resume with the same ones or use a new --out`);
-    }
-    const saved = await loadGlueNet(o.out);
-    const opt = await openSafetensors(join(o.out, 'optimizer.safetensors'));
-    const optimizer = new Map<string, Float32Array>();
-    for (const name of opt.names()) optimizer.set(name, await opt.readFloat32(name));
-    await opt.close();
-    trainer.setState({ step: state.step, weights: new Map([...saved.weights].filter(([k]) => trainer.weights().has(k))), optimizer });
-    if (existsSync(metricsPath)) {
-      history = readFileSync(metricsPath, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as StepRecord)
-        .filter((r) => r.step <= state.step);
-    }
-  }
-  mkdirSync(o.out, { recursive: true });
-  // The metrics file always matches the checkpointed steps (a crashed run may have logged more).
-  writeFileSync(metricsPath, history.map((r) => JSON.stringify(r)).join('\n') + (history.length ? '\n' : ''));
+/** A fresh run replaces any earlier run's checkpoints in `out` (as it replaces its weights). */
+async function startFresh(out: string): Promise<StepRecord[]> {
+  mkdirSync(out, { recursive: true });
+  rmSync(join(out, CHECKPOINTS_DIR), { recursive: true, force: true });
+  return [];
+}
 
-  const save = async (): Promise<void> => {
-    const st = trainer.getState();
-    await saveGlueNet(o.out, cfg, st.weights, { step: String(st.step) });
-    await writeSafetensors(join(o.out, 'optimizer.safetensors'), Object.fromEntries([...st.optimizer].map(([k, v]) => [k, { dtype: 'F32' as const, shape: [v.length], data: v }])), {
-      step: String(st.step),
-    });
-    await writeFileAtomic(statePath, JSON.stringify({ step: st.step, identity, parts: trainedParts(cfg) }, null, 1) + '\n');
-  };
-
-  let interrupted = false;
-  const onSigint = (): void => {
-    interrupted = true;
-  };
-  process.once('SIGINT', onSigint);
-  const bar = o.progress === null ? null : new Progress({ total: totalSteps, label: 'train gluenet', stream: (o.progress ?? process.stderr) as never });
-  bar?.tick(trainer.step);
-  let ranThisCall = 0;
-  const t0 = performance.now();
+/**
+ * Restores the newest verified checkpoint set into `trainer` and returns the metrics up to its step.
+ * Refuses a run started with other data or hyper-parameters, and a mixed or damaged set.
+ */
+async function resume(out: string, trainer: Trainer, identity: Record<string, unknown>): Promise<StepRecord[]> {
+  let ckpt;
   try {
-    while (trainer.step < totalSteps) {
-      const s = trainer.step;
-      const epoch = Math.floor(s / stepsPerEpoch);
-      const k = s % stepsPerEpoch;
-      const order = shuffle ? new Rng(seed * 1000003 + epoch + 1).permutation(n) : Array.from({ length: n }, (_, i) => i);
-      const idx = order.slice(k * batchSize, (k + 1) * batchSize);
-      const lr = o.stepLrEvery ? lr0 * Math.pow(o.stepLrGamma ?? 0.5, Math.floor(epoch / o.stepLrEvery)) : lr0;
-      const b = idx.length;
-      const batch = {
-        x: { data: await xs.batch(idx), dims: [b, cfg.tokens_in, cfg.dim_in] },
-        cond: { data: await cs.batch(idx), dims: [b, cfg.tokens_out, cfg.dim_out] },
-      };
-      let r: Record<string, number>;
-      try {
-        r = await trainer.runStep(batch, lr);
-      } catch (e) {
-        if (e instanceof NonFiniteLossError) {
-          await save();
-          throw new TrainingStopped(`${e.message} The last good weights (step ${trainer.step}) are saved in '${o.out}'.`);
-        }
-        throw e;
-      }
-      const rec: StepRecord = { step: trainer.step, epoch, lr, loss: r.loss!, distill: r.distill!, seconds: (performance.now() - t0) / 1000 };
-      for (const key of ['rec', 'adv', 'disc_acc'] as const) if (r[key] !== undefined) rec[key] = r[key];
-      history.push(rec);
-      appendFileSync(metricsPath, JSON.stringify(rec) + '\n');
-      bar?.tick(1, { loss: fmt(rec.loss), distill: fmt(rec.distill), ...(rec.rec !== undefined ? { rec: fmt(rec.rec) } : {}), ...(rec.adv !== undefined ? { adv: fmt(rec.adv) } : {}) });
-      ranThisCall++;
-      if (trainer.step % ckptEvery === 0 || trainer.step === totalSteps) await save();
-      if (interrupted) {
-        await save();
-        throw new TrainingStopped(`interrupted at step ${trainer.step}; saved in '${o.out}' (continue with --resume)`);
-      }
-      if (o.stopAfter !== undefined && ranThisCall >= o.stopAfter) break;
-    }
-  } finally {
-    process.removeListener('SIGINT', onSigint);
-    bar?.done();
-    await trainer.release();
-    if (typeof o.x === 'string') await xs.close();
-    if (typeof o.cond === 'string') await cs.close();
+    ckpt = (await readLatestCheckpoint(out)) ?? (await readLegacyCheckpoint(out));
+  } catch (e) {
+    if (e instanceof CheckpointError) throw new TrainingStopped(e.message);
+    throw e;
   }
-  if (history.length > 1) await writeFileAtomic(join(o.out, 'loss.png'), lossPlot(history));
-  return { steps: trainer.step, history, outDir: o.out };
+  if (!ckpt) throw new TrainingStopped(`--resume: '${out}' has no checkpoint to resume from (none was completed before it stopped); start without --resume`);
+  if (JSON.stringify(ckpt.state.identity) !== JSON.stringify(identity)) {
+    throw new TrainingStopped(`--resume: the run in '${out}' was started with different data, config or hyper-parameters; resume with the same ones or use a new --out`);
+  }
+  trainer.setState({ step: ckpt.step, weights: new Map([...ckpt.weights].filter(([k]) => trainer.weights().has(k))), optimizer: ckpt.optimizer });
+  // A kill after the set was renamed into place but before it was published leaves older top-level weights.
+  const newest = listCheckpoints(out)[0];
+  if (newest?.step === ckpt.step) await publish(out, newest.dir);
+  const metricsPath = join(out, 'metrics.jsonl');
+  if (!existsSync(metricsPath)) return [];
+  return readFileSync(metricsPath, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .flatMap((l) => {
+      try {
+        return [JSON.parse(l) as StepRecord]; // a kill mid-append leaves a torn last line
+      } catch {
+        return [];
+      }
+    })
+    .filter((r) => r.step <= ckpt.step);
+}
+
+/**
+ * The batch for `step`: data order is a pure function of seed and epoch, so a resumed run draws
+ * exactly the batches the uninterrupted one would have.
+ */
+async function drawBatch(batches: BatchStream, cfg: GlueNetConfig, step: number): Promise<Record<'x' | 'cond', { data: Float32Array; dims: number[] }>> {
+  const drawn = await batches.get(step); // the rows of this step (a global permutation per epoch; see batches.ts)
+  const b = drawn.rows;
+  return {
+    x: { data: drawn.x, dims: [b, cfg.tokens_in, cfg.dim_in] }, // [B, Tn, Dn]
+    cond: { data: drawn.cond, dims: [b, cfg.tokens_out, cfg.dim_out] }, // [B, Tg, Dg]
+  };
+}
+
+/** One optimizer step; a NaN/Inf loss saves the last good weights and stops with the failing step. */
+async function runStepOrSave(trainer: Trainer, batch: Parameters<Trainer['runStep']>[0], lr: number, save: () => Promise<void>, out: string): Promise<Record<string, number>> {
+  try {
+    return await trainer.runStep(batch, lr);
+  } catch (e) {
+    if (e instanceof NonFiniteLossError) {
+      await save();
+      throw new TrainingStopped(`${e.message} The last good weights (step ${trainer.step}) are saved in '${out}'.`);
+    }
+    throw e;
+  }
+}
+
+function stepRecord(step: number, epoch: number, lr: number, r: Record<string, number>, t0: number): StepRecord {
+  const rec: StepRecord = { step, epoch, lr, loss: r.loss!, distill: r.distill!, seconds: (performance.now() - t0) / 1000 };
+  for (const key of ['rec', 'adv', 'disc_acc'] as const) if (r[key] !== undefined) rec[key] = r[key];
+  return rec;
+}
+
+function barFields(rec: StepRecord): Record<string, string> {
+  return { loss: fmt(rec.loss), distill: fmt(rec.distill), ...(rec.rec !== undefined ? { rec: fmt(rec.rec) } : {}), ...(rec.adv !== undefined ? { adv: fmt(rec.adv) } : {}) };
+}
+
+/**
+ * Ctrl-C (SIGINT) and SIGTERM (schedulers, container stops) both ask the loop to save and stop after
+ * the current step, instead of losing the work since the last checkpoint.
+ */
+function watchStopSignals(): { readonly signal: string | null; dispose(): void } {
+  let signal: string | null = null;
+  const onInt = (): void => void (signal = 'interrupted (SIGINT)');
+  const onTerm = (): void => void (signal = 'terminated (SIGTERM)');
+  process.once('SIGINT', onInt);
+  process.once('SIGTERM', onTerm);
+  return {
+    get signal() {
+      return signal;
+    },
+    dispose() {
+      process.removeListener('SIGINT', onInt);
+      process.removeListener('SIGTERM', onTerm);
+    },
+  };
 }
 
 const fmt = (v: number): string => (Math.abs(v) >= 100 ? v.toFixed(1) : v.toPrecision(3));

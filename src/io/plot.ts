@@ -1,6 +1,6 @@
 /**
- * Small PNG charts for training curves (linePlot), feature projections (scatterPlot) and results
- * tables (barChart), drawn on an RGB Raster with the bitmap font; no dependencies.
+ * Small PNG charts for training curves (linePlot) and feature projections (scatterPlot), drawn on
+ * an RGB Raster with the bitmap font; no dependencies.
  *
  * Conventions for all charts:
  *  - Axis ranges enclose the data and are widened to the outermost "nice" tick (1, 2 or 5 x 10^k).
@@ -462,62 +462,6 @@ export function scatterPlot(o: ScatterPlotOptions): Uint8Array {
       occupied.mark(cx, cy);
     }
   });
-  drawLegend(f, entries, occupied);
-  return f.raster.toPng();
-}
-
-export interface BarSeries {
-  name: string;
-  /** One value per category; NaN draws no bar. */
-  values: ArrayLike<number>;
-  colour?: Rgb;
-}
-
-export interface BarChartOptions {
-  title?: string;
-  xLabel?: string;
-  yLabel?: string;
-  /** Group labels under the x axis, one per group of bars. */
-  categories: string[];
-  series: BarSeries[];
-  width?: number;
-  height?: number;
-  /** Print each bar's value above it when it fits; default false. */
-  showValues?: boolean;
-}
-
-/** Grouped bar chart: for each category, one bar per series, as PNG bytes. Bars grow from 0. */
-export function barChart(o: BarChartOptions): Uint8Array {
-  if (!Array.isArray(o.categories) || o.categories.length === 0) throw new Error("barChart: categories is empty; pass one label per group of bars");
-  if (!Array.isArray(o.series) || o.series.length === 0) throw new Error("barChart: series is empty; pass at least one { name, values }");
-  o.series.forEach((s, i) => {
-    if (s.values.length !== o.categories.length) {
-      throw new Error(`barChart: series ${i} ("${s.name}") has ${s.values.length} values; expected one per category (${o.categories.length})`);
-    }
-  });
-  const [lo, hi] = extent(o.series.flatMap((s) => Array.from(s.values)), [0, 1]);
-  const f = makeFrame("barChart", o, [0, 1], [Math.min(0, lo), Math.max(0, hi)]);
-  const entries = o.series.map((s, i) => ({ name: s.name, colour: s.colour ?? PALETTE[i % PALETTE.length]! }));
-  const slot = (f.right - f.left + 1) / o.categories.length;
-  const barWidth = Math.max(1, Math.floor((slot * 0.8) / o.series.length));
-  const zero = py(f, 0);
-  const occupied = new Occupancy(f);
-  o.categories.forEach((_, ci) => {
-    const groupLeft = Math.round(f.left + ci * slot + (slot - barWidth * o.series.length) / 2);
-    o.series.forEach((s, si) => {
-      const v = s.values[ci]!;
-      if (!Number.isFinite(v)) return;
-      const x0 = groupLeft + si * barWidth;
-      const yv = py(f, v);
-      f.raster.fillRect(x0, Math.min(yv, zero), Math.max(1, barWidth - 1), Math.abs(zero - yv) + 1, entries[si]!.colour);
-      for (let x = x0; x < x0 + barWidth; x += 2) occupied.markSegment(x, yv, x, zero);
-      const label = String(Number(v.toPrecision(3)));
-      if (o.showValues && textWidth(label) <= barWidth + 2) {
-        drawText(f.raster, Math.round(x0 + (barWidth - 1 - textWidth(label)) / 2), v >= 0 ? yv - LINE_HEIGHT - 1 : yv + 3, label, BLACK);
-      }
-    });
-  });
-  if (zero > f.top && zero < f.bottom) f.raster.fillRect(f.left, zero, f.right - f.left + 1, 1, [90, 90, 90]);
   drawLegend(f, entries, occupied);
   return f.raster.toPng();
 }

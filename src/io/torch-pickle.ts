@@ -64,6 +64,12 @@ const TORCH_DTYPES: Record<string, SafeDType> = {
   float32: 'F32', float: 'F32', float16: 'F16', half: 'F16', bfloat16: 'BF16', float64: 'F64', double: 'F64',
   int64: 'I64', long: 'I64', int32: 'I32', int: 'I32', int8: 'I8', uint8: 'U8', bool: 'BOOL',
 };
+/**
+ * The most `data.pkl` may inflate to. A state dict's pickle is names and shapes: about 100 bytes a
+ * tensor (a 10k-tensor model needs ~1 MiB); the bound keeps a deflate bomb from costing gigabytes.
+ */
+export const MAX_PICKLE_BYTES = 32 * 2 ** 20;
+
 const REBUILD_FUNCTIONS = ['_rebuild_tensor', '_rebuild_tensor_v2', '_rebuild_parameter', '_rebuild_parameter_with_state', '_rebuild_from_type_v2'];
 
 /** The only globals a checkpoint may name. */
@@ -95,31 +101,39 @@ function isIntList(v: PickleValue): v is number[] {
 // ---------------------------------------------------------------------------------------------
 // The restricted unpickler
 
-/** Applies an allowed callable (REDUCE): the rebuild functions are reimplemented here, not imported. */
+/**
+ * Applies an allowed callable (REDUCE): the rebuild functions are reimplemented here, not imported.
+ * Nested `_rebuild_from_type_v2` wrappers are unwrapped in a loop, so no input sets a recursion depth.
+ */
 function callGlobal(fn: PickleValue, args: PickleValue, fail: (m: string) => never): PickleValue {
-  if (!isGlobal(fn) || !Array.isArray(args)) return fail(`REDUCE needs an allowed callable and an argument tuple`);
-  const name = fn.qualifiedName;
+  for (;;) {
+    if (!isGlobal(fn) || !Array.isArray(args)) return fail(`REDUCE needs an allowed callable and an argument tuple`);
+    if (fn.qualifiedName !== 'torch._utils._rebuild_from_type_v2') return callPlain(fn.qualifiedName, args, fail);
+    // (func, new_type, args, state): a tensor subclass; we keep the plain tensor func(*args) builds.
+    const [inner, newType, innerArgs] = args;
+    if (!isGlobal(newType!, 'torch.Tensor') && !isGlobal(newType!, 'torch.nn.parameter.Parameter')) return fail(`_rebuild_from_type_v2 with an unsupported tensor type`);
+    fn = inner!;
+    args = innerArgs!;
+  }
+}
+
+function callPlain(name: string, args: PickleValue[], fail: (m: string) => never): PickleValue {
   if (name === 'collections.OrderedDict') {
     const dict = new PickleDict();
     if (args.length > 0 && Array.isArray(args[0])) for (const pair of args[0]) if (Array.isArray(pair) && pair.length === 2) dict.items.set(asKey(pair[0]!, fail), pair[1]!);
     return dict;
   }
-  if (name === 'torch.Size') return Array.isArray(args[0]) ? [...args[0]] : fail(`torch.Size expects a tuple`);
+  if (name === 'torch.Size') return Array.isArray(args[0]) ? args[0].slice() : fail(`torch.Size expects a tuple`);
   if (name === 'torch._utils._rebuild_tensor_v2' || name === 'torch._utils._rebuild_tensor') {
     const [storage, offset, shape, stride] = args;
     if (!isStorage(storage!) || typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0 || !isIntList(shape!) || !isIntList(stride!) || shape.length !== stride.length) {
       return fail(`${name} got malformed arguments (storage, offset, size, stride)`);
     }
+    if (shape.length > 64) return fail(`${name} got a tensor of ${shape.length} dimensions (at most 64)`);
     return { kind: 'tensor', storage, offset, shape: [...shape], stride: [...stride] };
   }
   if (name === 'torch._utils._rebuild_parameter' || name === 'torch._utils._rebuild_parameter_with_state') {
     return isTensor(args[0]!) ? args[0] : fail(`${name} expects a tensor as its first argument`);
-  }
-  if (name === 'torch._utils._rebuild_from_type_v2') {
-    // (func, new_type, args, state): a tensor subclass; we keep the plain tensor func(*args) builds.
-    const [inner, newType, innerArgs] = args;
-    if (!isGlobal(newType!, 'torch.Tensor') && !isGlobal(newType!, 'torch.nn.parameter.Parameter')) return fail(`_rebuild_from_type_v2 with an unsupported tensor type`);
-    return callGlobal(inner!, innerArgs!, fail);
   }
   return fail(`'${name}' cannot be called`);
 }
@@ -182,7 +196,8 @@ export function unpickleRestricted(bytes: Uint8Array, source: string, persistent
   };
   const appendItems = (list: PickleValue, items: PickleValue[]): void => {
     if (!Array.isArray(list)) fail(`APPEND on something that is not a list`);
-    (list as PickleValue[]).push(...items);
+    // A loop, not push(...items): spreading 300k items would overflow the call stack.
+    for (const item of items) (list as PickleValue[]).push(item);
   };
   const resolveGlobal = (module: string, name: string): AllowedGlobal => {
     const g = ALLOWED_GLOBALS.get(`${module}.${name}`);
@@ -278,10 +293,14 @@ export function unpickleRestricted(bytes: Uint8Array, source: string, persistent
 // ---------------------------------------------------------------------------------------------
 // The torch layer: zip members, storages, strided views
 
-/** Names every tensor reachable through dicts and lists as a dotted path ("state_dict.fc.weight"). */
+/**
+ * Names every tensor reachable through dicts and lists as a dotted path ("state_dict.fc.weight").
+ * Each container is walked once, under the first name that reaches it: pickles share containers
+ * through the memo, and a walk per path would take exponential time on a few hundred crafted bytes.
+ */
 function flattenTensors(root: PickleValue, source: string): Map<string, TensorRef> {
   const out = new Map<string, TensorRef>();
-  const onPath = new Set<object>();
+  const seen = new Set<object>();
   const walk = (v: PickleValue, name: string, depth: number): void => {
     if (depth > 200) throw new TorchCheckpointError(`cannot load checkpoint '${source}': containers nested more than 200 deep at '${name}'`);
     if (isTensor(v)) {
@@ -290,11 +309,10 @@ function flattenTensors(root: PickleValue, source: string): Map<string, TensorRe
       return;
     }
     if (!(v instanceof PickleDict) && !Array.isArray(v)) return; // numbers, strings, ...: not tensors
-    if (onPath.has(v)) return; // a self-referencing container
-    onPath.add(v);
+    if (seen.has(v)) return; // shared, or self-referencing
+    seen.add(v);
     const children: Array<[unknown, PickleValue]> = v instanceof PickleDict ? [...v.items] : v.map((x, i) => [i, x]);
     for (const [k, child] of children) walk(child, name === '' ? String(k) : `${name}.${String(k)}`, depth + 1);
-    onPath.delete(v);
   };
   walk(root, '', 0);
   return out;
@@ -334,6 +352,31 @@ function isContiguous(shape: number[], stride: number[]): boolean {
   return true;
 }
 
+/**
+ * A compressed storage may inflate to no more than its tensors reach: torch.save stores storages
+ * uncompressed, so a deflated one that expands past its tensors is a decompression bomb, refused
+ * before any byte is inflated. (Stored entries cannot expand: their bytes are in the file.)
+ */
+function checkStorageSizes(zip: ZipReader, prefix: string, tensors: Map<string, TensorRef>, path: string): void {
+  const reach = new Map<string, number>();
+  for (const t of tensors.values()) {
+    if (t.shape.some((n) => n === 0)) continue;
+    const last = t.shape.reduce((s, n, d) => s + (n - 1) * t.stride[d]!, t.offset);
+    const bytes = (last + 1) * dtypeItemSize(t.storage.dtype);
+    reach.set(t.storage.key, Math.max(reach.get(t.storage.key) ?? 0, bytes));
+  }
+  for (const e of zip.entries) {
+    if (e.method === 0 || !e.name.startsWith(`${prefix}data/`)) continue;
+    const used = reach.get(e.name.slice(`${prefix}data/`.length)) ?? 0;
+    if (e.uncompressedSize > used) {
+      throw new TorchCheckpointError(
+        `cannot load checkpoint '${path}': compressed storage '${e.name}' inflates to ${e.uncompressedSize} bytes but its tensors use ${used}; ` +
+          `torch.save never compresses storages (a decompression bomb?) — re-save the checkpoint with torch.save`,
+      );
+    }
+  }
+}
+
 /** An opened checkpoint: names and shapes are known, tensor bytes are read on demand. */
 export class TorchCheckpoint {
   private constructor(
@@ -370,8 +413,16 @@ export class TorchCheckpoint {
         storages.set(key, ref);
         return ref;
       };
-      const root = unpickleRestricted(await zip.read(pickles[0]!, 1 << 30), path, persistentLoad);
-      return new TorchCheckpoint(path, zip, prefix, flattenTensors(root, path));
+      const pickle = pickles[0]!;
+      if (pickle.uncompressedSize > MAX_PICKLE_BYTES) {
+        throw new TorchCheckpointError(
+          `cannot load checkpoint '${path}': '${pickle.name}' is ${pickle.uncompressedSize} bytes uncompressed, above the ${MAX_PICKLE_BYTES / 2 ** 20} MiB a state dict's pickle needs (a decompression bomb?)`,
+        );
+      }
+      const root = unpickleRestricted(await zip.read(pickle, MAX_PICKLE_BYTES), path, persistentLoad);
+      const tensors = flattenTensors(root, path);
+      checkStorageSizes(zip, prefix, tensors, path);
+      return new TorchCheckpoint(path, zip, prefix, tensors);
     } catch (err) {
       await zip.close();
       throw err;

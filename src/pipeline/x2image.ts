@@ -1,66 +1,58 @@
 /**
- * X-to-image: one linear pipeline from inputs of any modality to PNG images.
+ * X-to-image: one linear pipeline from inputs of any modality to images, used by `gluegen generate`,
+ * the server, the demo and the world experiments alike.
  *
- *   inputs -> encoder -> [align: e.g. a GlueNet aligner] -> [mix with a text condition]
- *          -> generator.generate (classifier-free guidance) -> PNG bytes
+ *   inputs -> condition source (encoder [-> GlueNet | baseline map] [-> mix]) -> conditions [B, T, D]
+ *          -> generator.generate (the shared guided denoising loop) -> RGB images -> PNG bytes
  *
- * The unconditional condition for guidance, as in the GlueGen release:
- * - text encoders: the empty prompt "" through the SAME encoder and aligner;
- * - audio encoders: "" through the generator's own text encoder (`nativeTextEncoder`, e.g. CLIP for
- *   SD 1.x, used without an aligner) when one is given, else zeros.
- * A negative prompt replaces "" as the unconditional, through the same path ("" -> "negative"): the new
- * text encoder + aligner for text inputs (as the release and diffusers' GlueGen pipeline do), the
- * generator's own text encoder for audio inputs.
- * Mixing (GlueGen's sound + text): the aligned condition is Cs, the native text encoder's condition
- * of the mix prompt is Ct; see mix.ts.
+ * The parts (a generator and a condition source, see sources.ts) are fixed at construction and
+ * checked against each other; each run takes its own request and never changes the pipeline.
  *
- * Usage: `const p = new X2ImagePipeline(parts, request); p.checkInputs(); const r = await p.run();`
+ * A negative prompt replaces "" as the unconditional condition, through the source's own path (see
+ * sources.ts). Each PNG carries the run's `parameters` text (metadata.ts): prompt, negative prompt,
+ * seed, steps, guidance, the scheduler actually used and the names of generator, encoder and GlueNet.
+ *
+ * Usage: `const p = new X2ImagePipeline({ generator, source }); p.checkRequest(r); const out = await p.run(r);`
  */
-import type { EncodedBatch, Encoder, EncoderInput, Modality } from '../encoders/types.js';
 import type { GeneratedImages, Generator } from '../generators/types.js';
 import { encodePng } from '../io/png.js';
 import { formatParameters } from './metadata.js';
 import { Rng } from '../util/rng.js';
-import { mixConditions, type ConditionShape, type MixSpec } from './mix.js';
+import type { ConditionSource, UncondSource } from './sources.js';
 
-/** Encoder features [B, Tn, Dn] (flat) -> generator condition [B, T, D] (flat). */
-export type AlignFn = (features: Float32Array, batch: number) => Promise<Float32Array> | Float32Array;
+export type { AlignFn, UncondSource } from './sources.js';
 
-export interface X2ImageParts<M extends Modality> {
-  /** Turns the inputs into features. */
-  encoder: Encoder<M>;
-  /** Maps the encoder's features into the generator's condition space; omit for the generator's own encoder. */
-  align?: AlignFn;
-  /** The aligner's name for the PNG metadata (e.g. the GlueNet folder's name). */
-  alignName?: string;
+export interface X2ImageParts<I> {
   generator: Generator;
-  /** The generator's own text encoder (no aligner): the unconditional for audio and the text side of a mix. */
-  nativeTextEncoder?: Encoder<'text'>;
+  /** Turns the inputs into the generator's conditions (and gives the unconditional one). */
+  source: ConditionSource<I>;
 }
 
-export interface X2ImageRequest<M extends Modality> {
+export interface X2ImageRequest<I> {
   /** One input per image. */
-  inputs: EncoderInput<M>[];
-  /** Mix each condition with the native text encoder's condition of prompts[i] (one prompt is used for all). */
-  mix?: { spec: MixSpec; prompts: string[] };
+  inputs: I[];
   /** What the images should not show: replaces "" as the unconditional (one for all, or one per input). */
   negativePrompts?: string[];
   steps?: number; // 50
-  guidance?: number; // 7.5
+  guidance?: number; // 7.5; <= 1 turns guidance off (src/generators/denoise.ts)
   /** An implemented scheduler name, or 'default' for the generator's own. */
   scheduler?: string; // 'default'
   seed?: number; // 42
+  /** The noise source instead of `seed`: runs that share one continue its stream. */
+  rng?: Rng;
+  /** Images per generator call (default: all inputs in one call); chunks draw from the same noise stream. */
+  chunk?: number;
   height?: number; // generator default
   width?: number; // generator default
+  /** Encode PNG files (default true). */
+  png?: boolean;
   onStep?: (step: number, total: number) => void;
   signal?: AbortSignal;
 }
 
-export type UncondSource = 'encoder' | 'native-text-encoder' | 'zeros';
-
 export interface X2ImageResult {
   images: GeneratedImages;
-  /** One PNG file's bytes per image. */
+  /** One PNG file's bytes per image (empty with `png: false`). */
   pngs: Uint8Array[];
   /** The conditions fed to the generator, [B, T, D]. */
   condition: Float32Array;
@@ -69,70 +61,43 @@ export interface X2ImageResult {
   uncondSource: UncondSource;
 }
 
-export class X2ImagePipeline<M extends Modality> {
-  constructor(
-    readonly parts: X2ImageParts<M>,
-    readonly request: X2ImageRequest<M>,
-  ) {}
+export class X2ImagePipeline<I> {
+  readonly parts: Readonly<X2ImageParts<I>>;
 
-  private get shape(): ConditionShape {
-    const { tokens, dim } = this.parts.generator.condition;
-    return { batch: this.request.inputs.length, tokens, dim };
+  /** Checks the parts against each other (a source of the wrong shape says what to add). */
+  constructor(parts: X2ImageParts<I>) {
+    this.parts = Object.freeze({ ...parts });
+    const { tokens, dim } = parts.generator.condition;
+    const s = parts.source.shape;
+    if (s !== null && (s.tokens !== tokens || s.dim !== dim)) {
+      throw new Error(
+        `x2image: '${parts.source.name}' gives [${s.tokens}, ${s.dim}] features but generator '${parts.generator.name}' takes [${tokens}, ${dim}] conditions; ` +
+          "add a GlueNet trained for this encoder (--gluenet), or use the generator's own text encoder",
+      );
+    }
   }
 
-  /** Checks everything that can be checked before running a model; throws a clear Error. */
-  checkInputs(): void {
-    const { encoder, align, generator, nativeTextEncoder } = this.parts;
-    const r = this.request;
-    const { tokens, dim } = generator.condition;
-    const modality = encoder.info.modality;
+  /** Checks everything about a request that can be checked before running a model; throws a clear Error. */
+  checkRequest(r: X2ImageRequest<I>): void {
     if (r.inputs.length === 0) throw new Error('x2image: no inputs; pass at least one prompt or audio clip');
-    r.inputs.forEach((x, i) => {
-      const ok = modality === 'text' ? typeof x === 'string' : typeof x === 'object' && x !== null && (x as { samples?: unknown }).samples instanceof Float32Array;
-      if (!ok) throw new Error(`x2image: input ${i} is not ${modality === 'text' ? 'a string' : 'an audio clip {samples, sampleRate}'}, but encoder '${encoder.info.name}' takes ${modality}`);
-    });
-    if (!align && (encoder.info.tokens !== tokens || encoder.info.dim !== dim)) {
-      throw new Error(
-        `x2image: encoder '${encoder.info.name}' gives [${encoder.info.tokens}, ${encoder.info.dim}] features but generator '${generator.name}' takes [${tokens}, ${dim}] conditions; ` +
-          'add a GlueNet trained for this encoder (--gluenet), or use the generator\'s own text encoder',
-      );
-    }
-    const textOk = (e: Encoder<'text'>): boolean => e.info.tokens === tokens && e.info.dim === dim;
-    if (nativeTextEncoder && !textOk(nativeTextEncoder)) {
-      throw new Error(
-        `x2image: the generator's text encoder '${nativeTextEncoder.info.name}' gives [${nativeTextEncoder.info.tokens}, ${nativeTextEncoder.info.dim}] features but the generator takes [${tokens}, ${dim}]; pass the text encoder of this generator`,
-      );
-    }
-    if (r.mix) {
-      if (!nativeTextEncoder) throw new Error("x2image: mixing needs the generator's own text encoder for the text side (--text-encoder)");
-      const n = r.mix.prompts.length;
-      if (n !== 1 && n !== r.inputs.length) throw new Error(`x2image: mix has ${n} prompts for ${r.inputs.length} inputs; pass one prompt, or one per input`);
-      // Validates split / weight against the token count with zero conditions of the right shape.
-      const zeros = new Float32Array(tokens * dim);
-      mixConditions(zeros, zeros, { batch: 1, tokens, dim }, r.mix.spec);
-    }
+    r.inputs.forEach((x, i) => this.parts.source.checkInput(x, i));
     const negs = r.negativePrompts ?? [];
     if (negs.length > 1 && negs.length !== r.inputs.length) throw new Error(`x2image: ${negs.length} negative prompts for ${r.inputs.length} inputs; pass one, or one per input`);
     negs.forEach((n, i) => {
       if (typeof n !== 'string') throw new Error(`x2image: negative prompt ${i} is ${n === null ? 'null' : typeof n}; pass a string ("" for none)`);
     });
-    if (modality === 'audio' && !nativeTextEncoder && negs.some((n) => n !== '')) {
-      throw new Error("x2image: a negative prompt with audio inputs goes through the generator's own text encoder, which is not loaded; pass it (--text-encoder) or drop the negative prompt");
+    if (!this.parts.source.negativePrompts && negs.some((n) => n !== '')) {
+      throw new Error(
+        this.parts.source.uncondSource === 'zeros'
+          ? "x2image: a negative prompt with audio inputs goes through the generator's own text encoder, which is not loaded; pass it (--text-encoder) or drop the negative prompt"
+          : `x2image: '${this.parts.source.name}' takes no negative prompt; drop it`,
+      );
     }
     const { steps = 50, guidance = 7.5, seed = 42 } = r;
     if (!(Number.isInteger(steps) && steps >= 1)) throw new Error(`x2image: steps ${steps} must be a positive integer`);
     if (!(Number.isFinite(guidance) && guidance >= 0)) throw new Error(`x2image: guidance ${guidance} must be a number >= 0 (7.5 is usual; <= 1 turns guidance off)`);
     if (!(Number.isInteger(seed) && seed >= 0)) throw new Error(`x2image: seed ${seed} must be an integer >= 0`);
-  }
-
-  /** Encodes inputs and aligns them: [B, T, D] conditions. */
-  private async condition(inputs: EncoderInput<M>[], what: string): Promise<Float32Array> {
-    const { encoder, align } = this.parts;
-    const encoded: EncodedBatch = await encoder.encode(inputs);
-    if (encoded.batch !== inputs.length) throw new Error(`internal: encoder '${encoder.info.name}' returned ${encoded.batch} items for ${inputs.length} inputs`);
-    const cond = align ? await align(encoded.features, encoded.batch) : encoded.features;
-    this.checkCondition(cond, inputs.length, what);
-    return cond;
+    if (r.chunk !== undefined && !(Number.isInteger(r.chunk) && r.chunk >= 1)) throw new Error(`x2image: chunk ${r.chunk} must be a positive integer`);
   }
 
   private checkCondition(cond: Float32Array, batch: number, what: string): void {
@@ -140,42 +105,21 @@ export class X2ImagePipeline<M extends Modality> {
     if (cond.length !== batch * tokens * dim) {
       throw new Error(
         `x2image: the ${what} has ${cond.length} values but the generator takes [${batch}, ${tokens}, ${dim}] = ${batch * tokens * dim}; ` +
-          'the aligner (GlueNet) does not output this generator\'s condition shape',
+          "the aligner (GlueNet) does not output this generator's condition shape",
       );
     }
   }
 
-  private async nativeText(prompts: string[], what: string): Promise<Float32Array> {
-    const encoded = await (this.parts.nativeTextEncoder as Encoder<'text'>).encode(prompts);
-    this.checkCondition(encoded.features, prompts.length, what);
-    return encoded.features;
-  }
-
-  private async unconditional(): Promise<{ uncond: Float32Array; source: UncondSource }> {
-    const { tokens, dim } = this.parts.generator.condition;
-    // "" (or one negative prompt) gives [1, T, D]; one negative prompt per input gives [B, T, D].
-    const negs = this.request.negativePrompts ?? [];
-    const texts = negs.length === 0 ? [''] : negs.every((n) => n === negs[0]) ? [negs[0]!] : negs;
-    if (this.parts.encoder.info.modality === 'text') {
-      return { uncond: await this.condition(texts as EncoderInput<M>[], 'unconditional condition'), source: 'encoder' };
-    }
-    if (this.parts.nativeTextEncoder) return { uncond: await this.nativeText(texts, 'unconditional condition'), source: 'native-text-encoder' };
-    return { uncond: new Float32Array(tokens * dim), source: 'zeros' };
-  }
-
-  /** The PNG `parameters` text of image i (see metadata.ts). */
-  parameters(i: number, width: number, height: number): string {
-    const r = this.request;
-    const { encoder, generator, alignName } = this.parts;
-    const input = r.inputs[i];
+  /** The PNG `parameters` text of image i of a request (see metadata.ts). */
+  parameters(r: X2ImageRequest<I>, i: number, width: number, height: number): string {
+    const { generator, source } = this.parts;
     const negs = r.negativePrompts ?? [];
     const scheduler = r.scheduler ?? 'default';
-    const extra: Record<string, string | number> = {};
-    if (typeof input !== 'string') extra.Audio = lastPathPart((input as { source?: string }).source ?? 'clip');
-    if (r.mix) extra.Mix = r.mix.spec.kind === 'avg' ? `avg:${r.mix.spec.weight}` : `splice:${r.mix.spec.split}`;
+    const { prompt, extra } = describeInput(r.inputs[i]);
+    Object.assign(extra, source.names?.extra ?? {});
     if (r.inputs.length > 1) Object.assign(extra, { 'Batch size': r.inputs.length, 'Batch pos': i });
     return formatParameters({
-      prompt: typeof input === 'string' ? input : r.mix ? (r.mix.prompts[r.mix.prompts.length === 1 ? 0 : i] ?? '') : '',
+      prompt,
       negativePrompt: negs[negs.length === 1 ? 0 : i] ?? '',
       steps: r.steps ?? 50,
       guidance: r.guidance ?? 7.5,
@@ -185,37 +129,52 @@ export class X2ImagePipeline<M extends Modality> {
       height,
       // Names, never local paths: PNGs get shared.
       generator: lastPathPart(generator.name.replace(/^sd-onnx:/, '')),
-      encoder: encoder.info.name,
-      gluenet: this.parts.align ? (alignName ?? 'unnamed') : null,
+      encoder: lastPathPart(source.names?.encoder ?? source.name),
+      gluenet: source.names?.gluenet ?? null,
       extra,
     });
   }
 
-  async run(): Promise<X2ImageResult> {
-    this.checkInputs();
-    const r = this.request;
-    const shape = this.shape;
-    let condition = await this.condition(r.inputs, 'condition');
-    if (r.mix) {
-      const prompts = r.mix.prompts.length === 1 ? new Array<string>(shape.batch).fill(r.mix.prompts[0]!) : r.mix.prompts;
-      condition = mixConditions(condition, await this.nativeText(prompts, 'mix text condition'), shape, r.mix.spec);
+  async run(r: X2ImageRequest<I>): Promise<X2ImageResult> {
+    this.checkRequest(r);
+    const { generator, source } = this.parts;
+    const n = r.inputs.length;
+    const chunk = r.chunk ?? n;
+    const rng = r.rng ?? new Rng(r.seed ?? 42);
+    // "" (or one negative prompt) gives [1, T, D]; one negative prompt per input gives [B, T, D].
+    const negs = r.negativePrompts ?? [];
+    const texts = negs.length === 0 ? [] : negs.every((x) => x === negs[0]) ? [negs[0]!] : negs;
+    const uncond = await source.unconditional(texts.length > 0 ? texts : undefined);
+    const uncondRows = Math.max(1, texts.length);
+    this.checkCondition(uncond, uncondRows, 'unconditional condition');
+    const per = generator.condition.tokens * generator.condition.dim;
+    const condition = new Float32Array(n * per);
+    const images: Uint8Array[] = [];
+    let size = { width: 0, height: 0 };
+    for (let start = 0; start < n; start += chunk) {
+      const inputs = r.inputs.slice(start, start + chunk);
+      const cond = await source.condition(inputs);
+      this.checkCondition(cond, inputs.length, 'condition');
+      condition.set(cond, start * per);
+      const out = await generator.generate({
+        cond,
+        uncond: uncondRows === 1 ? uncond : uncond.subarray(start * per, (start + inputs.length) * per),
+        batch: inputs.length,
+        steps: r.steps ?? 50,
+        guidance: r.guidance ?? 7.5,
+        scheduler: r.scheduler ?? 'default',
+        rng,
+        ...(r.height !== undefined ? { height: r.height } : {}),
+        ...(r.width !== undefined ? { width: r.width } : {}),
+        ...(r.onStep ? { onStep: r.onStep } : {}),
+        ...(r.signal ? { signal: r.signal } : {}),
+      });
+      images.push(...out.images);
+      size = { width: out.width, height: out.height };
     }
-    const { uncond, source } = await this.unconditional();
-    const images = await this.parts.generator.generate({
-      cond: condition,
-      uncond,
-      batch: shape.batch,
-      steps: r.steps ?? 50,
-      guidance: r.guidance ?? 7.5,
-      scheduler: r.scheduler ?? 'default',
-      rng: new Rng(r.seed ?? 42),
-      ...(r.height !== undefined ? { height: r.height } : {}),
-      ...(r.width !== undefined ? { width: r.width } : {}),
-      ...(r.onStep ? { onStep: r.onStep } : {}),
-      ...(r.signal ? { signal: r.signal } : {}),
-    });
-    const pngs = images.images.map((rgb, i) => encodePng(rgb, images.width, images.height, 3, { parameters: this.parameters(i, images.width, images.height) }));
-    return { images, pngs, condition, uncond, uncondSource: source };
+    const result = { images, ...size };
+    const pngs = r.png === false ? [] : images.map((rgb, i) => encodePng(rgb, size.width, size.height, 3, { parameters: this.parameters(r, i, size.width, size.height) }));
+    return { images: result, pngs, condition, uncond, uncondSource: source.uncondSource };
   }
 }
 
@@ -223,6 +182,19 @@ export class X2ImagePipeline<M extends Modality> {
 function lastPathPart(name: string): string {
   const parts = name.split(/[\\/]/).filter((s) => s !== '');
   return parts.at(-1) ?? name;
+}
+
+/** The prompt and extra metadata of one input: a prompt, an audio clip, a mix input, a routed input. */
+function describeInput(x: unknown): { prompt: string; extra: Record<string, string | number> } {
+  if (typeof x === 'string') return { prompt: x, extra: {} };
+  const o = (x ?? {}) as { samples?: unknown; source?: unknown; input?: unknown; prompt?: unknown };
+  if (typeof o.prompt === 'string' && 'input' in o) {
+    const inner = describeInput(o.input);
+    return { prompt: o.prompt, extra: inner.extra };
+  }
+  if (o.samples instanceof Float32Array) return { prompt: '', extra: { Audio: lastPathPart(typeof o.source === 'string' ? o.source : 'clip') } };
+  if ('input' in o && o.source !== undefined) return describeInput(o.input);
+  return { prompt: '', extra: {} };
 }
 
 function safely<T>(f: () => T, fallback: T): T {

@@ -2,9 +2,10 @@
  * One generation for the server: a checked GenerationSpec through the X-to-image pipeline with the
  * loaded models, reporting each denoising step and stopping when the signal aborts.
  */
-import type { AudioClip, Encoder } from '../encoders/types.js';
+import type { AudioClip } from '../encoders/types.js';
 import { imageGrid } from '../io/grid.js';
-import { X2ImagePipeline } from '../pipeline/x2image.js';
+import { modelSource } from '../pipeline/loaders.js';
+import { X2ImagePipeline, type X2ImageRequest } from '../pipeline/x2image.js';
 import { HttpError } from './http-error.js';
 import type { ServerModels } from './models.js';
 import type { GenerationSpec } from './request.js';
@@ -40,8 +41,22 @@ export interface GenerationMetadata {
   seconds: number;
 }
 
-function pipelineFor(models: ServerModels, spec: GenerationSpec): X2ImagePipeline<'text'> | X2ImagePipeline<'audio'> {
-  const sampling = {
+/** The pipeline of one request, built once from the loaded models, and the request it runs. */
+function pipelineFor(
+  models: ServerModels,
+  spec: GenerationSpec,
+  opts: { signal?: AbortSignal; onStep?: (step: number, total: number) => void } = {},
+): { pipeline: X2ImagePipeline<unknown>; request: X2ImageRequest<unknown> } {
+  const { encoder, align } = spec.encoder;
+  const source = modelSource({ generator: models.generator, encoder, align: align ?? null, ...(spec.encoder.gluenet ? { alignName: spec.encoder.gluenet } : {}), nativeTextEncoder: spec.audio ? models.native : null }, spec.audio ? spec.mix : null);
+  const pipeline = new X2ImagePipeline<unknown>({ generator: models.generator, source: source as never });
+  let input: unknown = spec.prompt;
+  if (spec.audio) {
+    const clip: AudioClip = { samples: spec.audio.samples, sampleRate: spec.audio.sampleRate, ...(spec.audio.source ? { source: spec.audio.source } : {}) };
+    input = spec.mix ? { input: clip, prompt: spec.prompt } : clip;
+  }
+  const request: X2ImageRequest<unknown> = {
+    inputs: new Array<unknown>(spec.nImages).fill(input),
     steps: spec.steps,
     guidance: spec.guidance,
     scheduler: spec.scheduler,
@@ -49,23 +64,17 @@ function pipelineFor(models: ServerModels, spec: GenerationSpec): X2ImagePipelin
     height: spec.height,
     width: spec.width,
     ...(spec.negativePrompt ? { negativePrompts: [spec.negativePrompt] } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onStep ? { onStep: opts.onStep } : {}),
   };
-  const { encoder, align } = spec.encoder;
-  const alignPart = align ? { align, ...(spec.encoder.gluenet ? { alignName: spec.encoder.gluenet } : {}) } : {};
-  if (spec.audio) {
-    const clip: AudioClip = { samples: spec.audio.samples, sampleRate: spec.audio.sampleRate, ...(spec.audio.source ? { source: spec.audio.source } : {}) };
-    return new X2ImagePipeline(
-      { encoder: encoder as Encoder<'audio'>, generator: models.generator, ...alignPart, ...(models.native ? { nativeTextEncoder: models.native } : {}) },
-      { ...sampling, inputs: new Array<AudioClip>(spec.nImages).fill(clip), ...(spec.mix ? { mix: { spec: spec.mix, prompts: [spec.prompt] } } : {}) },
-    );
-  }
-  return new X2ImagePipeline({ encoder: encoder as Encoder<'text'>, generator: models.generator, ...alignPart }, { ...sampling, inputs: new Array<string>(spec.nImages).fill(spec.prompt) });
+  return { pipeline, request };
 }
 
 /** Throws a 422 for what the pipeline itself refuses (e.g. a mix split too large for the condition). */
 export function checkGeneration(models: ServerModels, spec: GenerationSpec): void {
   try {
-    pipelineFor(models, spec).checkInputs();
+    const { pipeline, request } = pipelineFor(models, spec);
+    pipeline.checkRequest(request);
   } catch (e) {
     throw new HttpError(422, 'invalid_request', (e as Error).message.replace(/^x2image: /, ''));
   }
@@ -73,10 +82,8 @@ export function checkGeneration(models: ServerModels, spec: GenerationSpec): voi
 
 export async function runGeneration(models: ServerModels, spec: GenerationSpec, opts: { signal?: AbortSignal; onStep?: (step: number, total: number) => void } = {}): Promise<GenerationResult> {
   const started = performance.now();
-  const pipeline = pipelineFor(models, spec);
-  if (opts.signal) pipeline.request.signal = opts.signal;
-  if (opts.onStep) pipeline.request.onStep = opts.onStep;
-  const r = await pipeline.run();
+  const { pipeline, request } = pipelineFor(models, spec, opts);
+  const r = await pipeline.run(request);
   return { pngs: r.pngs, rgb: r.images.images, width: r.images.width, height: r.images.height, seconds: (performance.now() - started) / 1000, uncondSource: r.uncondSource };
 }
 

@@ -9,8 +9,9 @@
  *   an optional GlueNet; they replace the world's multilingual/sound defaults.
  * Paths only ever come from here (the command line), never from requests.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { describeEncoderFolder, loadEncoder } from '../encoders/registry.js';
 import type { Encoder, Modality } from '../encoders/types.js';
 import { WorldMultilingualEncoder } from '../encoders/world/multilingual.js';
 import { WorldNativeEncoder } from '../encoders/world/native.js';
@@ -18,11 +19,11 @@ import { WorldSoundEncoder } from '../encoders/world/sound.js';
 import type { Device } from '../engine/runtime.js';
 import { SCHEDULER_NAMES } from '../generators/sd/schedulers/index.js';
 import type { Generator } from '../generators/types.js';
-import { WorldGenerator } from '../generators/world/generator.js';
 import { loadAligner, type LoadedAligner } from '../gluenet/load.js';
 import { DEFAULT_LOADERS, type GenerateLoaders } from '../pipeline/loaders.js';
 import type { AlignFn } from '../pipeline/x2image.js';
-import { worldAssetsDir } from '../world/assets.js';
+import { openGenerator } from '../generators/open.js';
+import { WORLD_MODEL_NAMES, worldAssetsDir, type ModelRole } from '../world/assets.js';
 
 /** An encoder requests can name, with what aligns it to the generator. */
 export interface ServedEncoder {
@@ -84,36 +85,24 @@ export interface ServerModelOptions {
 /** Names with a meaning of their own in requests. */
 export const RESERVED_ENCODER_NAMES = ['native', 'auto'] as const;
 
-const isWorldClass = (dir: string): string | null => {
-  try {
-    const c = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { _class_name?: unknown };
-    return typeof c._class_name === 'string' && c._class_name.startsWith('World') ? c._class_name : null;
-  } catch {
-    return null;
-  }
-};
-
-/** Loads one encoder folder: a world encoder (by its config's _class_name), else an ONNX text or audio export. */
+/** Loads one encoder folder as its own files say (shared loaders); the world's multilingual encoder also tells languages. */
 async function loadEncoderDir(spec: EncoderSpec, o: ServerModelOptions, loaders: GenerateLoaders, aligner: LoadedAligner | null): Promise<ServedEncoder> {
-  const threads = o.threads ? { threads: o.threads } : {};
   const base = { name: spec.name, gluenet: spec.gluenet ? basename(spec.gluenet) : null, ...(aligner ? { align: aligner.align } : {}) };
-  switch (isWorldClass(spec.dir)) {
-    case 'WorldMultilingualEncoder': {
-      const e = await WorldMultilingualEncoder.load(spec.dir, threads);
-      return { ...base, modality: 'text', encoder: e, languages: Object.keys(e.config.lexicon), detectLanguage: (t) => e.detectLanguage(t) };
-    }
-    case 'WorldSoundEncoder': {
-      const e = await WorldSoundEncoder.load(spec.dir, threads);
-      return { ...base, modality: 'audio', encoder: e, languages: null, maxSeconds: e.config.maxSeconds };
-    }
-    case 'WorldTextEncoder':
-      return { ...base, modality: 'text', encoder: await WorldNativeEncoder.load(spec.dir, threads), languages: ['en'] };
-    default:
-      break;
-  }
   const device = o.device ?? 'cpu';
-  if (existsSync(join(spec.dir, 'preprocessor_config.json'))) return { ...base, modality: 'audio', encoder: await loaders.audioEncoder(spec.dir, device), languages: null };
-  return { ...base, modality: 'text', encoder: await loaders.textEncoder(spec.dir, device, aligner?.config.tokens_in), languages: null };
+  const { modality, className } = describeEncoderFolder(spec.dir);
+  // World encoder folders open through the shared registry with the server's thread count.
+  const encoder =
+    className !== null
+      ? await loadEncoder(spec.dir, o.threads ? { threads: o.threads } : {})
+      : modality === 'audio'
+        ? await loaders.audioEncoder(spec.dir, device)
+        : await loaders.textEncoder(spec.dir, device, aligner?.config.tokens_in);
+  if (encoder instanceof WorldMultilingualEncoder) {
+    return { ...base, modality: 'text', encoder, languages: Object.keys(encoder.config.lexicon), detectLanguage: (t) => encoder.detectLanguage(t) };
+  }
+  if (encoder instanceof WorldSoundEncoder) return { ...base, modality: 'audio', encoder, languages: null, maxSeconds: encoder.config.maxSeconds };
+  if (encoder instanceof WorldNativeEncoder) return { ...base, modality: 'text', encoder, languages: ['en'] };
+  return modality === 'audio' ? { ...base, modality, encoder: encoder as Encoder<'audio'>, languages: null } : { ...base, modality, encoder: encoder as Encoder<'text'>, languages: null };
 }
 
 /** Throws unless `served` turns into the generator's condition shape. */
@@ -161,16 +150,19 @@ export async function loadServerModels(o: ServerModelOptions = {}): Promise<Serv
       } catch (e) {
         throw new Error(`serve: cannot load the default generator: ${(e as Error).message}; or pass --generator DIR with a Stable Diffusion ONNX folder`);
       }
-      if (!existsSync(join(dir, 'generator', 'config.json'))) {
+      const part = (role: ModelRole, name: string): string => join(dir, (WORLD_MODEL_NAMES[role] as Record<string, string>)[name]!);
+      if (!existsSync(join(part('generator', 'world'), 'config.json'))) {
         throw new Error(`serve: the world folder '${dir}' has no generator/config.json (the bundled world is not built there); build it with \`gluegen world build\`, or pass --generator DIR with a Stable Diffusion ONNX folder`);
       }
-      generator = keep(await WorldGenerator.load(join(dir, 'generator'), threads));
-      native = { name: 'native', modality: 'text', encoder: keep(await WorldNativeEncoder.load(join(dir, 'text-encoder'), threads)), gluenet: null, languages: ['en'] };
+      generator = keep(await openGenerator(part('generator', 'world'), threads));
+      native = { ...(await loadEncoderDir({ name: 'native', dir: part('encoder', 'world-native') }, o, loaders, null)), gluenet: null };
+      keep(native.encoder);
       if (o.encoders === undefined || o.encoders.length === 0) {
-        for (const [name, enc, glue] of [['multilingual', 'multilingual-encoder', 'gluenet-multilingual'], ['sound', 'sound-encoder', 'gluenet-sound']] as const) {
-          const missing = [enc, glue].filter((f) => !existsSync(join(dir, f, 'config.json')));
-          if (missing.length) notes.push(`the world's '${name}' encoder is not served: ${missing.map((f) => join(dir, f)).join(' and ')} missing`);
-          else specs.push({ name, dir: join(dir, enc), gluenet: join(dir, glue) });
+        for (const [name, short] of [['multilingual', 'world-multilingual'], ['sound', 'world-sound']] as const) {
+          const [enc, glue] = [part('encoder', short), part('gluenet', short)];
+          const missing = [enc, glue].filter((f) => !existsSync(join(f, 'config.json')));
+          if (missing.length) notes.push(`the world's '${name}' encoder is not served: ${missing.join(' and ')} missing`);
+          else specs.push({ name, dir: enc, gluenet: glue });
         }
       }
     } else {

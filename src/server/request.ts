@@ -10,6 +10,7 @@ import { parseMixSpec, type MixSpec } from '../pipeline/mix.js';
 import { HttpError, invalidField } from './http-error.js';
 import type { ServedEncoder, ServerModels } from './models.js';
 import type { MultipartPart } from './multipart.js';
+import type { MonoAudio } from './wav-thread.js';
 
 export interface ServerLimits {
   maxPromptChars: number; // 500
@@ -185,19 +186,24 @@ function parseMix(models: ServerModels, r: Reader, hasAudio: boolean, prompt: st
   }
 }
 
-function parseAudio(part: MultipartPart, encoder: ServedEncoder | undefined, limits: ServerLimits): AudioClip & { seconds: number } {
+function parseAudio(part: MultipartPart, encoder: ServedEncoder | undefined, limits: ServerLimits, decoded?: MonoAudio | Error): AudioClip & { seconds: number } {
   const source = part.filename ? `audio '${part.filename.slice(0, 80)}'` : 'audio';
   if (!WAV_TYPES.includes(part.contentType) && !(part.contentType.startsWith('audio/') && part.data.subarray(0, 4).toString('latin1') === 'RIFF')) {
     throw new HttpError(415, 'unsupported_media_type', `${source} has type '${part.contentType}'; send a WAV file (audio/wav); convert other formats first`, 'audio');
   }
   if (part.data.length === 0) throw invalidField('audio', `${source} is empty; send a WAV file`, 'invalid_audio');
-  let wav;
+  let wav: MonoAudio;
   try {
-    wav = decodeWav(part.data);
+    if (decoded instanceof Error) throw decoded;
+    if (decoded) wav = decoded;
+    else {
+      const d = decodeWav(part.data);
+      wav = { sampleRate: d.sampleRate, samples: toMono(d.channels) };
+    }
   } catch (e) {
     throw invalidField('audio', `${source} is not a readable WAV: ${(e as Error).message}`, 'invalid_audio');
   }
-  const samples = toMono(wav.channels);
+  const samples = wav.samples;
   const seconds = samples.length / wav.sampleRate;
   const max = Math.min(limits.maxAudioSeconds, encoder?.maxSeconds ?? Infinity);
   if (samples.length === 0) throw invalidField('audio', `${source} has no samples; send a sound of at least a fraction of a second`, 'invalid_audio');
@@ -205,8 +211,16 @@ function parseAudio(part: MultipartPart, encoder: ServedEncoder | undefined, lim
   return { samples, sampleRate: wav.sampleRate, source, seconds };
 }
 
-/** Checks a request (JSON object or form parts) against the loaded models and the limits. */
-export function parseGeneration(models: ServerModels, limits: ServerLimits, input: { json: unknown } | { parts: MultipartPart[] }, accept = ''): GenerationSpec {
+/**
+ * Checks a request (JSON object or form parts) against the loaded models and the limits. The server
+ * passes the audio part already decoded off the event loop (`decoded`); without it, it is decoded here.
+ */
+export function parseGeneration(
+  models: ServerModels,
+  limits: ServerLimits,
+  input: { json: unknown } | { parts: MultipartPart[]; decoded?: MonoAudio | Error },
+  accept = '',
+): GenerationSpec {
   let r: Reader;
   let audioPart: MultipartPart | null = null;
   if ('json' in input) {
@@ -214,9 +228,10 @@ export function parseGeneration(models: ServerModels, limits: ServerLimits, inpu
     r = { raw: input.json as Raw, fromForm: false };
     if ('audio' in r.raw) throw invalidField('audio', 'sounds are sent as a file in a multipart/form-data request (field "audio"), not in JSON', 'invalid_audio');
   } else {
-    const raw: Raw = {};
+    // No prototype: fields named __proto__ or constructor are ordinary (unknown) fields.
+    const raw: Raw = Object.create(null) as Raw;
     for (const p of input.parts) {
-      if (p.name in raw || (p.name === 'audio' && audioPart)) throw invalidField(p.name, 'given twice; send each field once', 'duplicate_field');
+      if (Object.hasOwn(raw, p.name) || (p.name === 'audio' && audioPart)) throw invalidField(p.name, 'given twice; send each field once', 'duplicate_field');
       if (p.name === 'audio') audioPart = p;
       else if (p.filename !== undefined) throw invalidField(p.name, 'is a file; only "audio" may be a file', 'invalid_field');
       else raw[p.name] = p.data.toString('utf8');
@@ -239,7 +254,7 @@ export function parseGeneration(models: ServerModels, limits: ServerLimits, inpu
   if (!hasAudio && encoder.detectLanguage && encoder.detectLanguage(prompt) === null) {
     throw invalidField('prompt', `none of its words is known to encoder '${encoder.name}' (languages: ${encoder.languages?.join(', ')}); describe the scene with words it knows`, 'unknown_words');
   }
-  const audio = audioPart ? parseAudio(audioPart, encoder, limits) : null;
+  const audio = audioPart ? parseAudio(audioPart, encoder, limits, 'decoded' in input ? input.decoded : undefined) : null;
   const mix = parseMix(models, r, hasAudio, prompt);
   const scheduler = str(r, 'scheduler') ?? models.defaults.scheduler;
   if (!models.schedulers.includes(scheduler)) throw invalidField('scheduler', `unknown scheduler '${scheduler}'; expected one of ${models.schedulers.join(', ')}`, 'unknown_scheduler');

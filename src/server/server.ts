@@ -4,6 +4,7 @@
  *   GET  /              the web page (page.ts)          GET /app.js, /app.css  its script and style
  *   GET  /healthz       liveness, queue and memory      GET /v1/models         what is loaded
  *   POST /v1/generate   JSON or multipart -> PNG, JSON (base64 + metadata), or Server-Sent Events
+ *   GET  /web/...       the in-browser page (dist/web from `npm run build:web`; static-files.ts)
  *
  * Requests go through a bounded JobQueue; a client that disconnects cancels its job. Bound to a
  * loopback address, the server also refuses other Host names (DNS rebinding) and cross-origin POSTs.
@@ -19,6 +20,8 @@ import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './page.js';
 import { JobQueue, type QueueOptions } from './queue.js';
 import { DEFAULT_LIMITS, parseGeneration, type GenerationSpec, type ServerLimits } from './request.js';
 import { SseStream } from './sse.js';
+import { builtWebDir, serveStaticFile } from './static-files.js';
+import { decodeWavOffThread } from './wav-thread.js';
 
 export interface ServerOptions {
   limits?: Partial<ServerLimits>;
@@ -27,6 +30,8 @@ export interface ServerOptions {
   heartbeatSeconds?: number; // 15
   /** One line per request / event, or nothing. */
   log?: (line: string) => void;
+  /** The in-browser page's folder served at /web/ (default: dist/web of the package, when built). */
+  webDir?: string | null;
 }
 
 export interface GlueServer {
@@ -114,7 +119,10 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
     if (type.startsWith('multipart/form-data')) {
       const boundary = multipartBoundary(req.headers['content-type'] as string);
       const body = await readBody(req, limits.maxUploadBytes, 'the upload');
-      return parseGeneration(models, limits, { parts: parseMultipart(body, boundary, DEFAULT_MULTIPART_LIMITS) }, accept);
+      const parts = parseMultipart(body, boundary, DEFAULT_MULTIPART_LIMITS);
+      const audio = parts.find((p) => p.name === 'audio' && p.data.length > 0);
+      const decoded = audio ? await decodeWavOffThread(audio.data) : undefined;
+      return parseGeneration(models, limits, { parts, ...(decoded ? { decoded } : {}) }, accept);
     }
     req.resume();
     throw new HttpError(415, 'unsupported_media_type', `Content-Type '${type || '(none)'}' is not accepted; send application/json, or multipart/form-data with a WAV file in the field "audio"`);
@@ -177,13 +185,15 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req.url);
     const host = req.headers.host ?? '';
     if (loopbackOnly && !isLoopback(hostName(host))) {
       req.resume();
       throw new HttpError(403, 'forbidden_host', `Host '${host}' is not a loopback name; this server answers only localhost / 127.0.0.1 / [::1] (start it with --host to serve others)`);
     }
-    const route = `${req.method} ${url.pathname}`;
+    if (url.pathname === '/web' || url.pathname.startsWith('/web/')) return serveWeb(req, res, url.pathname);
+    // HEAD is GET without the body (node:http drops the body of HEAD responses).
+    const route = `${req.method === 'HEAD' ? 'GET' : req.method} ${url.pathname}`;
     switch (route) {
       case 'GET /':
         return sendText(res, PAGE_HTML, 'text/html; charset=utf-8', {
@@ -207,7 +217,8 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
         return sendJson(res, 200, modelsJson);
       case 'POST /v1/generate': {
         const origin = req.headers.origin;
-        if (origin !== undefined && origin !== 'null' && safeHost(origin) !== host.toLowerCase()) {
+        // 'null' is what sandboxed iframes and file: pages send: any web page could produce it.
+        if (origin !== undefined && safeHost(origin) !== host.toLowerCase()) {
           req.resume();
           throw new HttpError(403, 'cross_origin', `requests from the page at '${origin}' are refused; use this server's own page or a non-browser client`);
         }
@@ -215,12 +226,26 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
       }
       default: {
         req.resume();
-        const methods: Record<string, string> = { '/': 'GET', '/app.js': 'GET', '/app.css': 'GET', '/healthz': 'GET', '/v1/models': 'GET', '/v1/generate': 'POST' };
+        const methods: Record<string, string> = { '/': 'GET, HEAD', '/app.js': 'GET, HEAD', '/app.css': 'GET, HEAD', '/healthz': 'GET, HEAD', '/v1/models': 'GET, HEAD', '/v1/generate': 'POST' };
         const allow = methods[url.pathname];
         if (allow) throw new HttpError(405, 'method_not_allowed', `${req.method} ${url.pathname} is not supported; use ${allow}`, undefined, { Allow: allow });
-        throw new HttpError(404, 'not_found', `no route ${url.pathname}; the API is GET /v1/models, POST /v1/generate, GET /healthz, and the page at /`);
+        throw new HttpError(404, 'not_found', `no route ${url.pathname}; the API is GET /v1/models, POST /v1/generate, GET /healthz, and the pages at / and /web/`);
       }
     }
+  }
+
+  function serveWeb(req: IncomingMessage, res: ServerResponse, pathname: string): void {
+    req.resume();
+    if (pathname === '/web') {
+      res.writeHead(308, { ...SECURITY_HEADERS, Location: '/web/' });
+      res.end();
+      return;
+    }
+    const dir = options.webDir === undefined ? builtWebDir() : options.webDir;
+    if (dir === null) throw new HttpError(404, 'not_found', 'the in-browser page is not built; run `npm run build:web` in the gluegen package, then reload /web/');
+    const answer = serveStaticFile(dir, pathname.slice('/web/'.length), req, res, SECURITY_HEADERS);
+    if (answer.status === 405) throw new HttpError(405, 'method_not_allowed', answer.message, undefined, { Allow: 'GET, HEAD' });
+    if (answer.status === 400 || answer.status === 404) throw new HttpError(answer.status, answer.status === 400 ? 'bad_request' : 'not_found', answer.message);
   }
 
   const server = createServer({ requestTimeout: 120_000, headersTimeout: 30_000, keepAliveTimeout: 5_000 }, (req, res) => {
@@ -250,6 +275,18 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
         server.closeAllConnections();
       }),
   };
+}
+
+/** The request target as a URL; a target no URL parser accepts is a 400, not a 500. */
+function requestUrl(target: string | undefined): URL {
+  const path = target ?? '/';
+  try {
+    // Prefixing the origin keeps '//' or '//evil/x' a path instead of a protocol-relative host.
+    if (path.startsWith('/')) return new URL(`http://localhost${path}`);
+  } catch {
+    // fall through to the 400
+  }
+  throw new HttpError(400, 'invalid_url', `the request target '${path.slice(0, 80)}' is not a path; send a path such as /v1/generate`);
 }
 
 function safeHost(origin: string): string {

@@ -1,6 +1,10 @@
 /**
- * Where the shipped world models live (assets/world in the package, committed) and loading them:
- * the native text encoder, the generator and the evaluator. GLUEGEN_WORLD_DIR overrides the folder.
+ * Where the shipped world models live, and the one table of their short names.
+ *
+ * The bundled world is a folder of ordinary model folders (assets/world in the package, committed;
+ * GLUEGEN_WORLD_DIR overrides it): each sub-folder's config.json names its class (WorldUNet,
+ * WorldTextEncoder, ...), so the shared loaders open it like any user folder. The command line and
+ * the server accept short names for them; resolveModelName maps those names to folders, here only.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -9,26 +13,78 @@ import { WorldNativeEncoder } from '../encoders/world/native.js';
 import { WorldGenerator } from '../generators/world/generator.js';
 import { WorldEvaluator } from './models/evaluator-session.js';
 
-const MARKER = join('generator', 'config.json');
+/** Short name -> the sub-folder of the world folder it names, per role of a model. */
+export const WORLD_MODEL_NAMES = {
+  generator: { world: 'generator' },
+  encoder: { 'world-native': 'text-encoder', 'world-multilingual': 'multilingual-encoder', 'world-sound': 'sound-encoder' },
+  /** The GlueNet a world encoder ships with, mapping it into the world generator's space. */
+  gluenet: { 'world-multilingual': 'gluenet-multilingual', 'world-sound': 'gluenet-sound' },
+} as const satisfies Record<string, Record<string, string>>;
 
-/** The world model folder: $GLUEGEN_WORLD_DIR, else assets/world above this module (source or dist). */
-export function worldAssetsDir(): string {
+export type ModelRole = keyof typeof WORLD_MODEL_NAMES;
+
+/**
+ * The world folder that holds `part`/config.json: $GLUEGEN_WORLD_DIR, else assets/world in the
+ * nearest folder above this module that has one (the package root, from the source tree or dist/).
+ */
+export function worldAssetsDir(part = 'generator'): string {
+  const marker = join(part, 'config.json');
   const env = process.env.GLUEGEN_WORLD_DIR;
   if (env) {
-    if (!existsSync(join(env, MARKER))) {
-      throw new Error(`GLUEGEN_WORLD_DIR is '${env}', which holds no ${MARKER}; point it at a folder written by \`gluegen world build\` or unset it`);
+    if (!existsSync(join(env, marker))) {
+      throw new Error(`GLUEGEN_WORLD_DIR is '${env}', which holds no ${marker}; point it at a folder written by \`gluegen world build\` or unset it`);
     }
     return resolve(env);
   }
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const candidate = join(dir, 'assets', 'world');
-    if (existsSync(join(candidate, MARKER))) return candidate;
+    if (existsSync(join(candidate, marker))) return candidate;
     const parent = dirname(dir);
     if (parent === dir) break;
     dir = parent;
   }
-  throw new Error('the bundled world models were not found (no assets/world/generator/config.json above the gluegen package); run `gluegen world build --out assets/world` or set GLUEGEN_WORLD_DIR');
+  throw new Error(`the bundled world model '${part}' was not found (no assets/world/${marker} above the gluegen package); run \`gluegen world build --out assets/world\` or set GLUEGEN_WORLD_DIR`);
+}
+
+/** One bundled world model folder, e.g. worldModelDir('sound-encoder'). */
+export function worldModelDir(part: string): string {
+  return join(worldAssetsDir(part), part);
+}
+
+export function isWorldModelName(name: string, role: ModelRole): boolean {
+  return Object.hasOwn(WORLD_MODEL_NAMES[role], name);
+}
+
+/** A short name of the world's models -> its folder; any other value (a folder) is returned as is. */
+export function resolveModelName(nameOrDir: string, role: ModelRole): string {
+  const names: Record<string, string> = WORLD_MODEL_NAMES[role];
+  return Object.hasOwn(names, nameOrDir) ? worldModelDir(names[nameOrDir]!) : nameOrDir;
+}
+
+/** The world's native text encoder: what `--generator world` reads English prompts with. */
+export const WORLD_NATIVE_ENCODER = 'world-native';
+
+/**
+ * The folders a generate request names, short names resolved. The world brings its defaults along:
+ * `--generator world` reads prompts with world-native (sounds with world-sound); a world encoder
+ * named without --gluenet takes the GlueNet it ships with; sounds take world-native for the
+ * unconditional and the mix text.
+ */
+export function resolveWorldChoice<T extends { generator: string; encoder: string | null; gluenet: string | null; textEncoder: string | null; audio: boolean }>(c: T): T {
+  let { encoder, gluenet, textEncoder } = c;
+  if (isWorldModelName(c.generator, 'generator')) {
+    encoder ??= c.audio ? 'world-sound' : WORLD_NATIVE_ENCODER;
+    if (c.audio) textEncoder ??= WORLD_NATIVE_ENCODER;
+  }
+  if (gluenet === null && encoder !== null && isWorldModelName(encoder, 'gluenet')) gluenet = encoder;
+  return {
+    ...c,
+    generator: resolveModelName(c.generator, 'generator'),
+    encoder: encoder === null ? null : resolveModelName(encoder, 'encoder'),
+    gluenet: gluenet === null ? null : resolveModelName(gluenet, 'gluenet'),
+    textEncoder: textEncoder === null ? null : resolveModelName(textEncoder, 'encoder'),
+  };
 }
 
 export interface WorldModels {

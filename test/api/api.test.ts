@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { encodeWav } from '../../src/encoders/audio/index.js';
 import { GlueGenPipeline, GlueNet, parseParameters, readPngText, VERSION } from '../../src/index.js';
-import { decodePng } from '../../src/io/png.js';
+import { decodePng } from '../helpers/png-decode.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 import { Rng } from '../../src/util/rng.js';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -95,3 +95,24 @@ test('toMono averages channels', () => {
   assert.throws(() => toMono([new Float32Array(2), new Float32Array(3)]), /channel 1 has 3 samples but channel 0 has 2/);
   assert.throws(() => toMono([]), /at least one channel/);
 });
+
+test('large rate ratios keep a bounded filter table and their accuracy; rates outside 1 kHz..768 kHz are refused', () => {
+  // 767999 -> 16000 is coprime (16000 phases) and a 48x downsampling (about 2 x 1200 taps): the table
+  // stays at most 2^20 coefficients, and the kernel's smoothness keeps interpolation exact enough.
+  for (const [from, to, freq] of [
+    [767_999, 16000, 1000],
+    [768_000, 1000, 100],
+    [1000, 768_000, 50],
+  ] as const) {
+    const before = process.memoryUsage().arrayBuffers;
+    const y = resample(sine(freq, from, 0.25, 0.8), from, to);
+    const edge = Math.round(to * 0.03);
+    const fit = fitSine(y, freq, to, edge, y.length - edge);
+    assert.ok(Math.abs(fit.amp - 0.8) < 3e-3, `${from}->${to}: amplitude ${fit.amp}`);
+    assert.ok(fit.residual < 3e-3, `${from}->${to}: residual ${fit.residual}`);
+    // Input + output + an 8 MiB table at most (the unbounded table was 100s of MB at these ratios).
+    assert.ok(process.memoryUsage().arrayBuffers - before < 40 * 2 ** 20);
+  }
+  const x = new Float32Array(16);
+  for (const rate of [15_344_001, 40_000_000, 999]) assert.throws(() => resample(x, rate, 16000), new RegExp(`fromRate ${rate} Hz is outside 1000..768000 Hz`));
+});

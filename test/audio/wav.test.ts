@@ -154,3 +154,25 @@ test("files written by Python's wave module decode to the values written (8/16/2
     }
   }
 });
+
+test('absurd declared sample rates are refused from the 52-byte header alone, before any allocation', () => {
+  for (const rate of [15_344_001, 40_000_000, 0xffffffff, 768_001, 999, 1]) {
+    const wav = riff([
+      ['fmt ', fmtChunk(1, 1, rate, 16)],
+      ['data', bytes(0, 0, 1, 0, 2, 0, 3, 0)],
+    ]);
+    assert.equal(wav.length, 52);
+    assert.throws(
+      () => decodeWav(wav, 'hostile.wav'),
+      (e: unknown) => e instanceof AudioError && new RegExp(`hostile\\.wav: the header declares a sample rate of ${rate} Hz; expected 1000 to 768000 Hz`).test((e as Error).message),
+    );
+  }
+  assert.equal(decodeWav(riff([['fmt ', fmtChunk(1, 1, 768_000, 16)], ['data', bytes(0, 0, 1, 0)]])).sampleRate, 768_000);
+});
+
+test('float WAVs with NaN or Infinity samples are refused, naming the sample and channel', () => {
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    const wav = encodeWav([Float32Array.of(0, 0.5), Float32Array.of(0.25, bad)], 16000, 'float32');
+    assert.throws(() => decodeWav(wav, 'nan.wav'), new RegExp(`nan\\.wav: sample 1 of channel 1 is ${bad}; float WAV samples must be finite`));
+  }
+});

@@ -15,7 +15,7 @@ import { saveGlueNet } from '../../src/gluenet/checkpoint.js';
 import { parseConfig } from '../../src/gluenet/config.js';
 import { partSpecs } from '../../src/gluenet/specs.js';
 import { encodeWav } from '../../src/encoders/audio/index.js';
-import { decodePng } from '../../src/io/png.js';
+import { decodePng } from '../helpers/png-decode.js';
 import { Rng } from '../../src/util/rng.js';
 
 const run = promisify(execFile);

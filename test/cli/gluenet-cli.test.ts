@@ -52,7 +52,8 @@ test('train -> eval -> align -> export -> stats from the command line', async ()
   const tr = await gluegen('train', '--x', join(dir, 'x.safetensors'), '--cond', join(dir, 'c.safetensors'), '--config', join(dir, 'config.json'), '--out', join(dir, 'g'), '--steps', '60', '--batch-size', '16', '--lr', '3e-3');
   assert.equal(tr.code, 0, tr.stderr);
   assert.match(tr.stdout, /trained 60 steps/);
-  for (const f of ['config.json', 'model.safetensors', 'optimizer.safetensors', 'trainer_state.json', 'metrics.jsonl', 'loss.png']) assert.ok(existsSync(join(dir, 'g', f)), f);
+  for (const f of ['config.json', 'model.safetensors', 'metrics.jsonl', 'loss.png']) assert.ok(existsSync(join(dir, 'g', f)), f);
+  for (const f of ['model.safetensors', 'optimizer.safetensors', 'trainer_state.json', 'manifest.json']) assert.ok(existsSync(join(dir, 'g', 'checkpoints', 'step-00000060', f)), f);
 
   const ev = await gluegen('eval', '--gluenet', join(dir, 'g'), '--x', join(dir, 'x.safetensors'), '--cond', join(dir, 'c.safetensors'));
   assert.equal(ev.code, 0, ev.stderr);

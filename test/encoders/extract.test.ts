@@ -12,7 +12,9 @@ import { extractCommand } from '../../src/cli/extract.js';
 import { UsageError } from '../../src/cli/command.js';
 import { decodeWav, encodeWav } from '../../src/encoders/audio/index.js';
 import { OnnxAudioEncoder } from '../../src/encoders/audio/onnx-audio-encoder.js';
-import { extractFeatures, readCorpus, readFeatureStore } from '../../src/encoders/extract.js';
+import { readCorpus } from '../../src/encoders/corpus.js';
+import { extractFeatures } from '../../src/encoders/extract.js';
+import { readFeatureStore } from '../../src/io/feature-shards.js';
 import { OnnxTextEncoder } from '../../src/encoders/text/onnx-text-encoder.js';
 import type { Encoder } from '../../src/encoders/types.js';
 import { roundToFloat16 } from '../../src/io/half.js';
@@ -35,6 +37,16 @@ async function withTmp(fn: (dir: string) => Promise<void>): Promise<void> {
 function counting<M extends 'text' | 'audio'>(inner: Encoder<M>): Encoder<M> & { rows: number } {
   const c = { info: inner.info, rows: 0, release: () => inner.release(), encode: async (xs: Parameters<Encoder<M>['encode']>[0]) => ((c.rows += xs.length), inner.encode(xs)) };
   return c;
+}
+
+/** Every row of a feature set, with the store closed again. */
+async function readAllRows(path: string) {
+  const store = await readFeatureStore(path);
+  try {
+    return await store.readAll();
+  } finally {
+    await store.close();
+  }
 }
 
 const clipEncoder = () => OnnxTextEncoder.load(join(FIXTURES, 'clip'), { maxLength: 8 });
@@ -73,9 +85,13 @@ test('extract: TSV column -> shards + manifest; read back equals direct encoding
       const seen: number[] = [];
       for await (const b of store.batches(4)) seen.push(b.start, b.count, b.features.length);
       assert.deepEqual(seen, [0, 4, 4 * 256, 4, 3, 3 * 256]);
+      // Shuffled rows across shards, as a training batch draws them.
+      const rowOf = (r: number) => Array.from(direct.features.subarray(r * 256, (r + 1) * 256));
+      assert.deepEqual(Array.from(await store.gather([6, 2, 3, 0])), [6, 2, 3, 0].flatMap(rowOf));
+      await store.close();
 
       await extractFeatures({ encoder: enc, corpus, outDir: join(dir, 'half'), dtype: 'fp16', progress: false });
-      const half = await (await readFeatureStore(join(dir, 'half'))).readAll();
+      const half = await readAllRows(join(dir, 'half'));
       assert.deepEqual(Array.from(half.features), Array.from(direct.features, roundToFloat16));
     } finally {
       await enc.release();
@@ -105,7 +121,7 @@ test('extract: an interrupted run resumes, redoing only missing shards, ignoring
       assert.deepEqual([skipped, written, second.rows], [[0], [1, 2], 4]);
       assert.deepEqual((await readdir(out)).sort(), ['features-00000.safetensors', 'features-00001.safetensors', 'features-00002.safetensors', 'manifest.json']);
       const direct = await enc.encode(PROMPTS);
-      assert.deepEqual(Array.from((await (await readFeatureStore(out)).readAll()).features), Array.from(direct.features));
+      assert.deepEqual(Array.from((await readAllRows(out)).features), Array.from(direct.features));
       // A corrupt shard (e.g. copied partially) is recomputed rather than trusted.
       await writeFile(join(out, 'features-00002.safetensors'), 'broken');
       const third = counting(enc);
@@ -172,7 +188,7 @@ test('extract: UrbanSound8K CSV + WAVs at several rates through an audio encoder
     try {
       const { manifest } = await extractFeatures({ encoder: enc, corpus, outDir: join(dir, 'out'), batchSize: 2, progress: false });
       assert.equal(manifest.mask, false);
-      const stored = await (await readFeatureStore(join(dir, 'out'))).readAll();
+      const stored = await readAllRows(join(dir, 'out'));
       const direct = await enc.encode(clips);
       let worst = 0;
       stored.features.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - direct.features[i]!))));
@@ -213,6 +229,10 @@ test('readFeatureStore: a single .safetensors with features (F16), partial reads
     assert.deepEqual([store.rows, store.tokens, store.dim, store.hasMask, store.manifest], [5, 3, 2, false, null]);
     assert.deepEqual(Array.from((await store.readRows(3, 2)).features), Array.from(values.subarray(18)));
     await assert.rejects(store.readRows(4, 2), /rows \[4, 6\) are outside the 5 stored rows/);
+    // Gathered rows in any order (shuffled batches), runs of consecutive rows included.
+    assert.deepEqual(Array.from(await store.gather([4, 0, 1, 2])), [...values.subarray(24, 30), ...values.subarray(0, 18)]);
+    await assert.rejects(store.gather([5]), /row 5 is outside the 5 stored rows/);
+    await store.close();
     await writeSafetensors(join(dir, 'g.safetensors'), { other: { dtype: 'F32', shape: [1], data: Float32Array.of(1) } });
     await assert.rejects(readFeatureStore(join(dir, 'g.safetensors')), /no 'features' tensor \(it has other\)/);
     await assert.rejects(readFeatureStore(join(dir, 'none')), /do not exist; run gluegen extract/);
@@ -235,6 +255,7 @@ test('cli: gluegen extract writes shards; flag errors are UsageErrors', async ()
     assert.match(lines.join('\n'), /3 rows x 8 tokens x 32 dims \(fp16\)/);
     const store = await readFeatureStore(join(dir, 'out'));
     assert.deepEqual([store.rows, store.manifest!.source.column], [3, 'fr']);
+    await store.close();
     await assert.rejects(extractCommand.run(args), (e: unknown) => e instanceof UsageError && /--column is required/.test(e.message));
     await assert.rejects(extractCommand.run([...args, '--column', 'new', '--dtype', 'bf16']), (e: unknown) => e instanceof UsageError && /--dtype must be fp16 or fp32/.test(e.message));
     await assert.rejects(extractCommand.run([...args, '--column', 'new', '--batch-size', '0']), (e: unknown) => e instanceof UsageError && /--batch-size must be an integer >= 1/.test(e.message));

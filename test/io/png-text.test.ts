@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import zlib from 'node:zlib';
-import { decodePng, encodePng, readPngText } from '../../src/io/png.js';
+import { encodePng, readPngText } from '../../src/io/png.js';
+import { decodePng } from '../helpers/png-decode.js';
 import { formatParameters, parseParameters, type GenerationParameters } from '../../src/pipeline/metadata.js';
 
 const pixels = Uint8Array.from({ length: 4 * 3 * 3 }, (_, i) => (i * 37) % 256);

@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { decodePng, readPngText } from '../../src/io/png.js';
+import { readPngText } from '../../src/io/png.js';
+import { decodePng } from '../helpers/png-decode.js';
 import { parseParameters } from '../../src/pipeline/metadata.js';
 
 const run = promisify(execFile);
@@ -83,7 +84,8 @@ before(async () => {
 after(() => (tmp ? rm(tmp, { recursive: true, force: true }) : undefined));
 
 test('the tarball holds the built library, declarations, world models and LICENSE, and nothing else', () => {
-  const bad = files.filter((f) => /(^|\/)(test|tests|bench|fixtures|scripts|docs)\//.test(f) || /\.map$/.test(f) || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)));
+  // Nor the browser build's modules (src/web, *.web.ts): esbuild bundles those from sources.
+  const bad = files.filter((f) => /(^|\/)(test|tests|bench|fixtures|scripts|docs|web)\//.test(f) || /\.web\.(js|d\.ts)$/.test(f) || /\.map$/.test(f) || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)));
   assert.deepEqual(bad, []);
   for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'assets/world/generator/config.json']) {
     assert.ok(files.includes(f), `${f} is in the tarball`);

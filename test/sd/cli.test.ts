@@ -13,7 +13,7 @@ import { UsageError } from '../../src/cli/command.js';
 import { encodeWav } from '../../src/encoders/audio/index.js';
 import type { EncodedBatch, Encoder, Modality } from '../../src/encoders/types.js';
 import { SdOnnxGenerator } from '../../src/generators/sd/index.js';
-import { decodePng } from '../../src/io/png.js';
+import { decodePng } from '../helpers/png-decode.js';
 import { Rng } from '../../src/util/rng.js';
 
 const TINY = fileURLToPath(new URL('../../../test/fixtures/sd/tiny-sd/', import.meta.url));

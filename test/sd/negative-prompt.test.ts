@@ -16,6 +16,7 @@ import { SdOnnxGenerator } from '../../src/generators/sd/index.js';
 import type { GeneratedImages, GenerateOptions, Generator } from '../../src/generators/types.js';
 import { readPngText } from '../../src/io/png.js';
 import { parseParameters } from '../../src/pipeline/metadata.js';
+import { modelSource } from '../../src/pipeline/loaders.js';
 import { X2ImagePipeline, type AlignFn } from '../../src/pipeline/x2image.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -66,21 +67,28 @@ function recordingGenerator(): Generator & { last: GenerateOptions | null } {
   };
 }
 
+/** The pipeline `gluegen generate` builds from these parts (src/pipeline/loaders.ts modelSource). */
+function pipe(parts: { encoder: Encoder<'text'> | Encoder<'audio'>; align?: AlignFn; alignName?: string; generator: Generator; nativeTextEncoder?: Encoder<'text'> }): X2ImagePipeline<unknown> {
+  const source = modelSource({ ...parts, align: parts.align ?? null, alignShape: { tokens: T, dim: D } });
+  return new X2ImagePipeline<unknown>({ generator: parts.generator, source: source as never });
+}
+
 const aligned = async (texts: string[]): Promise<Float32Array> => align16((await stubEncoder('text', 16, 'xlmr').encode(texts)).features, texts.length);
 
 test('text: the negative prompt goes through the new encoder and the aligner, in place of ""', async () => {
   const encoder = stubEncoder('text', 16, 'xlmr');
   const generator = recordingGenerator();
-  await new X2ImagePipeline({ encoder, align: align16, generator }, { inputs: ['un chat', 'un chien'], negativePrompts: ['flou'], steps: 2 }).run();
-  assert.deepEqual(encoder.calls, [['un chat', 'un chien'], ['flou']]);
+  await pipe({ encoder, align: align16, generator }).run({ inputs: ['un chat', 'un chien'], negativePrompts: ['flou'], steps: 2 });
+  // The unconditional first (once per run), then the conditions.
+  assert.deepEqual(encoder.calls, [['flou'], ['un chat', 'un chien']]);
   assert.deepEqual(generator.last!.uncond, await aligned(['flou']));
   assert.notDeepEqual(generator.last!.uncond, await aligned(['']));
   // One negative prompt per input: an unconditional per image, [B, T, D].
-  await new X2ImagePipeline({ encoder, align: align16, generator }, { inputs: ['un chat', 'un chien'], negativePrompts: ['flou', 'sombre'], steps: 2 }).run();
-  assert.deepEqual(encoder.calls.at(-1), ['flou', 'sombre']);
+  await pipe({ encoder, align: align16, generator }).run({ inputs: ['un chat', 'un chien'], negativePrompts: ['flou', 'sombre'], steps: 2 });
+  assert.deepEqual(encoder.calls.at(-2), ['flou', 'sombre']);
   assert.deepEqual(generator.last!.uncond, await aligned(['flou', 'sombre']));
   // An empty negative prompt is exactly the release's "" unconditional.
-  await new X2ImagePipeline({ encoder, align: align16, generator }, { inputs: ['un chat'], negativePrompts: [''], steps: 2 }).run();
+  await pipe({ encoder, align: align16, generator }).run({ inputs: ['un chat'], negativePrompts: [''], steps: 2 });
   assert.deepEqual(generator.last!.uncond, await aligned(['']));
 });
 
@@ -89,26 +97,23 @@ test("audio: the negative prompt goes through the generator's own text encoder; 
   const native = stubEncoder('text', D, 'clip');
   const generator = recordingGenerator();
   const clip: AudioClip = { samples: new Float32Array(800), sampleRate: 16000 };
-  const r = await new X2ImagePipeline({ encoder, align: align16, generator, nativeTextEncoder: native }, { inputs: [clip], negativePrompts: ['noisy'], steps: 2 }).run();
+  const r = await pipe({ encoder, align: align16, generator, nativeTextEncoder: native }).run({ inputs: [clip], negativePrompts: ['noisy'], steps: 2 });
   assert.equal(r.uncondSource, 'native-text-encoder');
   assert.deepEqual(native.calls, [['noisy']]);
   assert.equal(encoder.calls.length, 1);
   assert.deepEqual(generator.last!.uncond, (await stubEncoder('text', D, 'clip').encode(['noisy'])).features);
-  const without = new X2ImagePipeline({ encoder, align: align16, generator }, { inputs: [clip], negativePrompts: ['noisy'] });
-  assert.throws(() => without.checkInputs(), /a negative prompt with audio inputs goes through the generator's own text encoder, which is not loaded/);
-  const counts = new X2ImagePipeline({ encoder: stubEncoder('text', 16, 'x'), align: align16, generator }, { inputs: ['a', 'b', 'c'], negativePrompts: ['n', 'm'] });
-  assert.throws(() => counts.checkInputs(), /2 negative prompts for 3 inputs; pass one, or one per input/);
+  const without = pipe({ encoder, align: align16, generator });
+  assert.throws(() => without.checkRequest({ inputs: [clip], negativePrompts: ['noisy'] }), /a negative prompt with audio inputs goes through the generator's own text encoder, which is not loaded/);
+  const counts = pipe({ encoder: stubEncoder('text', 16, 'x'), align: align16, generator });
+  assert.throws(() => counts.checkRequest({ inputs: ['a', 'b', 'c'], negativePrompts: ['n', 'm'] }), /2 negative prompts for 3 inputs; pass one, or one per input/);
 });
 
 test('tiny SD: a negative prompt changes the image, and the PNG records it with the run parameters', async () => {
   const gen = await SdOnnxGenerator.load(TINY, { threads: 1 });
   try {
     const run = async (negativePrompts?: string[]) => {
-      const p = new X2ImagePipeline(
-        { encoder: stubEncoder('text', 16, 'xlmr'), align: align16, alignName: 'gluenet-fr', generator: gen },
-        { inputs: ['une étoile'], steps: 3, guidance: 4, scheduler: 'lcm', seed: 5, ...(negativePrompts ? { negativePrompts } : {}) },
-      );
-      return p.run();
+      const p = pipe({ encoder: stubEncoder('text', 16, 'xlmr'), align: align16, alignName: 'gluenet-fr', generator: gen });
+      return p.run({ inputs: ['une étoile'], steps: 3, guidance: 4, scheduler: 'lcm', seed: 5, ...(negativePrompts ? { negativePrompts } : {}) });
     };
     const plain = await run();
     const negative = await run(['rouge']);

@@ -9,9 +9,11 @@ import { fileURLToPath } from 'node:url';
 import type { AudioClip, EncodedBatch, Encoder, EncoderInput, Modality } from '../../src/encoders/types.js';
 import { SdOnnxGenerator } from '../../src/generators/sd/index.js';
 import type { GeneratedImages, GenerateOptions, Generator } from '../../src/generators/types.js';
-import { decodePng } from '../../src/io/png.js';
-import { spliceMix } from '../../src/pipeline/mix.js';
-import { X2ImagePipeline, type AlignFn } from '../../src/pipeline/x2image.js';
+import { decodePng } from '../helpers/png-decode.js';
+import { modelSource } from '../../src/pipeline/loaders.js';
+import { spliceMix, type MixSpec } from '../../src/pipeline/mix.js';
+import type { ConditionSource, MixInput } from '../../src/pipeline/sources.js';
+import { X2ImagePipeline, type AlignFn, type X2ImageRequest } from '../../src/pipeline/x2image.js';
 import { Rng } from '../../src/util/rng.js';
 
 const TINY = fileURLToPath(new URL('../../../test/fixtures/sd/tiny-sd/', import.meta.url));
@@ -69,11 +71,12 @@ const clip = (n: number): AudioClip => ({ samples: new Float32Array(n), sampleRa
 test('text: the condition and the unconditional ("") go through the same encoder and aligner', async () => {
   const encoder = stubEncoder('text', T, 16);
   const generator = recordingGenerator();
-  const p = new X2ImagePipeline({ encoder, align: align16, generator }, { inputs: ['un chat', 'un chien'], steps: 12, guidance: 5, scheduler: 'euler', seed: 9, height: 8, width: 16 });
-  p.checkInputs();
-  const r = await p.run();
+  const p = new X2ImagePipeline({ generator, source: modelSource({ encoder, align: align16, generator }) as ConditionSource<string> });
+  const request = { inputs: ['un chat', 'un chien'], steps: 12, guidance: 5, scheduler: 'euler', seed: 9, height: 8, width: 16 };
+  p.checkRequest(request);
+  const r = await p.run(request);
   const g = generator.last!;
-  assert.deepEqual(encoder.calls, [['un chat', 'un chien'], ['']]);
+  assert.deepEqual(encoder.calls, [[''], ['un chat', 'un chien']]);
   assert.deepEqual(g.cond, await align16((await stubEncoder('text', T, 16).encode(['un chat', 'un chien'])).features, 2));
   assert.deepEqual(g.uncond, await align16((await stubEncoder('text', T, 16).encode([''])).features, 1));
   assert.equal(r.uncondSource, 'encoder');
@@ -87,11 +90,13 @@ test('audio: the unconditional is "" through the generator\'s text encoder, or z
   const generator = recordingGenerator();
   const audio = stubEncoder('audio', T, 16);
   const clipText = stubEncoder('text', T, D, 'clip');
-  const withText = await new X2ImagePipeline({ encoder: audio, align: align16, generator, nativeTextEncoder: clipText }, { inputs: [clip(100)] }).run();
+  const audioPipeline = (nativeTextEncoder: Encoder<'text'> | null) =>
+    new X2ImagePipeline({ generator, source: modelSource({ encoder: audio, align: align16, generator, nativeTextEncoder }) as ConditionSource<AudioClip> });
+  const withText = await audioPipeline(clipText).run({ inputs: [clip(100)] });
   assert.equal(withText.uncondSource, 'native-text-encoder');
   assert.deepEqual(generator.last!.uncond, (await stubEncoder('text', T, D, 'clip').encode([''])).features);
   assert.deepEqual(generator.last!.cond, await align16((await stubEncoder('audio', T, 16).encode([clip(100)])).features, 1));
-  const zeros = await new X2ImagePipeline({ encoder: audio, align: align16, generator }, { inputs: [clip(100)] }).run();
+  const zeros = await audioPipeline(null).run({ inputs: [clip(100)] });
   assert.equal(zeros.uncondSource, 'zeros');
   assert.deepEqual(generator.last!.uncond, new Float32Array(T * D));
   // Defaults as the release: 50 steps, guidance 7.5, the generator's own scheduler.
@@ -100,36 +105,52 @@ test('audio: the unconditional is "" through the generator\'s text encoder, or z
 
 test('sound + text mix splices the aligned sound with the text encoder\'s condition', async () => {
   const generator = recordingGenerator();
-  const p = new X2ImagePipeline(
-    { encoder: stubEncoder('audio', T, 16), align: align16, generator, nativeTextEncoder: stubEncoder('text', T, D, 'clip') },
-    { inputs: [clip(100), clip(200)], mix: { spec: { kind: 'splice', split: 4 }, prompts: ['a painting'] } },
-  );
-  const r = await p.run();
+  const source = modelSource({ encoder: stubEncoder('audio', T, 16), align: align16, generator, nativeTextEncoder: stubEncoder('text', T, D, 'clip') }, { kind: 'splice', split: 4 });
+  const p = new X2ImagePipeline({ generator, source: source as ConditionSource<MixInput<AudioClip>> });
+  const r = await p.run({ inputs: [clip(100), clip(200)].map((input) => ({ input, prompt: 'a painting' })) });
   const sound = await align16((await stubEncoder('audio', T, 16).encode([clip(100), clip(200)])).features, 2);
   const text = (await stubEncoder('text', T, D, 'clip').encode(['a painting', 'a painting'])).features;
   assert.deepEqual(r.condition, spliceMix(sound, text, { batch: 2, tokens: T, dim: D }, 4));
   assert.deepEqual(generator.last!.cond, r.condition);
 });
 
+test('one request cannot change the pipeline: two runs with different requests give their own images', async () => {
+  const generator = recordingGenerator();
+  const p = new X2ImagePipeline({ generator, source: modelSource({ encoder: stubEncoder('text', T, D), generator }) as ConditionSource<string> });
+  assert.ok(Object.isFrozen(p.parts));
+  await p.run({ inputs: ['a'], steps: 3, seed: 1 });
+  await p.run({ inputs: ['b', 'c'], steps: 4, seed: 2 });
+  assert.deepEqual([generator.last!.batch, generator.last!.steps, generator.last!.rng.normal()], [2, 4, new Rng(2).normal()]);
+});
+
+test('chunks: a shared noise stream continues across generator calls', async () => {
+  const generator = recordingGenerator();
+  const calls: GenerateOptions[] = [];
+  const inner = generator.generate.bind(generator);
+  generator.generate = async (o) => (calls.push(o), inner(o));
+  const p = new X2ImagePipeline({ generator, source: modelSource({ encoder: stubEncoder('text', T, D), generator }) as ConditionSource<string> });
+  const rng = new Rng(3);
+  const r = await p.run({ inputs: ['a', 'b', 'c'], chunk: 2, rng, png: false });
+  assert.deepEqual(calls.map((c) => c.batch), [2, 1]);
+  assert.ok(calls.every((c) => c.rng === rng));
+  assert.deepEqual([r.pngs.length, r.images.images.length], [0, 3]);
+});
+
 test('checks before running name the mismatch', async () => {
   const generator = recordingGenerator();
-  const check = (parts: ConstructorParameters<typeof X2ImagePipeline>[0], request: ConstructorParameters<typeof X2ImagePipeline>[1]) => () =>
-    new X2ImagePipeline(parts as never, request as never).checkInputs();
-  assert.throws(check({ encoder: stubEncoder('text', T, 1024, 'xlm-r'), generator }, { inputs: ['x'] }), /encoder 'xlm-r' gives \[77, 1024\] features but generator 'recorder' takes \[77, 768\].*--gluenet/);
+  const build = (m: Parameters<typeof modelSource>[0], mix?: MixSpec) => () => new X2ImagePipeline({ generator, source: modelSource(m, mix) as ConditionSource<unknown> });
+  const check = (m: Parameters<typeof modelSource>[0], request: X2ImageRequest<unknown>) => () => build(m)().checkRequest(request);
+  assert.throws(build({ encoder: stubEncoder('text', T, 1024, 'xlm-r'), generator }), /'xlm-r' gives \[77, 1024\] features but generator 'recorder' takes \[77, 768\].*--gluenet/);
   assert.throws(check({ encoder: stubEncoder('text', T, 16), align: align16, generator }, { inputs: [] }), /no inputs/);
   assert.throws(check({ encoder: stubEncoder('audio', T, 16), align: align16, generator }, { inputs: ['a dog'] }), /input 0 is not an audio clip/);
-  assert.throws(
-    check({ encoder: stubEncoder('audio', T, 16), align: align16, generator }, { inputs: [clip(1)], mix: { spec: { kind: 'splice', split: 3 }, prompts: ['x'] } }),
-    /mixing needs the generator's own text encoder/,
-  );
+  assert.throws(build({ encoder: stubEncoder('audio', T, 16), align: align16, generator }, { kind: 'splice', split: 3 }), /mixing needs the generator's own text encoder/);
   const full = { encoder: stubEncoder('audio', T, 16), align: align16, generator, nativeTextEncoder: stubEncoder('text', T, D) };
-  assert.throws(check(full, { inputs: [clip(1)], mix: { spec: { kind: 'splice', split: 40 }, prompts: ['x'] } }), /splice split 40/);
-  assert.throws(check(full, { inputs: [clip(1)], mix: { spec: { kind: 'avg', weight: 0.5 }, prompts: ['x', 'y'] } }), /mix has 2 prompts for 1 inputs/);
-  assert.throws(check({ ...full, nativeTextEncoder: stubEncoder('text', T, 512, 'small') }, { inputs: [clip(1)] }), /text encoder 'small' gives \[77, 512\]/);
+  assert.throws(build(full, { kind: 'splice', split: 40 }), /splice split 40/);
+  assert.throws(build({ ...full, nativeTextEncoder: stubEncoder('text', T, 512, 'small') }), /text encoder 'small' gives \[77, 512\]/);
   assert.throws(check(full, { inputs: [clip(1)], steps: 0 }), /steps 0 must be a positive integer/);
   const wrongAligner: AlignFn = (_f, b) => new Float32Array(b * T * 1024);
   await assert.rejects(
-    new X2ImagePipeline({ encoder: stubEncoder('text', T, 16), align: wrongAligner, generator }, { inputs: ['x'] }).run(),
+    new X2ImagePipeline({ generator, source: modelSource({ encoder: stubEncoder('text', T, 16), align: wrongAligner, generator }) as ConditionSource<string> }).run({ inputs: ['x'] }),
     /condition has 78848 values but the generator takes \[1, 77, 768\] = 59136; the aligner \(GlueNet\) does not output this generator's condition shape/,
   );
 });
@@ -138,7 +159,7 @@ test('through the tiny SD export: the PNGs hold the images generate() makes', as
   const generator = await SdOnnxGenerator.load(TINY);
   try {
     const encoder = stubEncoder('text', T, D, 'clip');
-    const r = await new X2ImagePipeline({ encoder, generator }, { inputs: ['a red bicycle'], steps: 3, scheduler: 'ddim', seed: 5 }).run();
+    const r = await new X2ImagePipeline({ generator, source: modelSource({ encoder, generator }) as ConditionSource<string> }).run({ inputs: ['a red bicycle'], steps: 3, scheduler: 'ddim', seed: 5 });
     const direct = await generator.generate({
       cond: (await encoder.encode(['a red bicycle'])).features,
       uncond: (await encoder.encode([''])).features,

@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Encoder } from '../../src/encoders/types.js';
-import { decodePng } from '../../src/io/png.js';
+import { decodePng } from '../helpers/png-decode.js';
 import { X2ImagePipeline } from '../../src/pipeline/x2image.js';
+import { alignMap, encoderSource } from '../../src/pipeline/sources.js';
 import type { ServerModels } from '../../src/server/models.js';
 import { fixtureModels, startServer, toneWav, type Running } from './helpers.js';
 
@@ -97,10 +98,15 @@ describe('POST /v1/generate', () => {
     const meta = JSON.parse(decodeURIComponent(res.headers.get('x-gluegen-metadata') ?? '')) as { seed: number; encoder: string; steps: number };
     assert.deepEqual([meta.seed, meta.encoder, meta.steps], [7, 'native', 2]);
     // Independently: the pipeline with the same parts and settings.
-    const direct = await new X2ImagePipeline(
-      { encoder: models.native as Encoder<'text'>, generator: models.generator },
-      { inputs: ['a red circle'], seed: 7, steps: 2, guidance: 7.5, scheduler: 'ddim', width: 32, height: 32 },
-    ).run();
+    const direct = await new X2ImagePipeline({ generator: models.generator, source: encoderSource(models.native as Encoder<'text'>) }).run({
+      inputs: ['a red circle'],
+      seed: 7,
+      steps: 2,
+      guidance: 7.5,
+      scheduler: 'ddim',
+      width: 32,
+      height: 32,
+    });
     assert.deepEqual(png, direct.pngs[0]);
     const again = new Uint8Array(await (await postJson({ prompt: 'a red circle', encoder: 'native', seed: 7, ...SMALL })).arrayBuffer());
     assert.deepEqual(again, png, 'same seed, same image');
@@ -118,7 +124,8 @@ describe('POST /v1/generate', () => {
     assert.notDeepEqual(a!.pixels, b!.pixels, 'each image has its own noise');
     assert.deepEqual([body.metadata.encoder, body.metadata.gluenet, body.metadata.n_images, body.metadata.width, body.metadata.prompt], ['xlmr', 'gluenet-xlmr', 2, 32, 'un chat rouge']);
     const xlmr = models.encoders.find((e) => e.name === 'xlmr')!;
-    const direct = await new X2ImagePipeline({ encoder: xlmr.encoder as Encoder<'text'>, align: xlmr.align!, alignName: 'gluenet-xlmr', generator: models.generator }, { inputs: ['un chat rouge', 'un chat rouge'], seed: 3, steps: 2, scheduler: 'ddim', width: 32, height: 32 }).run();
+    const source = encoderSource(xlmr.encoder as Encoder<'text'>, { map: alignMap(xlmr.align!), gluenetName: 'gluenet-xlmr' });
+    const direct = await new X2ImagePipeline({ generator: models.generator, source }).run({ inputs: ['un chat rouge', 'un chat rouge'], seed: 3, steps: 2, scheduler: 'ddim', width: 32, height: 32 });
     assert.deepEqual(Buffer.from(body.images[1]!.png_base64, 'base64'), Buffer.from(direct.pngs[1]!));
   });
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { decodePng } from '../../src/io/png.js';
+import { decodePng } from '../helpers/png-decode.js';
 import type { ServerModels } from '../../src/server/models.js';
 import { fixtureModels, startServer, type Running } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodePng, type DecodedPng } from "../../src/io/png.js";
+import { decodePng, type DecodedPng } from "../helpers/png-decode.js";
 import { gridLayout, imageGrid, type GridCell } from "../../src/io/grid.js";
 import { LINE_HEIGHT, drawText, textWidth, wrapText } from "../../src/io/font.js";
 import { Raster } from "../../src/io/plot.js";

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodePng, type DecodedPng } from "../../src/io/png.js";
-import { Raster, barChart, linePlot, logTicks, niceTicks, scatterPlot } from "../../src/io/plot.js";
+import { decodePng, type DecodedPng } from "../helpers/png-decode.js";
+import { Raster, linePlot, logTicks, niceTicks, scatterPlot } from "../../src/io/plot.js";
 
 const RED = [255, 0, 0] as const;
 const BLUE = [0, 0, 255] as const;
@@ -160,43 +160,3 @@ test("scatterPlot draws each group's points in its colour at the expected places
   assert.throws(() => scatterPlot({ groups: [] }), /groups is empty/);
 });
 
-test("barChart: grouped bars reach their values from zero", () => {
-  const img = decodePng(barChart({
-    title: "scores", categories: ["one", "two"], width: 400, height: 300,
-    series: [{ name: "red", values: [5, 10], colour: RED }, { name: "blue", values: [2.5, NaN], colour: BLUE }],
-  }));
-  const a = findPlotArea(img);
-  const row = (v: number): number => Math.round(a.bottom - (v / 10) * (a.bottom - a.top));
-  /** Top-most row of colour c in the column range [x0, x1), or -1. */
-  const topOf = (c: readonly number[], x0: number, x1: number): number => {
-    for (let y = 0; y < img.height; y++) for (let x = x0; x < x1; x++) if (isColour(img, x, y, c)) return y;
-    return -1;
-  };
-  const mid = Math.round((a.left + a.right) / 2);
-  assert.equal(topOf(RED, a.left, mid), row(5));
-  assert.equal(topOf(BLUE, a.left, mid), row(2.5));
-  assert.equal(topOf(RED, mid, a.right), row(10));
-  // The legend swatch is the only blue on the right half (the NaN bar is not drawn): at most 12x4 pixels.
-  let blueRight = 0;
-  for (let y = a.top; y <= a.bottom; y++) for (let x = mid; x <= a.right; x++) if (isColour(img, x, y, BLUE)) blueRight++;
-  assert.ok(blueRight === 0 || blueRight === 48, `blue pixels on the right: ${blueRight}`);
-  assert.throws(() => barChart({ categories: [], series: [{ name: "s", values: [] }] }), /categories is empty/);
-  assert.throws(() => barChart({ categories: ["a"], series: [{ name: "s", values: [1, 2] }] }), /has 2 values; expected one per category \(1\)/);
-});
-
-test("barChart: negative values hang below the zero line", () => {
-  const img = decodePng(barChart({ categories: ["neg"], series: [{ name: "", values: [-4], colour: RED }], width: 300, height: 240 }));
-  const a = findPlotArea(img);
-  // Range is [-4, 0] widened to nice ticks; the bar's lowest red row is the data minimum row = bottom.
-  let lowest = -1, highest = img.height;
-  for (let y = 0; y < img.height; y++) {
-    for (let x = a.left; x <= a.right; x++) {
-      if (isColour(img, x, y, RED)) {
-        lowest = Math.max(lowest, y);
-        highest = Math.min(highest, y);
-      }
-    }
-  }
-  assert.equal(lowest, a.bottom);
-  assert.equal(highest, a.top);
-});

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as zlib from "node:zlib";
-import { crc32, decodePng, encodePng, type PngChannels } from "../../src/io/png.js";
+import { crc32, encodePng, type PngChannels } from "../../src/io/png.js";
+import { decodePng } from "../helpers/png-decode.js";
 import { Rng } from "../../src/util/rng.js";
 
 // PNGs written by an independent Python writer (zlib.compress + a Python filter implementation;
@@ -138,4 +139,29 @@ test("decodePng reports corrupt and unsupported files clearly", () => {
   assert.throws(() => decodePng(patchHeader(good, 12, 1)), /interlaced \(Adam7\) PNGs are not supported/);
   assert.throws(() => decodePng(patchHeader(good, 8, 16)), /bit depth 16 .* not supported/);
   assert.throws(() => decodePng(patchHeader(good, 9, 5)), /colour type 5 is not a PNG colour type/);
+});
+
+test("decodePng: IDAT that inflates past what the header's image needs (a PNG bomb) is refused without inflating it", () => {
+  const chunk = (type: string, data: Uint8Array): Buffer => {
+    const b = Buffer.alloc(12 + data.length);
+    b.writeUInt32BE(data.length, 0);
+    b.write(type, 4, "latin1");
+    Buffer.from(data).copy(b, 8);
+    b.writeUInt32BE(crc32(Buffer.concat([Buffer.from(type, "latin1"), Buffer.from(data)])), 8 + data.length);
+    return b;
+  };
+  const png = (w: number, h: number, idat: Uint8Array): Uint8Array => {
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(w, 0);
+    ihdr.writeUInt32BE(h, 4);
+    ihdr[8] = 8; // 8-bit grey
+    return new Uint8Array(Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", ihdr), chunk("IDAT", idat), chunk("IEND", new Uint8Array(0))]));
+  };
+  for (const [w, h] of [[1, 1], [64, 64]] as const) {
+    const bomb = png(w, h, zlib.deflateSync(Buffer.alloc(64 * 2 ** 20))); // ~65 KB that inflates to 64 MiB
+    const before = process.memoryUsage().arrayBuffers;
+    assert.throws(() => decodePng(bomb), new RegExp(`inflates past the ${h * (w + 1)} bytes a ${w}x${h} image needs`));
+    assert.ok(process.memoryUsage().arrayBuffers - before < 16 * 2 ** 20);
+  }
+  assert.deepEqual([...decodePng(png(1, 1, zlib.deflateSync(Buffer.from([0, 77])))).pixels], [77]);
 });

@@ -15,12 +15,13 @@ import { captionIn, LANGUAGES } from '../../src/world/data/captions-multi.js';
 import { sampleAttributes } from '../../src/world/data/dataset.js';
 import { nearestByCosine } from '../../src/world/encoders/probe.js';
 import { soundClip } from '../../src/world/encoders/sound.js';
+import { worldModelDir } from '../../src/world/assets.js';
 
 let text: WorldMultilingualEncoder;
 let sound: WorldSoundEncoder;
 before(async () => {
-  text = await WorldMultilingualEncoder.load(undefined, { threads: 1 });
-  sound = await WorldSoundEncoder.load(undefined, { threads: 1 });
+  text = await WorldMultilingualEncoder.load(worldModelDir('multilingual-encoder'), { threads: 1 });
+  sound = await WorldSoundEncoder.load(worldModelDir('sound-encoder'), { threads: 1 });
 });
 after(async () => {
   await text?.release();

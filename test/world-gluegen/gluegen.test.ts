@@ -13,7 +13,7 @@ import { WorldSoundEncoder } from '../../src/encoders/world/sound.js';
 import { naivePlugIn } from '../../src/gluenet/baselines.js';
 import { loadAligner, type LoadedAligner } from '../../src/gluenet/load.js';
 import { alignmentMetrics } from '../../src/gluenet/metrics.js';
-import { loadWorldModels, worldAssetsDir, type WorldModels } from '../../src/world/assets.js';
+import { loadWorldModels, worldAssetsDir, worldModelDir, type WorldModels } from '../../src/world/assets.js';
 import { LANGUAGES } from '../../src/world/data/captions-multi.js';
 import { encodeAll } from '../../src/encoders/types.js';
 import { glueNetSource, naiveSource, nativeSource } from '../../src/world/experiments/conditions.js';
@@ -29,8 +29,8 @@ let soundGlue: LoadedAligner;
 
 before(async () => {
   world = await loadWorldModels();
-  multi = await WorldMultilingualEncoder.load();
-  sound = await WorldSoundEncoder.load();
+  multi = await WorldMultilingualEncoder.load(worldModelDir('multilingual-encoder'));
+  sound = await WorldSoundEncoder.load(worldModelDir('sound-encoder'));
   multiGlue = await loadAligner(join(worldAssetsDir(), 'gluenet-multilingual'));
   soundGlue = await loadAligner(join(worldAssetsDir(), 'gluenet-sound'));
 });
@@ -71,7 +71,7 @@ test('sound: images generated from sounds through the shipped GlueNet show the s
   const pairs = soundPairs(20, 'test', 4);
   const clips = pairs.map((p) => ({ samples: p.audio, sampleRate: 16000 }));
   const expected = pairs.map((p) => ({ attrs: { object: p.object, colour: 0, size: 0, position: 0 }, named: { object: true } }));
-  const uncond = async (): Promise<Float32Array> => (await world.encoder.encode([''])).features;
+  const uncond = nativeSource(world.encoder);
   const glue = await scoreSource(glueNetSource('GlueNet', sound, soundGlue, uncond), clips, expected, world.generator, world.evaluator, sampling);
   const naive = await scoreSource(naiveSource('naive', sound, world.generator.condition, uncond), clips, expected, world.generator, world.evaluator, sampling);
   assert.ok(glue.accuracy.object! > naive.accuracy.object! + 0.3, `object: GlueNet ${glue.accuracy.object}, naive ${naive.accuracy.object}`);

@@ -11,12 +11,21 @@ import {
   IndexSampler,
   blur3x3,
   oneHotTargets,
-  pixelsToBytes,
   renderPool,
   tokenizerFromFiles,
 } from '../../src/world/models/data.js';
 import { NUM_LOGITS } from '../../src/world/models/evaluator.js';
 import { HardNegativeSampler } from '../../src/world/models/train-text-encoder.js';
+
+/** CHW floats in [-1, 1] at `src[offset..]` -> HWC bytes (clamped, rounded), the inverse of bytesToPixels. */
+function pixelsToBytes(src: Float32Array, offset: number): Uint8Array {
+  const n = 32 * 32;
+  const out = new Uint8Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < 3; c++) out[i * 3 + c] = Math.round(Math.min(255, Math.max(0, (src[offset + c * n + i]! + 1) * 127.5)));
+  }
+  return out;
+}
 
 test('an image pool is deterministic per seed and differs across seeds and splits', () => {
   const a = renderPool('train', 6, 11);

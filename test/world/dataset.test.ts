@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { decodePng } from "../../src/io/png.js";
+import { decodePng } from "../helpers/png-decode.js";
 import { Rng } from "../../src/util/rng.js";
 import {
   attributesFromIndex,
@@ -23,7 +23,7 @@ import {
   sampleAttributes,
   uniformCombinations,
 } from "../../src/world/data/dataset.js";
-import { previewGrid, writePreviewPng } from "../../src/world/data/preview.js";
+import { previewGrid, writePreviewPng } from "../helpers/world-preview.js";
 import { renderImage } from "../../src/world/data/render.js";
 
 test("enumeration: 1440 distinct combinations, index round trip", () => {

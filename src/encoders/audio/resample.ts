@@ -35,10 +35,22 @@ export interface ResampleOptions {
  * sub-phases and interpolate linearly between neighbouring rows (error about 1e-6 of the kernel).
  */
 const MAX_TABLE_PHASES = 2048;
+/**
+ * The filter table holds at most this many coefficients (8 MiB), whatever the rates: a table is
+ * phases x taps, and taps grow with the downsampling ratio. Large ratios get fewer sub-phases, which
+ * costs no accuracy: the kernel's bandwidth shrinks by the same ratio, so it is as smooth per
+ * sub-phase step as a 2048-phase table of an ordinary ratio.
+ */
+const MAX_TABLE_ENTRIES = 1 << 20;
+
+/** Sample rates resample() and the WAV decoder accept, Hz: telephone-band to the highest studio rate. */
+export const MIN_SAMPLE_RATE = 1000;
+export const MAX_SAMPLE_RATE = 768_000;
 
 export function resample(x: Float32Array, fromRate: number, toRate: number, options: ResampleOptions = {}): Float32Array {
   for (const [name, rate] of [['fromRate', fromRate], ['toRate', toRate]] as const) {
     if (!Number.isInteger(rate) || rate <= 0) throw new AudioError(`resample: ${name} ${rate} must be a positive integer (Hz)`);
+    if (rate < MIN_SAMPLE_RATE || rate > MAX_SAMPLE_RATE) throw new AudioError(`resample: ${name} ${rate} Hz is outside ${MIN_SAMPLE_RATE}..${MAX_SAMPLE_RATE} Hz`);
   }
   if (fromRate === toRate) return x.slice();
   const g = gcd(fromRate, toRate);
@@ -66,10 +78,12 @@ export function resample(x: Float32Array, fromRate: number, toRate: number, opti
   const fillRow = (row: Float64Array, off: number, phase: number): void => {
     for (let i = 0; i < width; i++) row[off + i] = kernel(phase / up + taps - 1 - i);
   };
-  const exact = up <= MAX_TABLE_PHASES;
-  const rows = exact ? up : MAX_TABLE_PHASES + 1;
+  const exact = up <= MAX_TABLE_PHASES && up * width <= MAX_TABLE_ENTRIES;
+  const subPhases = Math.max(2, Math.min(MAX_TABLE_PHASES, Math.floor(MAX_TABLE_ENTRIES / width) - 1));
+  const rows = exact ? up : subPhases + 1;
+  if (rows * width > 2 * MAX_TABLE_ENTRIES) throw new AudioError(`internal: resample table of ${rows} x ${width} for ${fromRate} -> ${toRate} Hz`);
   const table = new Float64Array(rows * width);
-  for (let p = 0; p < rows; p++) fillRow(table, p * width, exact ? p : (p * up) / MAX_TABLE_PHASES);
+  for (let p = 0; p < rows; p++) fillRow(table, p * width, exact ? p : (p * up) / subPhases);
   const mixed = new Float64Array(exact ? 0 : width);
   const n = x.length;
   const outLen = Math.ceil((n * up) / down);
@@ -82,7 +96,7 @@ export function resample(x: Float32Array, fromRate: number, toRate: number, opti
     let h = table;
     let off = phase * width;
     if (!exact) {
-      const q = (phase / up) * MAX_TABLE_PHASES;
+      const q = (phase / up) * subPhases;
       const r = Math.floor(q);
       const frac = q - r;
       for (let i = 0; i < width; i++) mixed[i] = (1 - frac) * table[r * width + i]! + frac * table[(r + 1) * width + i]!;

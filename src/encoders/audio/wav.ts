@@ -3,6 +3,7 @@
  * WAVE_FORMAT_EXTENSIBLE, any channel count. Samples come out as float in [-1, 1), one array per channel.
  */
 import { AudioError } from './errors.js';
+import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from './resample.js';
 
 export interface DecodedAudio {
   sampleRate: number;
@@ -100,6 +101,14 @@ export function decodeWav(bytes: Uint8Array, source?: string): DecodedAudio {
   for (let f = 0, p = dataStart; f < frames; f++) {
     for (let c = 0; c < channels; c++, p += bytesPerSample) out[c]![f] = read(p);
   }
+  if (code === FORMAT_FLOAT) {
+    for (let c = 0; c < channels; c++) {
+      const ch = out[c]!;
+      for (let f = 0; f < frames; f++) {
+        if (!Number.isFinite(ch[f]!)) fail(`sample ${f} of channel ${c} is ${ch[f]}; float WAV samples must be finite (no NaN or Infinity)`);
+      }
+    }
+  }
   return { sampleRate, channels: out };
 }
 
@@ -121,7 +130,10 @@ function parseFmt(view: DataView, at: number, size: number, total: number, fail:
     fail(`unsupported codec 0x${code.toString(16).padStart(4, '0')} (${name}); only PCM and IEEE float WAV are read — convert to PCM WAV (e.g. ffmpeg -i in -c:a pcm_s16le out.wav)`);
   }
   if (channels === 0) fail('the header declares 0 channels');
-  if (sampleRate === 0) fail('the header declares a sample rate of 0 Hz');
+  // Checked before anything is allocated: later stages (resampling) cost in proportion to the rate.
+  if (sampleRate < MIN_SAMPLE_RATE || sampleRate > MAX_SAMPLE_RATE) {
+    fail(`the header declares a sample rate of ${sampleRate} Hz; expected ${MIN_SAMPLE_RATE} to ${MAX_SAMPLE_RATE} Hz (a damaged or crafted header?)`);
+  }
   const supported = code === FORMAT_FLOAT ? [32, 64] : [8, 16, 24, 32];
   // Containers may be wider than the valid bits (e.g. 20 bits in 24); the container is what we read.
   const container = (blockAlign / channels) * 8;

@@ -8,6 +8,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
+import { readJson, type FileSource } from '../../io/file-source.js';
 import {
   buildWordLevelTokenizer,
   clipFilesFromSlowTokenizer,
@@ -98,6 +99,16 @@ export async function loadTokenizer(dir: string, opts: LoadTokenizerOptions = {}
     tokenizerJson = clipFilesFromSlowTokenizer(vocab, merges, join(dir, 'vocab.json')).tokenizerJson;
   }
   return tokenizerFromJson(tokenizerJson, config, { ...opts, specialTokensMap: specialTokensMap ?? undefined, source: dir });
+}
+
+/** Reads tokenizer.json + tokenizer_config.json (+ special_tokens_map.json) through a file source (see io/file-source.ts). */
+export async function loadTokenizerFromFiles(files: FileSource, opts: LoadTokenizerOptions = {}): Promise<TextTokenizer> {
+  const what = 're-export the tokenizer';
+  const config = await readJson(files, 'tokenizer_config.json', { what });
+  const specialTokensMap = await readJson(files, 'special_tokens_map.json', { optional: true, what });
+  const tokenizerJson = await readJson(files, 'tokenizer.json', { what });
+  if (specialTokensMap !== null && !isObject(specialTokensMap)) throw new Error(`loadTokenizer: ${files.describe('special_tokens_map.json')} must hold a JSON object`);
+  return tokenizerFromJson(tokenizerJson, config, { ...opts, specialTokensMap: specialTokensMap ?? undefined, source: files.location });
 }
 
 async function readJsonFile(dir: string, name: string, required: true): Promise<JsonObject>;

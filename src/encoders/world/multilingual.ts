@@ -4,12 +4,11 @@
  * languages (Han and kana split into characters), then a bidirectional transformer; features =
  * last_hidden_state [B, T, D]. Prompts may be in any of the languages; "" is the unconditional input.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Session } from '../../engine/runtime.js';
-import { loadTokenizer, type TextTokenizer } from '../text/tokenizer.js';
+import { readJson, type FileSource } from '../../io/file-source.js';
+import { openFiles } from '../../io/open-files.js';
+import { loadTokenizerFromFiles, type TextTokenizer } from '../text/tokenizer.js';
 import type { EncodedBatch, Encoder, EncoderInfo } from '../types.js';
-import { worldEncoderDir } from './locate.js';
 
 /** config.json of a multilingual-encoder folder (written by src/world/encoders/build.ts). */
 export interface WorldMultilingualConfig {
@@ -65,18 +64,21 @@ export class WorldMultilingualEncoder implements Encoder<'text'> {
     this.info = { name: 'world-multilingual', modality: 'text', tokens: config.maxTokens, dim: config.dim };
   }
 
-  /** Loads a multilingual-encoder folder (default: the bundled assets/world/multilingual-encoder). */
-  static async load(dir?: string, opts: { threads?: number } = {}): Promise<WorldMultilingualEncoder> {
-    const folder = dir ?? worldEncoderDir('multilingual-encoder');
-    const path = join(folder, 'config.json');
+  /** Loads a multilingual-encoder folder (the bundled one is assets/world/multilingual-encoder, found by src/world/assets.ts). */
+  static async load(dir: string, opts: { threads?: number } = {}): Promise<WorldMultilingualEncoder> {
+    return WorldMultilingualEncoder.fromFiles(openFiles(dir), opts);
+  }
+
+  /** Loads the folder's files through a file source (a local folder, or URLs in the browser). */
+  static async fromFiles(files: FileSource, opts: { threads?: number } = {}): Promise<WorldMultilingualEncoder> {
     let config: WorldMultilingualConfig;
     try {
-      config = JSON.parse(await readFile(path, 'utf8')) as WorldMultilingualConfig;
+      config = (await readJson(files, 'config.json')) as WorldMultilingualConfig;
     } catch (e) {
-      throw new Error(`world multilingual encoder: cannot read ${path} (${(e as Error).message}); pass a folder written by buildWorldEncoders()`);
+      throw new Error(`world multilingual encoder: ${(e as Error).message}; pass a folder written by buildWorldEncoders()`);
     }
-    checkConfig(config, path);
-    return WorldMultilingualEncoder.fromParts(await loadTokenizer(folder), join(folder, 'model.onnx'), config, opts);
+    checkConfig(config, files.describe('config.json'));
+    return WorldMultilingualEncoder.fromParts(await loadTokenizerFromFiles(files), await files.bytes('model.onnx'), config, opts);
   }
 
   static async fromParts(tokenizer: TextTokenizer, model: Uint8Array | string, config: WorldMultilingualConfig, opts: { threads?: number } = {}): Promise<WorldMultilingualEncoder> {

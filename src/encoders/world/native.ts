@@ -3,10 +3,10 @@
  * mini-CLIP text transformer; features = last_hidden_state [B, T, D], the generator's condition
  * (as CLIP's last_hidden_state is for Stable Diffusion).
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Session } from '../../engine/runtime.js';
-import { loadTokenizer, type TextTokenizer } from '../text/tokenizer.js';
+import { readJson, type FileSource } from '../../io/file-source.js';
+import { openFiles } from '../../io/open-files.js';
+import { loadTokenizerFromFiles, type TextTokenizer } from '../text/tokenizer.js';
 import type { EncodedBatch, Encoder, EncoderInfo } from '../types.js';
 
 /** config.json of a world text-encoder folder. */
@@ -30,17 +30,22 @@ export class WorldNativeEncoder implements Encoder<'text'> {
 
   /** Loads a text-encoder folder: config.json, tokenizer.json (+ tokenizer_config.json), model.onnx. */
   static async load(dir: string, opts: { threads?: number } = {}): Promise<WorldNativeEncoder> {
-    const path = join(dir, 'config.json');
+    return WorldNativeEncoder.fromFiles(openFiles(dir), opts);
+  }
+
+  /** Loads the folder's files through a file source (a local folder, or URLs in the browser). */
+  static async fromFiles(files: FileSource, opts: { threads?: number } = {}): Promise<WorldNativeEncoder> {
+    const path = files.describe('config.json');
     let config: WorldTextEncoderConfig;
     try {
-      config = JSON.parse(await readFile(path, 'utf8')) as WorldTextEncoderConfig;
+      config = (await readJson(files, 'config.json')) as WorldTextEncoderConfig;
     } catch (e) {
-      throw new Error(`world text encoder: cannot read ${path} (${(e as Error).message}); point to a folder written by \`gluegen world build\``);
+      throw new Error(`world text encoder: ${(e as Error).message}; point to a folder written by \`gluegen world build\``);
     }
-    if (config._class_name !== 'WorldTextEncoder' || !Number.isInteger(config.maxTokens) || !Number.isInteger(config.dim)) {
+    if (config?._class_name !== 'WorldTextEncoder' || !Number.isInteger(config.maxTokens) || !Number.isInteger(config.dim)) {
       throw new Error(`world text encoder: ${path} is not a world text-encoder config (expected _class_name "WorldTextEncoder", maxTokens, dim)`);
     }
-    return WorldNativeEncoder.fromParts(await loadTokenizer(dir), join(dir, 'model.onnx'), config, opts);
+    return WorldNativeEncoder.fromParts(await loadTokenizerFromFiles(files), await files.bytes('model.onnx'), config, opts);
   }
 
   static async fromParts(tokenizer: TextTokenizer, model: Uint8Array | string, config: WorldTextEncoderConfig, opts: { threads?: number } = {}): Promise<WorldNativeEncoder> {

@@ -6,14 +6,13 @@
  * its windows. The pooled embedding (e.g. 256 floats) is read as tokens x dim (e.g. 16 x 16), as
  * GlueGen reads AudioCLIP's 1024 as 16 x 64.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Session } from '../../engine/runtime.js';
+import { readJson, type FileSource } from '../../io/file-source.js';
+import { openFiles } from '../../io/open-files.js';
 import { AudioError } from '../audio/errors.js';
 import { logMel } from '../audio/features.js';
 import { resample, toMono } from '../audio/resample.js';
 import type { AudioClip, EncodedBatch, Encoder, EncoderInfo } from '../types.js';
-import { worldEncoderDir } from './locate.js';
 
 /** The log-mel front end (shared by training and inference). */
 export interface SoundFrontEnd {
@@ -103,18 +102,21 @@ export class WorldSoundEncoder implements Encoder<'audio'> {
     this.info = { name: 'world-sound', modality: 'audio', tokens: config.tokens, dim: config.dim };
   }
 
-  /** Loads a sound-encoder folder (default: the bundled assets/world/sound-encoder). */
-  static async load(dir?: string, opts: { threads?: number } = {}): Promise<WorldSoundEncoder> {
-    const folder = dir ?? worldEncoderDir('sound-encoder');
-    const path = join(folder, 'config.json');
+  /** Loads a sound-encoder folder (the bundled one is assets/world/sound-encoder, found by src/world/assets.ts). */
+  static async load(dir: string, opts: { threads?: number } = {}): Promise<WorldSoundEncoder> {
+    return WorldSoundEncoder.fromFiles(openFiles(dir), opts);
+  }
+
+  /** Loads the folder's files through a file source (a local folder, or URLs in the browser). */
+  static async fromFiles(files: FileSource, opts: { threads?: number } = {}): Promise<WorldSoundEncoder> {
     let config: WorldSoundConfig;
     try {
-      config = JSON.parse(await readFile(path, 'utf8')) as WorldSoundConfig;
+      config = (await readJson(files, 'config.json')) as WorldSoundConfig;
     } catch (e) {
-      throw new Error(`world sound encoder: cannot read ${path} (${(e as Error).message}); pass a folder written by buildWorldEncoders()`);
+      throw new Error(`world sound encoder: ${(e as Error).message}; pass a folder written by buildWorldEncoders()`);
     }
-    checkConfig(config, path);
-    return WorldSoundEncoder.fromParts(join(folder, 'model.onnx'), config, opts);
+    checkConfig(config, files.describe('config.json'));
+    return WorldSoundEncoder.fromParts(await files.bytes('model.onnx'), config, opts);
   }
 
   static async fromParts(model: Uint8Array | string, config: WorldSoundConfig, opts: { threads?: number } = {}): Promise<WorldSoundEncoder> {

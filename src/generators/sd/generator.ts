@@ -11,7 +11,8 @@ import { Session, type Device } from '../../engine/runtime.js';
 import type { ConditionSpec, GeneratedImages, GenerateOptions, Generator } from '../types.js';
 import { readSdFolder, type SdFolder } from './folder.js';
 import { createScheduler, SCHEDULER_NAMES, schedulerNameForConfig, type SchedulerName } from './schedulers/index.js';
-import { GuidedUnet, readUnetSignature, type UnetSignature } from './unet.js';
+import { denoise } from '../denoise.js';
+import { readUnetSignature, type UnetSignature } from './unet.js';
 import { VaeDecoder } from './vae.js';
 
 export interface SdLoadOptions {
@@ -35,6 +36,8 @@ export interface GenerationTimings {
   overheadMs: number;
   steps: number;
   unetCallsPerStep: number;
+  /** UNet rows (images, doubled when guidance is on) per step. */
+  unetRowsPerStep: number;
 }
 
 /** Scheduler names accepted by generate(): an implemented one, or 'default' for the folder's own. */
@@ -129,45 +132,16 @@ export class SdOnnxGenerator implements Generator {
 
   async generate(opts: GenerateOptions): Promise<GeneratedImages> {
     const started = performance.now();
-    const { batch, steps, guidance, rng } = opts;
-    const { tokens, dim } = this.condition;
-    if (!(Number.isInteger(batch) && batch >= 1)) throw new Error(`batch ${batch} must be a positive integer`);
+    const { batch, steps } = opts;
     if (!(Number.isInteger(steps) && steps >= 1)) throw new Error(`steps ${steps} must be a positive integer`);
-    if (!Number.isFinite(guidance) || guidance < 0) throw new Error(`guidance ${guidance} must be a finite number >= 0 (7.5 is usual; <= 1 turns guidance off)`);
-    const row = tokens * dim;
-    if (opts.cond.length !== batch * row) {
-      throw new Error(`cond has ${opts.cond.length} values; expected batch x tokens x dim = ${batch} x ${tokens} x ${dim} = ${batch * row}`);
-    }
-    const useGuidance = guidance > 1;
-    if (useGuidance && opts.uncond.length !== row && opts.uncond.length !== batch * row) {
-      throw new Error(`uncond has ${opts.uncond.length} values; expected [1, ${tokens}, ${dim}] (${row}) or [${batch}, ${tokens}, ${dim}] (${batch * row})`);
-    }
     const [h, w] = this.latentSize(opts.height ?? this.defaultSize.height, opts.width ?? this.defaultSize.width);
     const scheduler = createScheduler(this.resolveScheduler(opts.scheduler), this.folder.schedulerConfig);
     scheduler.setTimesteps(steps);
     const latentShape = [this.folder.latentChannels, h, w] as const;
-    const unet = new GuidedUnet(this.unet, this.unetSignature, {
-      cond: opts.cond,
-      uncond: useGuidance ? opts.uncond : null,
-      batch,
-      tokens,
-      dim,
-      latentShape,
-      guidance,
-      separate: this.options.guidanceBatching === 'separate',
-    });
-
+    const unet = { session: this.unet, signature: this.unetSignature, condition: this.condition, separate: this.options.guidanceBatching === 'separate' };
+    const run = await denoise(unet, scheduler, latentShape, opts, 'sd generator');
+    const latents = run.latents;
     const latentSize = latentShape[0] * h * w;
-    let latents = rng.fillNormal(new Float32Array(batch * latentSize), scheduler.initNoiseSigma);
-    const noise = (): number => rng.normal();
-    const total = scheduler.timesteps.length;
-    for (let i = 0; i < total; i++) {
-      if (opts.signal?.aborted) throw new Error(`generation aborted at step ${i} of ${total}`);
-      const t = scheduler.timesteps[i]!;
-      const eps = await unet.predict(scheduler.scaleModelInput(latents, t), t);
-      latents = scheduler.step(eps, t, latents, noise);
-      opts.onStep?.(i + 1, total);
-    }
 
     const vaeBefore = this.vae.sessionMs;
     const images: Uint8Array[] = [];
@@ -180,7 +154,7 @@ export class SdOnnxGenerator implements Generator {
     }
     const totalMs = performance.now() - started;
     const vaeMs = this.vae.sessionMs - vaeBefore;
-    this.lastTimings = { totalMs, unetMs: unet.sessionMs, vaeMs, overheadMs: totalMs - unet.sessionMs - vaeMs, steps: total, unetCallsPerStep: unet.callsPerStep };
+    this.lastTimings = { totalMs, unetMs: run.unetMs, vaeMs, overheadMs: totalMs - run.unetMs - vaeMs, steps: run.steps, unetCallsPerStep: run.unetCallsPerStep, unetRowsPerStep: run.unetRowsPerStep };
     return { images, ...size };
   }
 

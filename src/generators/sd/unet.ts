@@ -148,6 +148,11 @@ export class GuidedUnet {
     return this.calls.length;
   }
 
+  /** UNet rows (images, doubled when guided) evaluated per step. */
+  get rowsPerStep(): number {
+    return this.calls.reduce((n, c) => n + c.rows.length, 0);
+  }
+
   /**
    * The guided noise prediction for `latentIn` [B, C, h, w] at timestep t:
    * eps = eps_uncond + guidance * (eps_cond - eps_uncond). A new array each call (multistep

@@ -113,9 +113,3 @@ export function attributesFromIndex(index: number): Attributes {
 export function enumerateCombinations(): Attributes[] {
   return Array.from({ length: NUM_COMBINATIONS }, (_, i) => attributesFromIndex(i));
 }
-
-/** Human-readable English label, e.g. "small red bell, top left". */
-export function describeAttributes(attrs: Attributes): string {
-  checkAttributes(attrs);
-  return `${SIZES[attrs.size]} ${COLOURS[attrs.colour]!.name} ${OBJECTS[attrs.object]}, ${POSITIONS[attrs.position]}`;
-}

@@ -13,9 +13,10 @@ import { loadAligner, type LoadedAligner } from '../../gluenet/load.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { encodePng } from '../../io/png.js';
 import { imageGrid } from '../../io/grid.js';
-import { mixConditions } from '../../pipeline/mix.js';
+import { mixSource, perInputSource, route, type RoutedInput } from '../../pipeline/sources.js';
+import { X2ImagePipeline } from '../../pipeline/x2image.js';
 import { Rng } from '../../util/rng.js';
-import { loadWorldModels, worldAssetsDir } from '../assets.js';
+import { loadWorldModels, worldModelDir } from '../assets.js';
 import { COLOURS, OBJECTS, POSITIONS, SIZES, type AttributeName, type Attributes, type NamedAttributes } from '../data/attributes.js';
 import { captionIn, LANGUAGES, languageName, type Language } from '../data/captions-multi.js';
 import { synthSound } from '../data/sounds.js';
@@ -48,7 +49,7 @@ function describe(a: Attributes, named: Partial<NamedAttributes>): string {
 }
 
 async function gluenet(name: 'multilingual' | 'sound', o: DemoOptions, train: () => Promise<string>): Promise<{ aligner: LoadedAligner; origin: string }> {
-  const shipped = join(worldAssetsDir(), `gluenet-${name}`);
+  const shipped = worldModelDir(`gluenet-${name}`);
   if (!o.train && existsSync(join(shipped, 'model.safetensors'))) return { aligner: await loadAligner(shipped), origin: `shipped (${shipped})` };
   const dir = await train();
   return { aligner: await loadAligner(dir), origin: `trained just now (${dir})` };
@@ -58,8 +59,8 @@ export async function runDemo(o: DemoOptions): Promise<{ table: string; files: s
   const start = Date.now();
   mkdirSync(o.out, { recursive: true });
   const world = await loadWorldModels();
-  const multi = await WorldMultilingualEncoder.load();
-  const sound = await WorldSoundEncoder.load();
+  const multi = await WorldMultilingualEncoder.load(worldModelDir('multilingual-encoder'));
+  const sound = await WorldSoundEncoder.load(worldModelDir('sound-encoder'));
   try {
     const multiGlue = await gluenet('multilingual', o, async () => {
       o.log('training the multilingual GlueNet on 3000 caption pairs (no images)...');
@@ -87,15 +88,15 @@ export async function runDemo(o: DemoOptions): Promise<{ table: string; files: s
       { attrs: { object: 1, colour: 4, size: 1, position: 0 }, named: { object: true, colour: true, size: false, position: true } },
       { attrs: { object: 6, colour: 3, size: 0, position: 8 }, named: { object: true, colour: true, size: true, position: true } },
     ];
-    const items: (DemoItem & { cond: () => Promise<Float32Array>; uncond: Float32Array })[] = [];
-    const nativeUncond = (await world.encoder.encode([''])).features;
-    const multiSrc = glueNetSource('multilingual', multi, multiGlue.aligner);
-    const multiUncond = await multiSrc.uncondition();
+    // Every image is one input routed through its own condition source; images that share an
+    // unconditional condition (the native encoder's "", or the multilingual GlueNet's) share a batch.
+    const items: (DemoItem & { routed: RoutedInput; uncond: 'native' | 'multilingual' })[] = [];
     const native = nativeSource(world.encoder);
+    const multiSrc = glueNetSource('multilingual', multi, multiGlue.aligner);
     for (const lang of LANGUAGES as readonly Language[]) {
       for (const s of scenes) {
         const text = captionIn(lang, s.attrs, s.named, rng).text;
-        const src: ConditionSource<'text'> = lang === 'en' ? native : multiSrc;
+        const src: ConditionSource<string> = lang === 'en' ? native : multiSrc;
         items.push({
           group: languageName(lang),
           input: text,
@@ -103,13 +104,13 @@ export async function runDemo(o: DemoOptions): Promise<{ table: string; files: s
           attrs: s.attrs,
           named: s.named,
           asked: describe(s.attrs, s.named),
-          cond: () => src.condition([text]),
-          uncond: lang === 'en' ? nativeUncond : multiUncond,
+          routed: route(src, text),
+          uncond: lang === 'en' ? 'native' : 'multilingual',
         });
       }
     }
     const soundObjects = [0, 1, 2, 3];
-    const soundSrc = glueNetSource('sound', sound, soundGlue.aligner, async () => nativeUncond);
+    const soundSrc = glueNetSource('sound', sound, soundGlue.aligner, native);
     for (const object of soundObjects) {
       const clip = synthSound(object, new Rng(o.seed + 100 + object));
       const file = `sound-${OBJECTS[object]}.wav`;
@@ -122,11 +123,11 @@ export async function runDemo(o: DemoOptions): Promise<{ table: string; files: s
         attrs: { object, colour: 0, size: 0, position: 0 },
         named: { object: true },
         asked: OBJECTS[object]!,
-        cond: () => soundSrc.condition([{ samples: clip, sampleRate: 16000 }]),
-        uncond: nativeUncond,
+        routed: route(soundSrc, { samples: clip, sampleRate: 16000 }),
+        uncond: 'native',
       });
     }
-    const shape = { batch: 1, ...world.generator.condition };
+    const mixSrc = mixSource(soundSrc, native, { kind: 'splice', split: 3 }, world.generator.condition);
     for (const [object, colour, position] of [[0, 4, 3], [7, 0, 5]] as const) {
       const clip = synthSound(object, new Rng(o.seed + 200 + object));
       const text = captionIn('en', { object, colour, size: 0, position }, { colour: true, position: true }, rng).text;
@@ -140,24 +141,21 @@ export async function runDemo(o: DemoOptions): Promise<{ table: string; files: s
         attrs: { object, colour, size: 0, position },
         named: { object: true, colour: true, position: true },
         asked: describe({ object, colour, size: 0, position }, { object: true, colour: true, position: true }),
-        cond: async () => mixConditions(await soundSrc.condition([{ samples: clip, sampleRate: 16000 }]), (await world.encoder.encode([text])).features, shape, { kind: 'splice', split: 3 }),
-        uncond: nativeUncond,
+        routed: route(mixSrc, { input: { samples: clip, sampleRate: 16000 }, prompt: text }),
+        uncond: 'native',
       });
     }
 
     // Generate in one batch per unconditional condition kind (same seed for the whole demo).
     o.log(`generating ${items.length} images (${o.steps} DDIM steps, guidance ${o.guidance})...`);
     const genRng = new Rng(o.seed);
-    const { tokens, dim } = world.generator.condition;
-    const per = tokens * dim;
-    const groups = new Map<Float32Array, number[]>();
-    items.forEach((it, i) => groups.set(it.uncond, [...(groups.get(it.uncond) ?? []), i]));
     const images: Uint8Array[] = new Array(items.length);
-    for (const [uncond, idx] of groups) {
-      const cond = new Float32Array(idx.length * per);
-      for (let k = 0; k < idx.length; k++) cond.set(await items[idx[k]!]!.cond(), k * per);
-      const out = await world.generator.generate({ cond, uncond, batch: idx.length, steps: o.steps, guidance: o.guidance, scheduler: 'ddim', rng: genRng });
-      idx.forEach((i, k) => (images[i] = out.images[k]!));
+    for (const [kind, uncondSource] of [['native', native], ['multilingual', multiSrc]] as const) {
+      const idx = items.map((it, i) => (it.uncond === kind ? i : -1)).filter((i) => i >= 0);
+      const pipeline = new X2ImagePipeline({ generator: world.generator, source: perInputSource(() => uncondSource.unconditional(), kind) });
+      // One noise stream for the whole demo: the second batch continues the first's.
+      const out = await pipeline.run({ inputs: idx.map((i) => items[i]!.routed), steps: o.steps, guidance: o.guidance, scheduler: 'ddim', rng: genRng, png: false });
+      idx.forEach((i, k) => (images[i] = out.images.images[k]!));
     }
     const pixels = new Float32Array(items.length * 3 * IMAGE_SIDE * IMAGE_SIDE);
     images.forEach((im, i) => bytesToPixels(im, pixels, i * 3 * IMAGE_SIDE * IMAGE_SIDE));

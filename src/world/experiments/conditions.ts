@@ -1,74 +1,46 @@
 /**
- * Ways to turn an input (a caption in some language, or a sound) into the generator's condition
- * [B, Tg, Dg] — one per row of the GlueGen experiments: the native encoder, GlueNet, and the
- * baselines. Each also gives the unconditional condition used for classifier-free guidance.
+ * The rows of the GlueGen experiments as condition sources of the shared X-to-image pipeline
+ * (src/pipeline/sources.ts): the native encoder, GlueNet, and the baselines. Each gives the
+ * generator's condition [B, Tg, Dg] for a batch of inputs and the unconditional condition.
  */
-import { encodeAll, type EncodedBatch, type Encoder, type EncoderInput, type Modality } from '../../encoders/types.js';
-
+import type { Encoder, EncoderInput, Modality } from '../../encoders/types.js';
 import { naivePlugIn, type LinearMap } from '../../gluenet/baselines.js';
 import type { LoadedAligner } from '../../gluenet/load.js';
+import { alignMap, encoderSource, type ConditionSource } from '../../pipeline/sources.js';
 
-export interface ConditionSource<M extends Modality> {
-  name: string;
-  /** [B, Tg, Dg] flat. */
-  condition(inputs: EncoderInput<M>[]): Promise<Float32Array>;
-  /** [1, Tg, Dg]. */
-  uncondition(): Promise<Float32Array>;
-}
+export type { ConditionSource };
 
 export interface Shape {
   tokens: number;
   dim: number;
 }
 
+/** Where a row's unconditional condition comes from: "" through the row itself, or another (text) source. */
+type Uncond = ConditionSource<string> | undefined;
+const uncondOption = (u: Uncond): { uncond: 'self' | ConditionSource<string> } => ({ uncond: u ?? 'self' });
+
 /** The generator's own text encoder (the upper bound, and the target GlueNet learns). */
-export function nativeSource(native: Encoder<'text'>, name = 'native English'): ConditionSource<'text'> {
-  return {
-    name,
-    condition: async (texts) => (await encodeAll(native, texts)).features,
-    uncondition: async () => (await native.encode([''])).features,
-  };
+export function nativeSource(native: Encoder<'text'>, name = 'native English'): ConditionSource<string> {
+  return encoderSource(native, { name });
 }
 
-/** New encoder -> GlueNet aligner; uncond = "" through the same encoder + aligner (as the release). */
-export function glueNetSource<M extends Modality>(name: string, encoder: Encoder<M>, aligner: LoadedAligner, uncondFrom?: () => Promise<Float32Array>): ConditionSource<M> {
-  return {
-    name,
-    condition: async (inputs) => {
-      const e = await encodeAll(encoder, inputs);
-      return aligner.align(e.features, e.batch);
-    },
-    uncondition: uncondFrom ?? (async () => aligner.align((await encoder.encode(['' as EncoderInput<M>])).features, 1)),
-  };
+/** New encoder -> GlueNet aligner; uncond = "" through the same encoder + aligner (as the release) unless given. */
+export function glueNetSource<M extends Modality>(name: string, encoder: Encoder<M>, aligner: LoadedAligner, uncond?: Uncond): ConditionSource<EncoderInput<M>> {
+  const c = aligner.config;
+  return encoderSource(encoder, { name, map: alignMap(aligner.align), mapShape: { tokens: c.tokens_out, dim: c.dim_out }, ...uncondOption(uncond) });
 }
 
 /** New features zero-padded/truncated into the generator's shape (no alignment at all). */
-export function naiveSource<M extends Modality>(name: string, encoder: Encoder<M>, out: Shape, uncondFrom?: () => Promise<Float32Array>): ConditionSource<M> {
-  const plug = (e: EncodedBatch): Float32Array => naivePlugIn(e.features, e.batch, e.tokens, e.dim, out.tokens, out.dim);
-  return {
-    name,
-    condition: async (inputs) => plug(await encodeAll(encoder, inputs)),
-    uncondition: uncondFrom ?? (async () => plug(await encoder.encode(['' as EncoderInput<M>]))),
-  };
+export function naiveSource<M extends Modality>(name: string, encoder: Encoder<M>, out: Shape, uncond?: Uncond): ConditionSource<EncoderInput<M>> {
+  return encoderSource(encoder, { name, map: (e) => naivePlugIn(e.features, e.batch, e.tokens, e.dim, out.tokens, out.dim), mapShape: out, ...uncondOption(uncond) });
 }
 
 /** A least-squares linear map of the flattened new features. */
-export function linearSource<M extends Modality>(name: string, encoder: Encoder<M>, map: LinearMap, uncondFrom?: () => Promise<Float32Array>): ConditionSource<M> {
-  return {
-    name,
-    condition: async (inputs) => {
-      const e = await encodeAll(encoder, inputs);
-      return map.apply(e.features, e.batch);
-    },
-    uncondition: uncondFrom ?? (async () => map.apply((await encoder.encode(['' as EncoderInput<M>])).features, 1)),
-  };
+export function linearSource<M extends Modality>(name: string, encoder: Encoder<M>, map: LinearMap, uncond?: Uncond): ConditionSource<EncoderInput<M>> {
+  return encoderSource(encoder, { name, map: (e) => map.apply(e.features, e.batch), ...uncondOption(uncond) });
 }
 
-/** Any text transformation in front of the native encoder (the translate-then-generate baseline). */
-export function translatedSource(name: string, native: Encoder<'text'>, translate: (text: string) => string): ConditionSource<'text'> {
-  return {
-    name,
-    condition: async (texts) => (await encodeAll(native, texts.map(translate))).features,
-    uncondition: async () => (await native.encode([''])).features,
-  };
+/** Any text transformation in front of the native encoder (the translate-then-generate baseline); uncond "" untranslated. */
+export function translatedSource(name: string, native: Encoder<'text'>, translate: (text: string) => string): ConditionSource<string> {
+  return encoderSource(native, { name, transform: translate, uncond: nativeSource(native) });
 }

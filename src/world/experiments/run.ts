@@ -9,7 +9,8 @@ import type { Encoder } from '../../encoders/types.js';
 import type { AudioClip } from '../../encoders/types.js';
 import type { Generator } from '../../generators/types.js';
 import { loadAligner, type LoadedAligner } from '../../gluenet/load.js';
-import { mixConditions, type MixSpec } from '../../pipeline/mix.js';
+import type { MixSpec } from '../../pipeline/mix.js';
+import { mixSource, type MixInput } from '../../pipeline/sources.js';
 import { Rng } from '../../util/rng.js';
 import { COLOURS, OBJECTS, POSITIONS, type Attributes } from '../data/attributes.js';
 import { captionIn, LANGUAGES, translateWordByWord, type Language } from '../data/captions-multi.js';
@@ -81,7 +82,7 @@ export async function runMultilingual(models: ExperimentModels, o: ExperimentOpt
   const shape = models.generator.condition;
   const rows: RowScore[] = [];
   const notes: string[] = [];
-  const score = async (src: ConditionSource<'text'>, inputs = texts): Promise<RowScore> => {
+  const score = async (src: ConditionSource<string>, inputs = texts): Promise<RowScore> => {
     const r = await scoreSource(src, inputs, expected, models.generator, models.evaluator, o.sampling, o.real);
     log(`  ${r.name.padEnd(34)} mean ${(100 * r.mean).toFixed(1)}%  (${r.seconds.toFixed(0)} s)`);
     rows.push(r);
@@ -144,9 +145,9 @@ export async function runSound(models: ExperimentModels, o: ExperimentOptions): 
   const expected: Expected[] = test.map((p) => ({ attrs: { object: p.object, colour: 0, size: 0, position: 0 }, named: { object: true } }));
   log(`sound: ${train.length} training pairs, ${test.length} held-out sounds`);
   const f = await pairedFeatures(models.sound, train.map((p) => ({ samples: p.audio, sampleRate: 16000 })), models.native, train.map((p) => p.english), 'sound pairs');
-  const uncond = async (): Promise<Float32Array> => (await models.native.encode([''])).features; // as the release: "" via the text encoder
+  const uncond = nativeSource(models.native); // as the release: "" via the text encoder
   const rows: RowScore[] = [];
-  const score = async (src: ConditionSource<'audio'>): Promise<void> => {
+  const score = async (src: ConditionSource<AudioClip>): Promise<void> => {
     const r = await scoreSource(src, clips, expected, models.generator, models.evaluator, o.sampling, o.real);
     log(`  ${r.name.padEnd(34)} object ${(100 * (r.accuracy.object ?? NaN)).toFixed(1)}%`);
     rows.push(r);
@@ -185,25 +186,15 @@ export async function runMixing(models: ExperimentModels, o: ExperimentOptions, 
       expected: { attrs, named: { object: true, colour: true, position: true } } as Expected,
     };
   });
-  const shape = { batch: 0, ...models.generator.condition };
-  const soundCond = glueNetSource('sound', models.sound, soundAligner);
-  const textUncond = (await models.native.encode([''])).features;
-  const mixed = (spec: MixSpec, name: string): ConditionSource<'audio'> => ({
-    name,
-    condition: async (clips) => {
-      const idx = clips.map((c) => items.findIndex((it) => it.clip === c));
-      const cs = await soundCond.condition(clips);
-      const ct = (await models.native.encode(idx.map((i) => items[i]!.text))).features;
-      return mixConditions(cs, ct, { ...shape, batch: clips.length }, spec);
-    },
-    uncondition: async () => textUncond,
-  });
+  const shape = models.generator.condition;
+  const soundCond = glueNetSource('sound', models.sound, soundAligner, nativeSource(models.native));
+  const mixed = (spec: MixSpec, name: string): ConditionSource<MixInput<AudioClip>> => ({ ...mixSource(soundCond, nativeSource(models.native), spec, shape), name });
   const rows: RowScore[] = [];
   const expected = items.map((i) => i.expected);
   rows.push(await scoreSource(nativeSource(models.native, 'native full caption (upper bound)'), items.map((i) => i.full), expected, models.generator, models.evaluator, o.sampling, o.real));
   rows.push(await scoreSource(nativeSource(models.native, 'text only (no sound)'), items.map((i) => i.text), expected, models.generator, models.evaluator, o.sampling, o.real));
   for (const [spec, name] of [[{ kind: 'splice', split: 3 }, 'sound + text, token splice (i = 3)'], [{ kind: 'avg', weight: 0.5 }, 'sound + text, average (w = 0.5)']] as const) {
-    rows.push(await scoreSource(mixed(spec as MixSpec, name), items.map((i) => i.clip), expected, models.generator, models.evaluator, o.sampling, o.real));
+    rows.push(await scoreSource(mixed(spec as MixSpec, name), items.map((i) => ({ input: i.clip, prompt: i.text })), expected, models.generator, models.evaluator, o.sampling, o.real));
   }
   return { title: "Mixing: [object sound] + 'colour, position' text", rows, notes: ['scored on object, colour and position'] };
 }

@@ -3,9 +3,8 @@
  * seeds, read the images back with the world evaluator, and report per-attribute accuracy on the
  * attributes each input names (the CLIP-score analogue) and the Fréchet distance to real images.
  */
-import type { EncoderInput, Modality } from '../../encoders/types.js';
 import type { Generator } from '../../generators/types.js';
-import { Rng } from '../../util/rng.js';
+import { X2ImagePipeline } from '../../pipeline/x2image.js';
 import { ATTRIBUTE_NAMES, type AttributeName, type Attributes, type NamedAttributes } from '../data/attributes.js';
 import { bytesToPixels, IMAGE_SIDE } from '../models/data.js';
 import { countAttributes, type WorldEvaluator } from '../models/evaluator-session.js';
@@ -69,39 +68,24 @@ export async function scoreImages(name: string, images: Uint8Array[], expected: 
 }
 
 /** Images for `inputs` through one condition source, same seed for every source (fair comparisons). */
-export async function generateWith<M extends Modality>(
-  source: ConditionSource<M>,
-  inputs: EncoderInput<M>[],
-  generator: Generator,
-  sampling: Sampling,
-  onProgress?: (done: number, total: number) => void,
-): Promise<Uint8Array[]> {
+export async function generateWith<I>(source: ConditionSource<I>, inputs: I[], generator: Generator, sampling: Sampling): Promise<Uint8Array[]> {
   // The same seed for every row: differences between rows come from the conditions alone.
-  const rng = new Rng(sampling.seed);
-  const uncond = await source.uncondition();
-  const images: Uint8Array[] = [];
-  for (let s = 0; s < inputs.length; s += sampling.batch) {
-    const chunk = inputs.slice(s, s + sampling.batch);
-    const cond = await source.condition(chunk);
-    const out = await generator.generate({ cond, uncond, batch: chunk.length, steps: sampling.steps, guidance: sampling.guidance, scheduler: sampling.scheduler, rng });
-    images.push(...out.images);
-    onProgress?.(images.length, inputs.length);
-  }
-  return images;
+  const pipeline = new X2ImagePipeline({ generator, source });
+  const r = await pipeline.run({ inputs, steps: sampling.steps, guidance: sampling.guidance, scheduler: sampling.scheduler, seed: sampling.seed, chunk: sampling.batch, png: false });
+  return r.images.images;
 }
 
-export async function scoreSource<M extends Modality>(
-  source: ConditionSource<M>,
-  inputs: EncoderInput<M>[],
+export async function scoreSource<I>(
+  source: ConditionSource<I>,
+  inputs: I[],
   expected: Expected[],
   generator: Generator,
   evaluator: WorldEvaluator,
   sampling: Sampling,
   real?: RealFeatures,
-  onProgress?: (done: number, total: number) => void,
 ): Promise<RowScore> {
   const start = Date.now();
-  const images = await generateWith(source, inputs, generator, sampling, onProgress);
+  const images = await generateWith(source, inputs, generator, sampling);
   const row = await scoreImages(source.name, images, expected, evaluator, real);
   return { ...row, seconds: (Date.now() - start) / 1000 };
 }

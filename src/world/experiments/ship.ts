@@ -51,5 +51,5 @@ export async function shipWorldGlueNets(
 export async function keepAlignerOnly(dir: string): Promise<void> {
   const g = await loadGlueNet(dir);
   await saveGlueNet(dir, g.config, new Map([...g.weights].filter(([k]) => k.startsWith('aligner.'))), { note: 'aligner only; retrain with gluegen world glue for the decoder and discriminator' });
-  for (const f of ['optimizer.safetensors', 'trainer_state.json', 'metrics.jsonl']) rmSync(join(dir, f), { force: true });
+  for (const f of ['optimizer.safetensors', 'trainer_state.json', 'metrics.jsonl', 'checkpoints']) rmSync(join(dir, f), { force: true, recursive: true });
 }

@@ -16,14 +16,9 @@ import { Rng } from '../../util/rng.js';
 import { gatherPixels, IMAGE_SIDE, IndexSampler, type ImagePool } from './data.js';
 import { countParams, paramShapes, trainLoop, type LoopResult } from './loop.js';
 import { silu } from './unet.js';
+import type { AutoencoderConfig } from '../../generators/world/config.js';
 
-export interface AutoencoderConfig {
-  latentChannels: number; // channels of the 8x8 latent grid
-  width: number; // conv width at 16x16 and 8x8 (half of it at 32x32)
-  /** Set after training: latent = (encoder(x) - shiftFactor) * scalingFactor. */
-  shiftFactor: number;
-  scalingFactor: number;
-}
+export type { AutoencoderConfig };
 
 export const DEFAULT_AUTOENCODER: AutoencoderConfig = { latentChannels: 4, width: 64, shiftFactor: 0, scalingFactor: 1 };
 

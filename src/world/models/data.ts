@@ -30,16 +30,6 @@ export function bytesToPixels(image: Uint8Array, out: Float32Array, offset: numb
   for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) out[offset + c * n + i] = image[i * 3 + c]! / 127.5 - 1;
 }
 
-/** CHW floats in [-1, 1] at `src[offset..]` -> HWC bytes (clamped, rounded). */
-export function pixelsToBytes(src: Float32Array, offset: number): Uint8Array {
-  const n = IMAGE_SIDE * IMAGE_SIDE;
-  const out = new Uint8Array(3 * n);
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < 3; c++) out[i * 3 + c] = Math.round(Math.min(255, Math.max(0, (src[offset + c * n + i]! + 1) * 127.5)));
-  }
-  return out;
-}
-
 export function renderPool(split: Split, n: number, seed: number): ImagePool {
   const examples = makeSplit(split, n, seed);
   const pixels = new Float32Array(n * PIXELS);

@@ -14,19 +14,9 @@ import * as F from '../../engine/functional.js';
 import type { Graph, Tensor } from '../../engine/ir.js';
 import { MultiHeadAttention } from '../../nn/attention.js';
 import { Conv, GroupNorm, join, LayerNorm, Linear } from '../../nn/layers.js';
+import type { UNetConfig } from '../../generators/world/config.js';
 
-export interface UNetConfig {
-  imageSize: number; // 32: side of the (square) sample
-  channels: number; // 3: RGB
-  base: number; // width of the first level
-  mults: number[]; // width multiplier per level; each level after the first halves the resolution
-  attnLevels: number[]; // levels (0 = full resolution) with cross-attention to the text tokens
-  contextTokens: number; // T of encoder_hidden_states
-  contextDim: number; // D of encoder_hidden_states
-  heads: number; // attention heads
-  groups: number; // GroupNorm groups
-  timeFreqs: number; // sinusoidal frequencies of the timestep embedding (each gives a sin and a cos)
-}
+export type { UNetConfig };
 
 export const DEFAULT_UNET: UNetConfig = {
   imageSize: 32,

@@ -1,13 +1,13 @@
 /**
  * A contact sheet of the world for eyeballing: one row per object, one column per colour, large
  * objects in the centre cell (canonical rendering), optionally with a second sheet half of small
- * objects at random positions. Written as PNG with src/io/png.ts.
+ * objects at random positions. Written as PNG with src/io/png.ts. Test helper (no run-time caller).
  */
 import { writeFileSync } from "node:fs";
-import { encodePng } from "../../io/png.js";
-import { Rng } from "../../util/rng.js";
-import { COLOURS, OBJECTS, POSITIONS } from "./attributes.js";
-import { IMAGE_SIZE, renderImage } from "./render.js";
+import { encodePng } from "../../src/io/png.js";
+import { Rng } from "../../src/util/rng.js";
+import { COLOURS, OBJECTS, POSITIONS } from "../../src/world/data/attributes.js";
+import { IMAGE_SIZE, renderImage } from "../../src/world/data/render.js";
 
 export interface PreviewGrid {
   width: number;

@@ -1,15 +1,15 @@
 /**
- * `gluegen world eval` (without --native): the GlueGen experiments on the bundled world, written as
- * results.json, results.md and samples.png.
+ * `gluegen world eval` (without --native): the command-line handler of the GlueGen experiments on the
+ * bundled world (src/world/experiments/run.ts), written as results.json, results.md and samples.png.
  */
 import { join } from 'node:path';
-import { WorldMultilingualEncoder } from '../../encoders/world/multilingual.js';
-import { WorldSoundEncoder } from '../../encoders/world/sound.js';
-import { numberFlag, parseFlags } from '../../cli/command.js';
-import { loadWorldModels, worldAssetsDir } from '../assets.js';
-import { renderPool } from '../models/data.js';
-import { markdownTable, writeResults } from './report.js';
-import { runExperiments } from './run.js';
+import { WorldMultilingualEncoder } from '../encoders/world/multilingual.js';
+import { WorldSoundEncoder } from '../encoders/world/sound.js';
+import { loadWorldModels, worldAssetsDir, worldModelDir } from '../world/assets.js';
+import { markdownTable, writeResults } from '../world/experiments/report.js';
+import { runExperiments } from '../world/experiments/run.js';
+import { renderPool } from '../world/models/data.js';
+import { numberFlag, parseFlags } from './command.js';
 
 export const EXPERIMENTS_USAGE = `  gluegen world eval [--out DIR] [--pairs N] [--steps N] [--prompts N] [--sounds N] [--quick] [--seed S]
       The GlueGen experiments: glue the multilingual and the sound encoder into the frozen world
@@ -32,8 +32,8 @@ export async function worldGlueGenEval(argv: string[]): Promise<void> {
   const seed = numberFlag(values, 'seed', cmd, { integer: true, min: 0, default: 0 })!;
   const dir = (values.models as string | undefined) ?? worldAssetsDir();
   const world = await loadWorldModels(dir);
-  const multilingual = await WorldMultilingualEncoder.load();
-  const sound = await WorldSoundEncoder.load();
+  const multilingual = await WorldMultilingualEncoder.load(worldModelDir('multilingual-encoder'));
+  const sound = await WorldSoundEncoder.load(worldModelDir('sound-encoder'));
   try {
     const realPool = renderPool('test', quick ? 100 : 400, seed + 1);
     const real = await world.evaluator.classify(realPool.pixels, realPool.attrs.length);
