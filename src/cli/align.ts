@@ -1,13 +1,13 @@
 import { writeSafetensors } from '../io/safetensors.js';
 import { FeatureSource } from '../gluenet/data.js';
 import { loadAligner } from '../gluenet/load.js';
-import { numberFlag, parseFlags, requireString, UsageError, type Command } from './command.js';
+import { numberFlag, parseFlags, renamedFlag, requireString, UsageError, type Command } from './command.js';
 
 const usage = `gluegen align — map new-encoder features into the generator's condition space
 
-usage: gluegen align --gluenet DIR --features IN.safetensors --out OUT.safetensors [--batch-size 64] [--device cpu|cuda]
+usage: gluegen align --gluenet DIR --x X.safetensors --out OUT.safetensors [--batch-size 64] [--device cpu|cuda]
 
-IN holds tensor 'features' [B, tokens_in, dim_in] of raw new-encoder output. OUT gets 'aligned'
+X (--x, formerly --features; as in train and eval) holds tensor 'features' [B, tokens_in, dim_in] of raw new-encoder output. OUT gets 'aligned'
 [B, tokens_out, dim_out], already multiplied back by cond_norm/2: ready for the generator's UNet.`;
 
 export const alignCommand: Command = {
@@ -15,9 +15,10 @@ export const alignCommand: Command = {
   summary: 'run a GlueNet aligner on a feature file',
   usage,
   async run(argv) {
-    const { values } = parseFlags(argv, { gluenet: { type: 'string' }, features: { type: 'string' }, out: { type: 'string' }, 'batch-size': { type: 'string' }, device: { type: 'string' } }, 'align');
+    const { values } = parseFlags(argv, { gluenet: { type: 'string' }, x: { type: 'string' }, features: { type: 'string' }, out: { type: 'string' }, 'batch-size': { type: 'string' }, device: { type: 'string' } }, 'align');
+    renamedFlag(values, 'x', 'features', 'align');
     const aligner = await loadAligner(requireString(values, 'gluenet', 'align'), { device: (values.device as 'cpu' | 'cuda' | undefined) ?? 'cpu' });
-    const src = await FeatureSource.open(requireString(values, 'features', 'align'));
+    const src = await FeatureSource.open(requireString(values, 'x', 'align'));
     const cfg = aligner.config;
     try {
       if (src.tokens !== cfg.tokens_in || src.dim !== cfg.dim_in) {

@@ -55,3 +55,26 @@ export function numberFlag(values: Record<string, unknown>, flag: string, comman
   }
   return v;
 }
+
+/**
+ * A flag that was renamed for one name per concept across commands: the former name still works
+ * (copied onto the new one); giving both is a usage error.
+ */
+export function renamedFlag(values: Record<string, unknown>, name: string, former: string, command: string): void {
+  if (values[former] === undefined) return;
+  if (values[name] !== undefined) throw new UsageError(`${command}: give --${name} or --${former} (its former name), not both`);
+  values[name] = values[former];
+  delete values[former];
+}
+
+/** The help layout every command shares: `gluegen NAME — summary`, a blank line, then `usage: ...`. */
+export function helpHeader(name: string, summary: string): string {
+  return `gluegen ${name} — ${summary}\n\n`;
+}
+
+/** A command's help in the shared layout (its usage text, with the header added when it has none). */
+export function helpText(cmd: Command): string {
+  const header = `gluegen ${cmd.name} — `;
+  const body = cmd.usage.startsWith(header) ? cmd.usage.slice(cmd.usage.indexOf('\n\n') + 2) : cmd.usage;
+  return `${header}${cmd.summary}\n\n${body.startsWith('usage:') ? body : `usage: ${body}`}`;
+}

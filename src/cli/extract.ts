@@ -10,12 +10,14 @@ import { openQueue } from '../scale/redis.js';
 import { encoderModality, loadEncoder } from '../encoders/registry.js';
 import type { Device } from '../engine/runtime.js';
 import { resolve } from 'node:path';
-import { numberFlag, parseFlags, requireString, UsageError, type Command } from './command.js';
+import { helpHeader, numberFlag, parseFlags, renamedFlag, requireString, UsageError, type Command } from './command.js';
 import { resolveModelName } from '../world/assets.js';
 
 const NAME = 'extract';
 
-const USAGE = `usage: gluegen extract --encoder DIR --input CORPUS --column COLUMN --out DIR [options]
+const SUMMARY = 'run an encoder over a corpus column and store token features (safetensors shards)';
+
+const USAGE = `${helpHeader(NAME, SUMMARY)}usage: gluegen extract --encoder DIR --input CORPUS --column COLUMN --out DIR [options]
 
 Runs an ONNX encoder over one column of a corpus and writes its token features to
 DIR/features-00000.safetensors, ... (tensor 'features' [n, tokens, dim], plus 'mask' [n, tokens]
@@ -36,7 +38,7 @@ complete shards are kept.
   --batch-size N     rows per encoder call (default 32)
   --shard-size N     rows per shard file (default 4096)
   --dtype fp16|fp32  stored precision (default fp32)
-  --limit N          only the first N rows
+  --max-rows N       only the first N rows (formerly --limit)
   --max-length N     text encoders: tokens per prompt (default: the tokenizer's model_max_length, else 77)
   --device cpu|cuda  onnxruntime device (default cpu)
   --queue URL        distribute the shards as jobs on a BullMQ queue on Redis
@@ -48,7 +50,7 @@ complete shards are kept.
 
 export const extractCommand: Command = {
   name: NAME,
-  summary: 'run an encoder over a corpus column and store token features (safetensors shards)',
+  summary: SUMMARY,
   usage: USAGE,
   async run(argv: string[]): Promise<void> {
     const { values, positionals } = parseFlags(
@@ -62,6 +64,7 @@ export const extractCommand: Command = {
         'batch-size': { type: 'string' },
         'shard-size': { type: 'string' },
         dtype: { type: 'string' },
+        'max-rows': { type: 'string' },
         limit: { type: 'string' },
         'max-length': { type: 'string' },
         device: { type: 'string' },
@@ -70,6 +73,7 @@ export const extractCommand: Command = {
       },
       NAME,
     );
+    renamedFlag(values, 'max-rows', 'limit', NAME);
     if (positionals.length > 0) throw new UsageError(`${NAME}: unexpected argument '${positionals[0]}' (see \`gluegen ${NAME} --help\`)`);
     // A bundled world encoder may be named (world-native, world-multilingual, world-sound).
     const encoderDir = resolveModelName(requireString(values, 'encoder', NAME), 'encoder');
@@ -77,7 +81,7 @@ export const extractCommand: Command = {
     const out = requireString(values, 'out', NAME);
     const batchSize = numberFlag(values, 'batch-size', NAME, { integer: true, min: 1, default: 32 })!;
     const shardSize = numberFlag(values, 'shard-size', NAME, { integer: true, min: 1, default: 4096 })!;
-    const limit = numberFlag(values, 'limit', NAME, { integer: true, min: 1 });
+    const limit = numberFlag(values, 'max-rows', NAME, { integer: true, min: 1 });
     const maxLength = numberFlag(values, 'max-length', NAME, { integer: true, min: 2 });
     const dtype = (values.dtype ?? 'fp32') as string;
     if (dtype !== 'fp16' && dtype !== 'fp32') throw new UsageError(`${NAME}: --dtype must be fp16 or fp32, got '${dtype}'`);

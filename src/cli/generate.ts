@@ -3,6 +3,7 @@
  * through the generator's own text encoder or a new encoder + GlueNet (see src/pipeline/x2image.ts).
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { decodeWav, toMono } from '../encoders/audio/index.js';
 import type { AudioClip } from '../encoders/types.js';
 import type { Device } from '../engine/runtime.js';
@@ -15,14 +16,16 @@ import { Progress, type ProgressStream } from '../util/progress.js';
 import { isWorldModelName, resolveWorldChoice } from '../world/assets.js';
 
 export type { GenerateLoaders };
-import { numberFlag, parseFlags, requireString, UsageError, type Command } from './command.js';
+import { helpHeader, numberFlag, parseFlags, renamedFlag, requireString, UsageError, type Command } from './command.js';
 
 const NAME = 'generate';
 
-const USAGE = `gluegen generate --generator DIR (--prompt TEXT [--encoder DIR [--gluenet DIR]]
-                                  | --audio FILE.wav --encoder DIR --gluenet DIR [--prompt TEXT --mix SPEC])
-                 [--text-encoder DIR] [--steps 50] [--guidance 7.5] [--scheduler NAME] [--seed 42]
-                 [--height H --width W] [--batch 1] [--device cpu|cuda] --out FILE.png
+const SUMMARY = 'generate images from a prompt or a sound with a Stable Diffusion ONNX folder (+ GlueNet)';
+
+const USAGE = `${helpHeader(NAME, SUMMARY)}usage: gluegen generate --generator DIR (--prompt TEXT [--encoder DIR [--gluenet DIR]]
+                                         | --audio FILE.wav --encoder DIR --gluenet DIR [--prompt TEXT --mix SPEC])
+                        [--negative-prompt TEXT] [--text-encoder DIR] [--steps 50] [--guidance 7.5] [--scheduler NAME]
+                        [--seed 42] [--height H --width W] [--num-images 1] [--device cpu|cuda] --out FILE.png
 
 Generates images with a frozen Stable Diffusion 1.x ONNX export (diffusers / Optimum layout:
 unet/, vae_decoder/, scheduler/, model_index.json; fp32, fp16 and external-data exports all load).
@@ -32,6 +35,9 @@ Inputs
                       world-native | world-multilingual | world-sound, whose shipped GlueNet is used
                       unless --gluenet is given)
   --prompt TEXT       a prompt, encoded by --encoder; with --audio, the text side of --mix
+  --negative-prompt TEXT  what the image should not show: replaces the empty prompt "" of the
+                      unconditional condition, through --encoder (+ --gluenet) like the prompt; with
+                      --audio, through the generator's own text encoder (--text-encoder)
   --audio FILE.wav    a sound (WAV), encoded by the audio --encoder and aligned by --gluenet
   --encoder DIR       the encoder of the input: a new text / audio encoder export (with --gluenet), or
                       the generator's own text encoder (no --gluenet; the default for --prompt is
@@ -51,12 +57,12 @@ Sampling
   --scheduler NAME    ${SCHEDULER_NAMES.join(' | ')} (default: the folder's scheduler_config.json)
   --seed S            seed of the initial noise; the same seed gives the same images (default 42)
   --height H --width W  image size in pixels, multiples of 8 (default: the model's, 512x512 for SD 1.5)
-  --batch N           images per input, each from its own noise (default 1)
+  --num-images N      images per input, each from its own noise (default 1; formerly --batch)
   --device D          cpu (default) or cuda: needs onnxruntime-node installed with its CUDA provider
-                      (npm install onnxruntime-node --onnxruntime-node-install=cuda12)
+                      (ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install)
 
 Output
-  --out FILE.png      the image; a batch writes FILE-0.png, FILE-1.png, ...
+  --out FILE.png      the image; several write FILE-0.png, FILE-1.png, ...
 
 Examples
   gluegen generate --generator sd15-onnx --prompt "a red bicycle" --out bike.png
@@ -67,6 +73,8 @@ Examples
 export interface GenerateArgs {
   generator: string;
   prompt: string | null;
+  /** '' when none. */
+  negativePrompt: string;
   audio: string | null;
   /** null: the generator's own text_encoder/ (prompt runs only). */
   encoder: string | null;
@@ -87,6 +95,7 @@ export interface GenerateArgs {
 const FLAGS = {
   generator: { type: 'string' },
   prompt: { type: 'string' },
+  'negative-prompt': { type: 'string' },
   audio: { type: 'string' },
   encoder: { type: 'string' },
   gluenet: { type: 'string' },
@@ -98,6 +107,7 @@ const FLAGS = {
   seed: { type: 'string' },
   height: { type: 'string' },
   width: { type: 'string' },
+  'num-images': { type: 'string' },
   batch: { type: 'string' },
   device: { type: 'string' },
   out: { type: 'string' },
@@ -108,6 +118,7 @@ const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? 
 /** Parses and cross-checks the flags (no file is opened). */
 export function parseGenerateArgs(argv: string[]): GenerateArgs {
   const { values, positionals } = parseFlags(argv, FLAGS, NAME);
+  renamedFlag(values, 'num-images', 'batch', NAME);
   if (positionals.length) throw new UsageError(`${NAME}: unexpected argument '${positionals[0]}'; flags only (see \`gluegen ${NAME} --help\`)`);
   const generator = requireString(values, 'generator', NAME);
   let encoder = str(values.encoder);
@@ -152,6 +163,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
   return {
     generator,
     prompt,
+    negativePrompt: typeof values['negative-prompt'] === 'string' ? values['negative-prompt'] : '',
     audio,
     encoder,
     gluenet,
@@ -163,7 +175,7 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
     seed: numberFlag(values, 'seed', NAME, { integer: true, min: 0, max: 2 ** 32 - 1, default: 42 })!,
     height,
     width,
-    batch: numberFlag(values, 'batch', NAME, { integer: true, min: 1, max: 64, default: 1 })!,
+    batch: numberFlag(values, 'num-images', NAME, { integer: true, min: 1, max: 64, default: 1 })!,
     device,
     out,
   };
@@ -218,7 +230,10 @@ export async function runGenerate(args: GenerateArgs, loaders: GenerateLoaders =
     );
     let pipeline: X2ImagePipeline<unknown>;
     try {
-      const source = modelSource({ ...models, align: models.aligner?.align ?? null, ...(models.aligner?.shapeOut ? { alignShape: models.aligner.shapeOut } : {}) }, args.mix);
+      // A name for the PNG metadata, never a local path; a world encoder brings its GlueNet's name.
+      const gluenetArg = args.gluenet ?? (choice.gluenet !== null ? args.encoder : null);
+      const alignName = gluenetArg !== null ? path.basename(path.resolve(gluenetArg)) : undefined;
+      const source = modelSource({ ...models, align: models.aligner?.align ?? null, ...(alignName ? { alignName } : {}), ...(models.aligner?.shapeOut ? { alignShape: models.aligner.shapeOut } : {}) }, args.mix);
       pipeline = new X2ImagePipeline<unknown>({ generator: models.generator, source: source as never });
     } catch (e) {
       throw new UsageError(`${NAME}: ${(e as Error).message.replace(/^x2image: /, '')}`);
@@ -247,8 +262,9 @@ export async function runGenerate(args: GenerateArgs, loaders: GenerateLoaders =
   }
 }
 
-function sampling(args: GenerateArgs): { steps: number; guidance: number; scheduler: string; seed: number; height?: number; width?: number } {
+function sampling(args: GenerateArgs): { steps: number; guidance: number; scheduler: string; seed: number; height?: number; width?: number; negativePrompts?: string[] } {
   return {
+    ...(args.negativePrompt !== '' ? { negativePrompts: [args.negativePrompt] } : {}),
     steps: args.steps,
     guidance: args.guidance,
     scheduler: args.scheduler,
@@ -260,7 +276,7 @@ function sampling(args: GenerateArgs): { steps: number; guidance: number; schedu
 
 export const generateCommand: Command = {
   name: NAME,
-  summary: 'generate images from a prompt or a sound with a Stable Diffusion ONNX folder (+ GlueNet)',
+  summary: SUMMARY,
   usage: USAGE,
   async run(argv: string[]): Promise<void> {
     const paths = await runGenerate(parseGenerateArgs(argv));

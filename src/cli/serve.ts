@@ -7,9 +7,9 @@ import { numberFlag, parseFlags, UsageError, type Command } from './command.js';
 
 const NAME = 'serve';
 
-const USAGE = `gluegen serve [--port 7860] [--host 127.0.0.1] [--generator world|DIR] [--text-encoder DIR]
-              [--encoder NAME=DIR [--gluenet NAME=DIR]]... [--workers 1] [--max-queue 8]
-              [--timeout 300] [--max-steps 100] [--device cpu|cuda] [--threads N]
+const USAGE = `usage: gluegen serve [--port 7860] [--host 127.0.0.1] [--generator world|DIR] [--text-encoder DIR]
+                     [--encoder NAME=DIR [--gluenet NAME=DIR]]... [--workers 1] [--max-queue 8]
+                     [--timeout 300] [--max-steps 100] [--device cpu|cuda] [--threads N]
 
 Serves an HTTP API and a web page for X-to-image: a prompt in any language the encoders know, a
 sound (WAV), or both mixed. Models load once at start; requests name encoders, never paths.

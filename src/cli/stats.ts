@@ -1,11 +1,13 @@
 import { writeFileAtomic } from '../io/atomic.js';
 import { FeatureSource } from '../gluenet/data.js';
 import { perTokenNorm } from '../gluenet/stats.js';
-import { parseFlags, requireString, type Command } from './command.js';
+import { parseFlags, renamedFlag, requireString, type Command } from './command.js';
 
 const usage = `gluegen stats — per-token mean L2 norm of generator features (GlueNet's cond_norm)
 
-usage: gluegen stats --features C.safetensors [--out norm.json]
+usage: gluegen stats --cond C.safetensors [--out norm.json]
+
+C (--cond, formerly --features; as in train and eval) holds the generator encoder's features.
 
 Prints the JSON array (one number per token); put it in a GlueNet config as "cond_norm" when your
 generator is not SD 1.x with CLIP-L (for which the "clip-l-sd1" preset holds the release's values).`;
@@ -15,8 +17,9 @@ export const statsCommand: Command = {
   summary: "compute cond_norm (per-token feature norms) of a generator's features",
   usage,
   async run(argv) {
-    const { values } = parseFlags(argv, { features: { type: 'string' }, out: { type: 'string' } }, 'stats');
-    const src = await FeatureSource.open(requireString(values, 'features', 'stats'));
+    const { values } = parseFlags(argv, { cond: { type: 'string' }, features: { type: 'string' }, out: { type: 'string' } }, 'stats');
+    renamedFlag(values, 'cond', 'features', 'stats');
+    const src = await FeatureSource.open(requireString(values, 'cond', 'stats'));
     const norm = await perTokenNorm(src);
     await src.close();
     const json = JSON.stringify(norm);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Device } from '../engine/runtime.js';
 import { OnnxAudioEncoder } from './audio/onnx-audio-encoder.js';
 import { OnnxTextEncoder } from './text/onnx-text-encoder.js';
+import type { ModelDtype } from './model-file.js';
 import type { Encoder, Modality } from './types.js';
 import { WorldMultilingualEncoder } from './world/multilingual.js';
 import { WorldNativeEncoder } from './world/native.js';
@@ -21,6 +22,8 @@ export interface LoadEncoderOptions {
   maxLength?: number;
   /** Graph output to read (text default last_hidden_state; audio per gluegen_audio.json). */
   output?: string;
+  /** Weight variant of a transformers.js folder ('fp32' model.onnx, 'fp16' model_fp16.onnx, 'q8' model_quantized.onnx, ...). */
+  dtype?: ModelDtype;
 }
 
 /** The encoder classes a folder's config.json can name, with the modality each takes. */
@@ -50,7 +53,7 @@ export async function encoderModality(dir: string): Promise<Modality> {
 export async function loadEncoder(dir: string, opts: LoadEncoderOptions = {}): Promise<Encoder> {
   const { modality, className } = describeEncoderFolder(dir);
   if (className !== null) return CLASSES[className].load(dir, opts.threads !== undefined ? { threads: opts.threads } : {});
-  const common = { ...(opts.device ? { device: opts.device } : {}), ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(opts.output ? { output: opts.output } : {}) };
+  const common = { ...(opts.device ? { device: opts.device } : {}), ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(opts.output ? { output: opts.output } : {}), ...(opts.dtype ? { dtype: opts.dtype } : {}) };
   if (modality === 'audio') {
     if (opts.maxLength !== undefined) throw new Error(`encoder ${JSON.stringify(dir)} is an audio encoder; maxLength applies to text encoders only`);
     return OnnxAudioEncoder.load(dir, common);

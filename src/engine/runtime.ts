@@ -64,6 +64,10 @@ export function toOrt(t: HostTensor): ort.Tensor {
   return new ort.Tensor(type as 'float32', t.data as Float32Array, t.dims);
 }
 
+const CUDA_INSTALL_HINT =
+  "device 'cuda' is not available: onnxruntime-node's CUDA provider is not installed. Install it with " +
+  '`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install` (network, NVIDIA GPU, CUDA 12), or use --device cpu.';
+
 /** An inference session over an ONNX model (bytes or a file path). */
 export class Session {
   private constructor(
@@ -75,10 +79,7 @@ export class Session {
   static async create(model: Uint8Array | string, opts: SessionOptions = {}): Promise<Session> {
     const device = opts.device ?? 'cpu';
     if (device === 'cuda' && !backend.hasCuda()) {
-      throw new RuntimeError(
-        "device 'cuda' is not available: onnxruntime-node was installed without its CUDA provider. " +
-          'Reinstall it with `npm install onnxruntime-node --onnxruntime-node-install=cuda12` on a machine with network and an NVIDIA GPU, or use --device cpu.',
-      );
+      throw new RuntimeError(CUDA_INSTALL_HINT);
     }
     const options: ort.InferenceSession.SessionOptions = {
       executionProviders: backend.providers(device),
@@ -96,7 +97,12 @@ export class Session {
       session = typeof model === 'string' ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(model, options);
     } catch (e) {
       const where = typeof model === 'string' ? `'${model}'` : 'the model';
-      throw new RuntimeError(`onnxruntime could not load ${where}: ${(e as Error).message}`);
+      // onnxruntime's messages may carry terminal colour codes and several lines; keep one clean line.
+      const message = String((e as Error).message).replace(/\u001b\[[0-9;]*m/g, '').split('\n')[0]!.trim();
+      if (device === 'cuda' && /shared library|providers_cuda|cuda/i.test(message)) {
+        throw new RuntimeError(CUDA_INSTALL_HINT);
+      }
+      throw new RuntimeError(`onnxruntime could not load ${where}: ${message}`);
     }
     const meta = (names: readonly string[], list: readonly unknown[] | undefined): IOInfo[] =>
       names.map((name, i) => {

@@ -44,5 +44,7 @@ export interface Generator {
   /** Default output size (pixels). */
   readonly defaultSize: { width: number; height: number };
   generate(opts: GenerateOptions): Promise<GeneratedImages>;
+  /** The scheduler name a choice ('default' or a name) runs as, for records such as PNG metadata. */
+  resolveScheduler?(choice: string): string;
   release(): Promise<void>;
 }

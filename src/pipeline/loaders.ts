@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Device } from '../engine/runtime.js';
+import type { ModelDtype } from '../encoders/model-file.js';
 import { describeEncoderFolder, loadEncoder } from '../encoders/registry.js';
 import type { Encoder, Modality } from '../encoders/types.js';
 import { openGenerator } from '../generators/open.js';
@@ -28,15 +29,15 @@ export interface LoadedAlignerPart {
 export interface GenerateLoaders {
   generator(dir: string, device: Device): Promise<Generator>;
   /** maxLength: pad/truncate to this many tokens (a GlueNet's tokens_in), else the encoder's default. */
-  textEncoder(dir: string, device: Device, maxLength?: number): Promise<Encoder<'text'>>;
-  audioEncoder(dir: string, device: Device): Promise<Encoder<'audio'>>;
+  textEncoder(dir: string, device: Device, maxLength?: number, dtype?: ModelDtype): Promise<Encoder<'text'>>;
+  audioEncoder(dir: string, device: Device, dtype?: ModelDtype): Promise<Encoder<'audio'>>;
   aligner(dir: string, device: Device): Promise<LoadedAlignerPart>;
 }
 
 export const DEFAULT_LOADERS: GenerateLoaders = {
   generator: (dir, device) => openGenerator(dir, { device }),
-  textEncoder: (dir, device, maxLength) => loadEncoder(dir, { device, ...(maxLength ? { maxLength } : {}) }) as Promise<Encoder<'text'>>,
-  audioEncoder: (dir, device) => loadEncoder(dir, { device }) as Promise<Encoder<'audio'>>,
+  textEncoder: (dir, device, maxLength, dtype) => loadEncoder(dir, { device, ...(maxLength ? { maxLength } : {}), ...(dtype ? { dtype } : {}) }) as Promise<Encoder<'text'>>,
+  audioEncoder: (dir, device, dtype) => loadEncoder(dir, { device, ...(dtype ? { dtype } : {}) }) as Promise<Encoder<'audio'>>,
   aligner: async (dir, device) => {
     const a = await loadAligner(dir, { device });
     return { align: a.align, release: a.release, tokensIn: a.config.tokens_in, shapeOut: { tokens: a.config.tokens_out, dim: a.config.dim_out } };
@@ -66,6 +67,8 @@ export interface X2ImageModelOptions {
   /** The generator's own text encoder, for audio: the unconditional and the text side of a mix. */
   textEncoder?: string | null;
   device?: Device;
+  /** Weight variant of transformers.js encoder folders ('fp32' model.onnx, 'fp16', 'q8', ...); the new encoder only. */
+  dtype?: ModelDtype;
 }
 
 /** Loaded models of one pipeline; release() frees them all. */
@@ -94,7 +97,7 @@ export async function loadX2ImageModels(o: X2ImageModelOptions, loaders: Generat
     const aligner = o.gluenet ? keep(await loaders.aligner(o.gluenet, device)) : null;
     // A GlueNet was trained on a fixed number of new-encoder tokens (77 for the release's XLM-R):
     // pad/truncate prompts to exactly that.
-    const encoder = modality === 'audio' ? keep(await loaders.audioEncoder(encoderDir, device)) : keep(await loaders.textEncoder(encoderDir, device, aligner?.tokensIn));
+    const encoder = modality === 'audio' ? keep(await loaders.audioEncoder(encoderDir, device, o.dtype)) : keep(await loaders.textEncoder(encoderDir, device, aligner?.tokensIn, o.dtype));
     const nativeTextEncoder = modality === 'audio' && o.textEncoder ? keep(await loaders.textEncoder(o.textEncoder, device)) : null;
     return { generator, modality, encoder, aligner, nativeTextEncoder, release };
   } catch (e) {
@@ -108,7 +111,7 @@ export async function loadX2ImageModels(o: X2ImageModelOptions, loaders: Generat
  * generator's own text encoder (zeros without one); with `mix`, GlueGen's sound + text mix.
  */
 export function modelSource(
-  m: { generator: Generator; encoder: Encoder<'text'> | Encoder<'audio'>; align?: AlignFn | null; alignShape?: { tokens: number; dim: number }; nativeTextEncoder?: Encoder<'text'> | null },
+  m: { generator: Generator; encoder: Encoder<'text'> | Encoder<'audio'>; align?: AlignFn | null; alignName?: string; alignShape?: { tokens: number; dim: number }; nativeTextEncoder?: Encoder<'text'> | null },
   mix?: MixSpec | null,
 ): ConditionSource<EncoderInput<Modality>> | ConditionSource<MixInput<EncoderInput<Modality>>> {
   const shape = m.generator.condition;
@@ -120,7 +123,7 @@ export function modelSource(
   }
   const audio = m.encoder.info.modality === 'audio';
   const source = encoderSource(m.encoder as Encoder<Modality>, {
-    ...(m.align ? { map: alignMap(m.align) } : {}),
+    ...(m.align ? { map: alignMap(m.align), gluenetName: m.alignName ?? 'unnamed' } : {}),
     ...(m.align && m.alignShape ? { mapShape: m.alignShape } : {}),
     ...(audio ? { uncond: native ?? { zeros: shape } } : {}),
   });

@@ -10,6 +10,8 @@
  *
  * The unconditional condition, as in the GlueGen release: for text, "" through the same encoder and
  * map; for audio, "" through the generator's own text encoder when there is one, else zeros.
+ * A negative prompt replaces "" on the same path: the new text encoder + map for text inputs (as the
+ * release and diffusers' GlueGen pipeline do), the generator's own text encoder for audio inputs.
  */
 import { encodeAll, type EncodedBatch, type Encoder, type EncoderInput, type Modality } from '../encoders/types.js';
 import { mixConditions, type ConditionShape, type MixSpec } from './mix.js';
@@ -23,12 +25,23 @@ export interface ConditionSource<I> {
   /** [T, D] of what condition() returns, when known before running (null: checked after). */
   readonly shape: { tokens: number; dim: number } | null;
   readonly uncondSource: UncondSource;
+  /** Whether unconditional() takes negative prompts (false: only "" / zeros). */
+  readonly negativePrompts: boolean;
+  /** What the PNG metadata names: the encoder, the GlueNet (null: none), anything else (e.g. the mix). */
+  readonly names?: SourceNames;
   /** Throws a clear Error when input i is not something this source takes. */
   checkInput(input: I, i: number): void;
   /** [B, T, D] conditions, one per input. */
   condition(inputs: I[]): Promise<Float32Array>;
-  /** [1, T, D]. */
-  unconditional(): Promise<Float32Array>;
+  /** [1, T, D]; with K negative prompts, [K, T, D] of them instead of "". */
+  unconditional(negativePrompts?: string[]): Promise<Float32Array>;
+}
+
+/** Model names (never local paths) for the PNG `parameters` metadata. */
+export interface SourceNames {
+  encoder: string;
+  gluenet: string | null;
+  extra?: Record<string, string>;
 }
 
 /** Encoder features [B, Tn, Dn] (flat) -> generator condition [B, T, D] (flat). */
@@ -37,6 +50,8 @@ export type AlignFn = (features: Float32Array, batch: number) => Promise<Float32
 export interface EncoderSourceOptions<M extends Modality> {
   /** Names the source in reports (default: the encoder's name). */
   name?: string;
+  /** The map's name for the PNG metadata when it is a GlueNet (e.g. its folder's name). */
+  gluenetName?: string;
   /** Maps encoded features into the generator's condition space (GlueNet, naive plug-in, linear map). */
   map?: (encoded: EncodedBatch) => Promise<Float32Array> | Float32Array;
   /** [T, D] the map outputs, when it says (a GlueNet's tokens_out, dim_out). */
@@ -74,12 +89,18 @@ export function encoderSource<M extends Modality>(encoder: Encoder<M>, o: Encode
     name: o.name ?? encoder.info.name,
     shape: o.map ? (o.mapShape ?? null) : { tokens: encoder.info.tokens, dim: encoder.info.dim },
     uncondSource: uncond === 'self' ? 'encoder' : 'zeros' in uncond ? 'zeros' : 'native-text-encoder',
+    negativePrompts: uncond === 'self' ? modality === 'text' : !('zeros' in uncond) && uncond.negativePrompts,
+    names: { encoder: encoder.info.name, gluenet: o.map ? (o.gluenetName ?? null) : null },
     checkInput: (input, i) => checkModality(modality, encoder.info.name, input, i),
     condition: encode,
-    unconditional: async () => {
-      if (uncond === 'self') return encode(['' as EncoderInput<M>]);
-      if ('zeros' in uncond) return new Float32Array(uncond.zeros.tokens * uncond.zeros.dim);
-      return uncond.unconditional();
+    unconditional: async (negatives) => {
+      const texts = negatives && negatives.length > 0 ? negatives : [''];
+      if (uncond === 'self') return encode(texts as EncoderInput<M>[]);
+      if ('zeros' in uncond) {
+        if (texts.some((t) => t !== '')) throw new Error(`x2image: '${encoder.info.name}' has no text path for a negative prompt; drop the negative prompt`);
+        return new Float32Array(uncond.zeros.tokens * uncond.zeros.dim);
+      }
+      return uncond.unconditional(negatives);
     },
   };
 }
@@ -99,6 +120,8 @@ export function mixSource<I>(source: ConditionSource<I>, text: ConditionSource<s
     name: `${source.name} + ${text.name} (${spec.kind === 'splice' ? `splice:${spec.split}` : `avg:${spec.weight}`})`,
     shape,
     uncondSource: source.uncondSource,
+    negativePrompts: source.negativePrompts,
+    ...(source.names ? { names: { ...source.names, extra: { ...source.names.extra, Mix: spec.kind === 'splice' ? `splice:${spec.split}` : `avg:${spec.weight}` } } } : {}),
     checkInput: (x, i) => {
       if (typeof x?.prompt !== 'string') throw new Error(`x2image: mix input ${i} has no text prompt`);
       source.checkInput(x.input, i);
@@ -107,7 +130,7 @@ export function mixSource<I>(source: ConditionSource<I>, text: ConditionSource<s
       const mixShape: ConditionShape = { batch: inputs.length, ...shape };
       return mixConditions(await source.condition(inputs.map((x) => x.input)), await text.condition(inputs.map((x) => x.prompt)), mixShape, spec);
     },
-    unconditional: () => source.unconditional(),
+    unconditional: (negatives) => source.unconditional(negatives),
   };
 }
 
@@ -126,6 +149,7 @@ export function perInputSource(unconditional: () => Promise<Float32Array>, name 
     name,
     shape: null,
     uncondSource: 'per-input',
+    negativePrompts: false,
     checkInput: (x, i) => (x.source as ConditionSource<unknown>).checkInput(x.input, i),
     condition: async (inputs) => {
       const parts: Float32Array[] = [];

@@ -8,10 +8,15 @@
  * The parts (a generator and a condition source, see sources.ts) are fixed at construction and
  * checked against each other; each run takes its own request and never changes the pipeline.
  *
+ * A negative prompt replaces "" as the unconditional condition, through the source's own path (see
+ * sources.ts). Each PNG carries the run's `parameters` text (metadata.ts): prompt, negative prompt,
+ * seed, steps, guidance, the scheduler actually used and the names of generator, encoder and GlueNet.
+ *
  * Usage: `const p = new X2ImagePipeline({ generator, source }); p.checkRequest(r); const out = await p.run(r);`
  */
 import type { GeneratedImages, Generator } from '../generators/types.js';
 import { encodePng } from '../io/png.js';
+import { formatParameters } from './metadata.js';
 import { Rng } from '../util/rng.js';
 import type { ConditionSource, UncondSource } from './sources.js';
 
@@ -26,6 +31,8 @@ export interface X2ImageParts<I> {
 export interface X2ImageRequest<I> {
   /** One input per image. */
   inputs: I[];
+  /** What the images should not show: replaces "" as the unconditional (one for all, or one per input). */
+  negativePrompts?: string[];
   steps?: number; // 50
   guidance?: number; // 7.5; <= 1 turns guidance off (src/generators/denoise.ts)
   /** An implemented scheduler name, or 'default' for the generator's own. */
@@ -49,7 +56,7 @@ export interface X2ImageResult {
   pngs: Uint8Array[];
   /** The conditions fed to the generator, [B, T, D]. */
   condition: Float32Array;
-  /** The unconditional condition, [1, T, D], and where it came from. */
+  /** The unconditional condition, [1, T, D] (or [B, T, D] with one negative prompt per input), and where it came from. */
   uncond: Float32Array;
   uncondSource: UncondSource;
 }
@@ -74,6 +81,18 @@ export class X2ImagePipeline<I> {
   checkRequest(r: X2ImageRequest<I>): void {
     if (r.inputs.length === 0) throw new Error('x2image: no inputs; pass at least one prompt or audio clip');
     r.inputs.forEach((x, i) => this.parts.source.checkInput(x, i));
+    const negs = r.negativePrompts ?? [];
+    if (negs.length > 1 && negs.length !== r.inputs.length) throw new Error(`x2image: ${negs.length} negative prompts for ${r.inputs.length} inputs; pass one, or one per input`);
+    negs.forEach((n, i) => {
+      if (typeof n !== 'string') throw new Error(`x2image: negative prompt ${i} is ${n === null ? 'null' : typeof n}; pass a string ("" for none)`);
+    });
+    if (!this.parts.source.negativePrompts && negs.some((n) => n !== '')) {
+      throw new Error(
+        this.parts.source.uncondSource === 'zeros'
+          ? "x2image: a negative prompt with audio inputs goes through the generator's own text encoder, which is not loaded; pass it (--text-encoder) or drop the negative prompt"
+          : `x2image: '${this.parts.source.name}' takes no negative prompt; drop it`,
+      );
+    }
     const { steps = 50, guidance = 7.5, seed = 42 } = r;
     if (!(Number.isInteger(steps) && steps >= 1)) throw new Error(`x2image: steps ${steps} must be a positive integer`);
     if (!(Number.isFinite(guidance) && guidance >= 0)) throw new Error(`x2image: guidance ${guidance} must be a number >= 0 (7.5 is usual; <= 1 turns guidance off)`);
@@ -91,14 +110,43 @@ export class X2ImagePipeline<I> {
     }
   }
 
+  /** The PNG `parameters` text of image i of a request (see metadata.ts). */
+  parameters(r: X2ImageRequest<I>, i: number, width: number, height: number): string {
+    const { generator, source } = this.parts;
+    const negs = r.negativePrompts ?? [];
+    const scheduler = r.scheduler ?? 'default';
+    const { prompt, extra } = describeInput(r.inputs[i]);
+    Object.assign(extra, source.names?.extra ?? {});
+    if (r.inputs.length > 1) Object.assign(extra, { 'Batch size': r.inputs.length, 'Batch pos': i });
+    return formatParameters({
+      prompt,
+      negativePrompt: negs[negs.length === 1 ? 0 : i] ?? '',
+      steps: r.steps ?? 50,
+      guidance: r.guidance ?? 7.5,
+      seed: r.seed ?? 42,
+      scheduler: generator.resolveScheduler ? safely(() => generator.resolveScheduler!(scheduler), scheduler) : scheduler,
+      width,
+      height,
+      // Names, never local paths: PNGs get shared.
+      generator: lastPathPart(generator.name.replace(/^sd-onnx:/, '')),
+      encoder: lastPathPart(source.names?.encoder ?? source.name),
+      gluenet: source.names?.gluenet ?? null,
+      extra,
+    });
+  }
+
   async run(r: X2ImageRequest<I>): Promise<X2ImageResult> {
     this.checkRequest(r);
     const { generator, source } = this.parts;
     const n = r.inputs.length;
     const chunk = r.chunk ?? n;
     const rng = r.rng ?? new Rng(r.seed ?? 42);
-    const uncond = await source.unconditional();
-    this.checkCondition(uncond, 1, 'unconditional condition');
+    // "" (or one negative prompt) gives [1, T, D]; one negative prompt per input gives [B, T, D].
+    const negs = r.negativePrompts ?? [];
+    const texts = negs.length === 0 ? [] : negs.every((x) => x === negs[0]) ? [negs[0]!] : negs;
+    const uncond = await source.unconditional(texts.length > 0 ? texts : undefined);
+    const uncondRows = Math.max(1, texts.length);
+    this.checkCondition(uncond, uncondRows, 'unconditional condition');
     const per = generator.condition.tokens * generator.condition.dim;
     const condition = new Float32Array(n * per);
     const images: Uint8Array[] = [];
@@ -110,7 +158,7 @@ export class X2ImagePipeline<I> {
       condition.set(cond, start * per);
       const out = await generator.generate({
         cond,
-        uncond,
+        uncond: uncondRows === 1 ? uncond : uncond.subarray(start * per, (start + inputs.length) * per),
         batch: inputs.length,
         steps: r.steps ?? 50,
         guidance: r.guidance ?? 7.5,
@@ -125,7 +173,34 @@ export class X2ImagePipeline<I> {
       size = { width: out.width, height: out.height };
     }
     const result = { images, ...size };
-    const pngs = r.png === false ? [] : images.map((rgb) => encodePng(rgb, size.width, size.height, 3));
+    const pngs = r.png === false ? [] : images.map((rgb, i) => encodePng(rgb, size.width, size.height, 3, { parameters: this.parameters(r, i, size.width, size.height) }));
     return { images: result, pngs, condition, uncond, uncondSource: source.uncondSource };
+  }
+}
+
+/** 'models/sd15-onnx/' -> 'sd15-onnx'; names without a path stay as they are. */
+function lastPathPart(name: string): string {
+  const parts = name.split(/[\\/]/).filter((s) => s !== '');
+  return parts.at(-1) ?? name;
+}
+
+/** The prompt and extra metadata of one input: a prompt, an audio clip, a mix input, a routed input. */
+function describeInput(x: unknown): { prompt: string; extra: Record<string, string | number> } {
+  if (typeof x === 'string') return { prompt: x, extra: {} };
+  const o = (x ?? {}) as { samples?: unknown; source?: unknown; input?: unknown; prompt?: unknown };
+  if (typeof o.prompt === 'string' && 'input' in o) {
+    const inner = describeInput(o.input);
+    return { prompt: o.prompt, extra: inner.extra };
+  }
+  if (o.samples instanceof Float32Array) return { prompt: '', extra: { Audio: lastPathPart(typeof o.source === 'string' ? o.source : 'clip') } };
+  if ('input' in o && o.source !== undefined) return describeInput(o.input);
+  return { prompt: '', extra: {} };
+}
+
+function safely<T>(f: () => T, fallback: T): T {
+  try {
+    return f();
+  } catch {
+    return fallback;
   }
 }

@@ -28,6 +28,7 @@ export interface GenerationMetadata {
   gluenet: string | null;
   language: string | null;
   prompt: string;
+  negative_prompt: string;
   audio: { seconds: number; sample_rate: number } | null;
   mix: string | null;
   seed: number;
@@ -47,7 +48,7 @@ function pipelineFor(
   opts: { signal?: AbortSignal; onStep?: (step: number, total: number) => void } = {},
 ): { pipeline: X2ImagePipeline<unknown>; request: X2ImageRequest<unknown> } {
   const { encoder, align } = spec.encoder;
-  const source = modelSource({ generator: models.generator, encoder, align: align ?? null, nativeTextEncoder: spec.audio ? models.native : null }, spec.audio ? spec.mix : null);
+  const source = modelSource({ generator: models.generator, encoder, align: align ?? null, ...(spec.encoder.gluenet ? { alignName: spec.encoder.gluenet } : {}), nativeTextEncoder: spec.audio ? models.native : null }, spec.audio ? spec.mix : null);
   const pipeline = new X2ImagePipeline<unknown>({ generator: models.generator, source: source as never });
   let input: unknown = spec.prompt;
   if (spec.audio) {
@@ -62,6 +63,7 @@ function pipelineFor(
     seed: spec.seed,
     height: spec.height,
     width: spec.width,
+    ...(spec.negativePrompt ? { negativePrompts: [spec.negativePrompt] } : {}),
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.onStep ? { onStep: opts.onStep } : {}),
   };
@@ -94,6 +96,7 @@ export function generationMetadata(models: ServerModels, spec: GenerationSpec, r
     gluenet: spec.encoder.gluenet,
     language: spec.language,
     prompt: spec.prompt,
+    negative_prompt: spec.negativePrompt,
     audio: spec.audio ? { seconds: Math.round(spec.audio.seconds * 1000) / 1000, sample_rate: spec.audio.sampleRate } : null,
     mix,
     seed: spec.seed,

@@ -25,6 +25,8 @@ export const PAGE_HTML = `<!doctype html>
 <form id="form" autocomplete="off">
   <label for="prompt">Prompt</label>
   <textarea id="prompt" name="prompt" rows="3" placeholder="un grand cercle rouge en haut à gauche"></textarea>
+  <label for="negative-prompt">Negative prompt</label>
+  <input id="negative-prompt" name="negative_prompt" placeholder="what the image should not show (optional)">
   <div class="row">
     <div><label for="encoder">Encoder</label><select id="encoder" name="encoder"></select></div>
     <div><label for="language">Language</label><select id="language" name="language"></select></div>
@@ -275,6 +277,7 @@ function requestBody() {
   const fd = new FormData();
   const put = (k, v) => { if (v !== '' && v !== null && v !== undefined) fd.set(k, String(v)); };
   put('prompt', $('prompt').value.trim());
+  put('negative_prompt', $('negative-prompt').value.trim());
   put('encoder', $('encoder').value);
   put('language', $('language').value);
   put('seed', $('seed').value);
@@ -289,6 +292,7 @@ function requestBody() {
       put('mix', $('mix').value);
       put($('mix').value === 'avg' ? 'mix_weight' : 'mix_split', $('mix-slider').value);
     }
+    if (!models.mixing) fd.delete('negative_prompt'); // with a sound it needs the generator's own text encoder
     fd.delete('encoder'); // the server picks its sound encoder
     fd.delete('language');
   }
@@ -347,7 +351,7 @@ function addResult(images, meta) {
   }
   const dl = document.createElement('dl');
   const rows = [
-    ['prompt', meta.prompt || '—'], ['encoder', meta.encoder + (meta.gluenet ? ' + GlueNet' : '')], ['language', meta.language || '—'],
+    ['prompt', meta.prompt || '—'], ['negative prompt', meta.negative_prompt || '—'], ['encoder', meta.encoder + (meta.gluenet ? ' + GlueNet' : '')], ['language', meta.language || '—'],
     ['sound', meta.audio ? meta.audio.seconds.toFixed(1) + ' s' : '—'], ['mix', meta.mix || '—'], ['seed', meta.seed],
     ['steps', meta.steps], ['guidance', meta.guidance], ['scheduler', meta.scheduler], ['size', meta.width + 'x' + meta.height], ['time', meta.seconds.toFixed(1) + ' s'],
   ];
@@ -356,7 +360,7 @@ function addResult(images, meta) {
   tools.className = 'tools';
   const reuse = document.createElement('button');
   reuse.type = 'button'; reuse.textContent = 'Reuse settings';
-  reuse.onclick = () => { $('prompt').value = meta.prompt; $('seed').value = meta.seed; $('steps').value = meta.steps; $('guidance').value = meta.guidance; $('scheduler').value = meta.scheduler; };
+  reuse.onclick = () => { $('prompt').value = meta.prompt; $('negative-prompt').value = meta.negative_prompt || ''; $('seed').value = meta.seed; $('steps').value = meta.steps; $('guidance').value = meta.guidance; $('scheduler').value = meta.scheduler; };
   const save = document.createElement('a');
   save.href = urls[0]; save.download = 'gluegen-' + meta.seed + '.png'; save.textContent = 'Download';
   tools.append(reuse, save);

@@ -42,6 +42,8 @@ export const DEFAULT_LIMITS: ServerLimits = {
 export interface GenerationSpec {
   /** The text prompt ('' with a sound and no mix). */
   prompt: string;
+  /** What the images should not show ('' for none): replaces "" as the unconditional. */
+  negativePrompt: string;
   audio: (AudioClip & { seconds: number }) | null;
   encoder: ServedEncoder;
   /** The language asked for, else the one detected (multilingual encoders), else null. */
@@ -58,7 +60,7 @@ export interface GenerationSpec {
   stream: boolean;
 }
 
-const FIELDS = ['prompt', 'encoder', 'language', 'seed', 'steps', 'guidance', 'scheduler', 'size', 'width', 'height', 'n_images', 'format', 'stream', 'mix', 'mix_weight', 'mix_split', 'audio'];
+const FIELDS = ['prompt', 'negative_prompt', 'encoder', 'language', 'seed', 'steps', 'guidance', 'scheduler', 'size', 'width', 'height', 'n_images', 'format', 'stream', 'mix', 'mix_weight', 'mix_split', 'audio'];
 
 const WAV_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave', 'application/octet-stream'];
 
@@ -243,6 +245,11 @@ export function parseGeneration(
   const hasAudio = audioPart !== null;
   if (!hasAudio && prompt === '') throw invalidField('prompt', 'is empty; describe the image (in any language the encoders know), or send a sound', 'empty_prompt');
   if ([...prompt].length > limits.maxPromptChars) throw invalidField('prompt', `is ${[...prompt].length} characters; the most accepted is ${limits.maxPromptChars}`, 'prompt_too_long');
+  const negativePrompt = (str(r, 'negative_prompt') ?? '').trim();
+  if ([...negativePrompt].length > limits.maxPromptChars) throw invalidField('negative_prompt', `is ${[...negativePrompt].length} characters; the most accepted is ${limits.maxPromptChars}`, 'prompt_too_long');
+  if (hasAudio && negativePrompt !== '' && !models.native) {
+    throw invalidField('negative_prompt', "with a sound, the negative prompt goes through the generator's own text encoder, which this server has not loaded; drop it", 'negative_prompt_unavailable');
+  }
   const { encoder, language } = chooseEncoder(models, r, prompt, hasAudio);
   if (!hasAudio && encoder.detectLanguage && encoder.detectLanguage(prompt) === null) {
     throw invalidField('prompt', `none of its words is known to encoder '${encoder.name}' (languages: ${encoder.languages?.join(', ')}); describe the scene with words it knows`, 'unknown_words');
@@ -256,6 +263,7 @@ export function parseGeneration(
   const stream = bool(r, 'stream') ?? /text\/event-stream/i.test(accept);
   return {
     prompt,
+    negativePrompt,
     audio,
     encoder,
     language,

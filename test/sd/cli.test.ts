@@ -46,7 +46,7 @@ test('bad flag combinations are usage errors that say what to pass', () => {
     [[...base, '--prompt', 'p', '--mix', 'avg:0.5'], /--mix needs both --audio .* and --prompt/],
     [[...base, '--audio', 'a.wav', '--gluenet', 'g', '--prompt', 'p'], /--audio with --prompt needs --mix/],
     [[...base, '--audio', 'a.wav', '--gluenet', 'g', '--prompt', 'p', '--mix', 'splice:x'], /--mix 'splice:x' is not understood/],
-    [[...base, '--prompt', 'p', '--scheduler', 'lms'], /--scheduler must be one of ddim, pndm, euler, dpmpp2m, got 'lms'/],
+    [[...base, '--prompt', 'p', '--scheduler', 'lms'], /--scheduler must be one of ddim, pndm, euler, dpmpp2m, lcm, got 'lms'/],
     [[...base, '--prompt', 'p', '--height', '500'], /--height must be a multiple of 8, got 500/],
     [[...base, '--prompt', 'p', '--device', 'gpu'], /--device must be cpu or cuda, got 'gpu'/],
     [[...base, '--prompt', 'p', '--steps', '0'], /--steps must be an integer >= 1/],
@@ -58,7 +58,7 @@ test('bad flag combinations are usage errors that say what to pass', () => {
     assert.throws(() => parseGenerateArgs(argv), (e: unknown) => e instanceof UsageError && re.test(e.message), argv.join(' '));
   }
   assert.match(generateCommand.usage, /--mix SPEC .*'splice:I'/s);
-  assert.match(generateCommand.usage, /--onnxruntime-node-install=cuda12/);
+  assert.match(generateCommand.usage, /ONNXRUNTIME_NODE_INSTALL=cuda12/);
 });
 
 function stub<M extends Modality>(modality: M, dim: number, calls: unknown[][]): Encoder<M> {

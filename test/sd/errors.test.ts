@@ -92,7 +92,7 @@ test('bad generate() arguments', async () => {
   await assert.rejects(gen.generate(opts({ batch: 2 })), /cond has 59136 values; expected .* = 118272/);
   await assert.rejects(gen.generate(opts({ uncond: new Float32Array(10) })), /uncond has 10 values; expected \[1, 77, 768\]/);
   await assert.rejects(gen.generate(opts({ height: 60 })), /image height 60 must be a positive multiple of 8/);
-  await assert.rejects(gen.generate(opts({ scheduler: 'lms' })), /scheduler 'lms' is unknown; expected one of ddim, pndm, euler, dpmpp2m or 'default'/);
+  await assert.rejects(gen.generate(opts({ scheduler: 'lms' })), /scheduler 'lms' is unknown; expected one of ddim, pndm, euler, dpmpp2m, lcm or 'default'/);
   await assert.rejects(gen.generate(opts({ steps: 0 })), /steps 0 must be a positive integer/);
   await assert.rejects(gen.generate(opts({ guidance: Number.NaN })), /guidance NaN must be a finite number >= 0/);
   // Without guidance the unconditional is not needed, so its shape does not matter.

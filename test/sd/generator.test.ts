@@ -154,14 +154,14 @@ test('a [1, T, D] unconditional is shared by every image of a batch', async () =
 
 test('every scheduler runs, reports each step, and the default is the folder\'s PNDM', async () => {
   const images = new Map<string, Uint8Array>();
-  for (const scheduler of ['ddim', 'pndm', 'euler', 'dpmpp2m']) {
+  for (const scheduler of ['ddim', 'pndm', 'euler', 'dpmpp2m', 'lcm']) {
     const seen: [number, number][] = [];
     const out = await gen.generate(options({ scheduler, steps: 4, onStep: (s, total) => seen.push([s, total]) }));
     const total = scheduler === 'pndm' ? 5 : 4; // PLMS repeats its second timestep
     assert.deepEqual(seen, Array.from({ length: total }, (_, i) => [i + 1, total]), scheduler);
     images.set(scheduler, out.images[0]!);
   }
-  assert.equal(new Set([...images.values()].map((im) => im.join(','))).size, 4);
+  assert.equal(new Set([...images.values()].map((im) => im.join(','))).size, 5);
   const byDefault = await gen.generate(options({ scheduler: 'default', steps: 4 }));
   assert.deepEqual(byDefault.images[0], images.get('pndm'));
 });

@@ -124,7 +124,7 @@ describe('POST /v1/generate', () => {
     assert.notDeepEqual(a!.pixels, b!.pixels, 'each image has its own noise');
     assert.deepEqual([body.metadata.encoder, body.metadata.gluenet, body.metadata.n_images, body.metadata.width, body.metadata.prompt], ['xlmr', 'gluenet-xlmr', 2, 32, 'un chat rouge']);
     const xlmr = models.encoders.find((e) => e.name === 'xlmr')!;
-    const source = encoderSource(xlmr.encoder as Encoder<'text'>, { map: alignMap(xlmr.align!) });
+    const source = encoderSource(xlmr.encoder as Encoder<'text'>, { map: alignMap(xlmr.align!), gluenetName: 'gluenet-xlmr' });
     const direct = await new X2ImagePipeline({ generator: models.generator, source }).run({ inputs: ['un chat rouge', 'un chat rouge'], seed: 3, steps: 2, scheduler: 'ddim', width: 32, height: 32 });
     assert.deepEqual(Buffer.from(body.images[1]!.png_base64, 'base64'), Buffer.from(direct.pngs[1]!));
   });

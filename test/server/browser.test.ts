@@ -94,6 +94,7 @@ test('a French prompt typed into the page gives an image in the gallery', { skip
   await page.fill('#prompt', prompt);
   await page.selectOption('#encoder', 'xlmr');
   await page.fill('#seed', '11');
+  await page.fill('#negative-prompt', 'un carré bleu');
   await page.fill('#steps', '2');
   await page.selectOption('#scheduler', 'ddim');
   await page.fill('#size', '32x32');
@@ -109,12 +110,13 @@ test('a French prompt typed into the page gives an image in the gallery', { skip
   assert.equal(await page.textContent('.card dd[data-field="prompt"]'), prompt);
   assert.equal(await page.textContent('.card dd[data-field="encoder"]'), 'xlmr + GlueNet');
   assert.equal(await page.textContent('.card dd[data-field="seed"]'), '11');
+  assert.equal(await page.textContent('.card dd[data-field="negative prompt"]'), 'un carré bleu');
   assert.match((await page.textContent('#status')) ?? '', /Done in/);
   // The page shows exactly what the API gives for these settings.
   const res = await fetch(`${srv.url}/v1/generate`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ prompt, encoder: 'xlmr', seed: 11, steps: 2, scheduler: 'ddim', size: '32x32' }),
+    body: JSON.stringify({ prompt, negative_prompt: 'un carré bleu', encoder: 'xlmr', seed: 11, steps: 2, scheduler: 'ddim', size: '32x32' }),
   });
   assert.equal(shown.src, `data:image/png;base64,${Buffer.from(await res.arrayBuffer()).toString('base64')}`);
   assert.deepEqual(problems, []);

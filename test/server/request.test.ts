@@ -106,3 +106,18 @@ test('form fields: numbers from strings, a sound routed to the sound encoder, mi
   const long = { ...audio, data: Buffer.from(encodeWav([new Float32Array(20000)], 16000, 'pcm16')) };
   fail([long], 'audio_too_long'); // the sound encoder's own 1 s limit
 });
+
+test('negative_prompt is read (trimmed, default ""), bounded like the prompt, and refused with a sound when the native text encoder is missing', () => {
+  assert.equal(parse({ prompt: 'a red circle' }).negativePrompt, '');
+  assert.equal(parse({ prompt: 'a red circle', negative_prompt: '  un cercle  ' }).negativePrompt, 'un cercle');
+  rejects({ prompt: 'a red circle', negative_prompt: 7 }, 'invalid_field', 'negative_prompt');
+  rejects({ prompt: 'a red circle', negative_prompt: 'x'.repeat(DEFAULT_LIMITS.maxPromptChars + 1) }, 'prompt_too_long', 'negative_prompt');
+  const wav = encodeWav([new Float32Array(1600)], 16000);
+  const parts = (neg: string): MultipartPart[] => [
+    { name: 'audio', filename: 'a.wav', contentType: 'audio/wav', data: Buffer.from(wav) },
+    { name: 'negative_prompt', contentType: 'text/plain', data: Buffer.from(neg) },
+  ];
+  assert.equal(parseGeneration(models, DEFAULT_LIMITS, { parts: parts('a red circle') }).negativePrompt, 'a red circle');
+  const noNative = { ...models, native: null } as unknown as ServerModels;
+  assert.throws(() => parseGeneration(noNative, DEFAULT_LIMITS, { parts: parts('a red circle') }), (e: unknown) => e instanceof HttpError && e.code === 'negative_prompt_unavailable');
+});

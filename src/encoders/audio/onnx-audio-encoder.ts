@@ -19,6 +19,7 @@ import type { AudioClip, EncodedBatch, Encoder, EncoderInfo } from '../types.js'
 import { AudioError } from './errors.js';
 import { CLAP_SAMPLE_RATE, clapLogMel, WHISPER_SAMPLE_RATE, whisperLogMel, type ClapOptions } from './features.js';
 import { resample } from './resample.js';
+import { findModelFile, type ModelDtype } from '../model-file.js';
 
 export interface OnnxAudioEncoderOptions {
   device?: Device; // 'cpu'
@@ -30,6 +31,8 @@ export interface OnnxAudioEncoderOptions {
   seconds?: number;
   /** Name for messages and manifests (default: the folder name). */
   name?: string;
+  /** Weight variant of a transformers.js folder: 'fp32' (default, model.onnx), 'fp16' (model_fp16.onnx), 'q8' (model_quantized.onnx), ... */
+  dtype?: ModelDtype;
 }
 
 /** gluegen_audio.json. */
@@ -95,9 +98,7 @@ export class OnnxAudioEncoder implements Encoder<'audio'> {
     if (info === null || !info.isDirectory()) {
       throw new Error(`audio encoder: folder ${JSON.stringify(dir)} does not exist or is not a folder; pass the folder holding model.onnx and preprocessor_config.json`);
     }
-    let model: string | undefined;
-    for (const rel of MODEL_CANDIDATES) if (model === undefined && (await stat(join(dir, rel)).catch(() => null))?.isFile()) model = join(dir, rel);
-    if (model === undefined) throw new Error(`audio encoder: no ONNX model in ${JSON.stringify(dir)} (looked for ${MODEL_CANDIDATES.join(', ')})`);
+    const model = await findModelFile(dir, MODEL_CANDIDATES, 'audio encoder', opts.dtype);
     const pre = (await readJson(join(dir, 'preprocessor_config.json'), true))!;
     const json = (await readJson(join(dir, 'gluegen_audio.json'), false)) ?? {};
     const config: AudioOutputConfig = {

@@ -11,6 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { float16ToFloat32 } from '../../io/half.js';
 import { Session, type Device, type HostTensor, type IOInfo } from '../../engine/runtime.js';
 import type { EncodedBatch, Encoder, EncoderInfo } from '../types.js';
+import { findModelFile, type ModelDtype } from '../model-file.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
 
 export interface OnnxTextEncoderOptions {
@@ -23,6 +24,8 @@ export interface OnnxTextEncoderOptions {
   output?: string;
   /** Name for messages and manifests (default: the folder name). */
   name?: string;
+  /** Weight variant of a transformers.js folder: 'fp32' (default, model.onnx), 'fp16' (model_fp16.onnx), 'q8' (model_quantized.onnx), ... */
+  dtype?: ModelDtype;
 }
 
 /** Graph inputs this encoder knows how to fill. */
@@ -44,21 +47,12 @@ async function isFile(path: string): Promise<boolean> {
 }
 
 /** Where the ONNX graph and the tokenizer folder of an encoder folder are. */
-export async function locateTextEncoder(dir: string): Promise<{ model: string; tokenizerDir: string }> {
+export async function locateTextEncoder(dir: string, dtype?: ModelDtype): Promise<{ model: string; tokenizerDir: string }> {
   const info = await stat(dir).catch(() => null);
   if (info === null || !info.isDirectory()) {
     throw new Error(`text encoder: folder ${JSON.stringify(dir)} does not exist or is not a folder; pass the folder holding model.onnx and tokenizer.json`);
   }
-  let model: string | undefined;
-  for (const rel of MODEL_CANDIDATES) {
-    if (await isFile(join(dir, rel))) {
-      model = join(dir, rel);
-      break;
-    }
-  }
-  if (model === undefined) {
-    throw new Error(`text encoder: no ONNX model in ${JSON.stringify(dir)} (looked for ${MODEL_CANDIDATES.join(', ')}); export it with optimum-cli export onnx or pass the right folder`);
-  }
+  const model = await findModelFile(dir, MODEL_CANDIDATES, 'text encoder', dtype);
   // Beside the model (HF), at the folder given (Optimum onnx/), or the sibling tokenizer/ (SD).
   const tokenizerCandidates = [dir, join(dir, 'tokenizer'), join(dirname(resolve(model)), 'tokenizer'), join(dirname(resolve(dir)), 'tokenizer')];
   for (const t of tokenizerCandidates) {
@@ -86,7 +80,7 @@ export class OnnxTextEncoder implements Encoder<'text'> {
   ) {}
 
   static async load(dir: string, opts: OnnxTextEncoderOptions = {}): Promise<OnnxTextEncoder> {
-    const { model, tokenizerDir } = await locateTextEncoder(dir);
+    const { model, tokenizerDir } = await locateTextEncoder(dir, opts.dtype);
     const tokenizer = await loadTokenizer(tokenizerDir);
     const session = await Session.create(model, { device: opts.device ?? 'cpu', ...(opts.threads !== undefined ? { threads: opts.threads } : {}) });
     try {

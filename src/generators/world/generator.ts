@@ -84,6 +84,11 @@ export class WorldGenerator implements Generator {
     return new WorldGenerator(parts.name ?? 'world', session, readUnetSignature(session, 'world generator model.onnx'), decoder, parts.config, parts.schedulerConfig);
   }
 
+  /** 'default': the scheduler named by the folder's scheduler_config.json (else ddim), as for SD folders. */
+  resolveScheduler(choice: string): string {
+    return choice === 'default' ? (schedulerNameForConfig(this.schedulerConfig) ?? 'ddim') : choice;
+  }
+
   async generate(opts: GenerateOptions): Promise<GeneratedImages> {
     const { batch, steps } = opts;
     const side = this.config.unet.imageSize; // of what the U-Net denoises (pixels, or latents)
@@ -92,8 +97,7 @@ export class WorldGenerator implements Generator {
     if ((opts.height ?? out) !== out || (opts.width ?? out) !== out) {
       throw new Error(`world generator: size ${opts.width ?? out}x${opts.height ?? out} requested; this generator draws only ${out}x${out} images (omit width/height)`);
     }
-    // 'default': the scheduler named by the folder's scheduler_config.json, as for SD folders.
-    const name = opts.scheduler === 'default' ? (schedulerNameForConfig(this.schedulerConfig) ?? 'ddim') : opts.scheduler;
+    const name = this.resolveScheduler(opts.scheduler);
     if (!SCHEDULER_NAMES.includes(name as SchedulerName)) {
       throw new Error(`world generator: unknown scheduler '${opts.scheduler}'; expected one of ${SCHEDULER_NAMES.join(', ')} or 'default'`);
     }

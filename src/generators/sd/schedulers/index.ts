@@ -3,16 +3,18 @@ import { parseSchedulerConfig, type Scheduler, type SchedulerConfig, type Schedu
 import { DdimScheduler } from './ddim.js';
 import { DpmSolverPlusPlus2MScheduler } from './dpmpp2m.js';
 import { EulerScheduler } from './euler.js';
+import { LcmScheduler, type LcmOptions } from './lcm.js';
 import { PndmScheduler } from './pndm.js';
 
 export * from './common.js';
 export { DdimScheduler, spacedTimesteps } from './ddim.js';
 export { DpmSolverPlusPlus2MScheduler } from './dpmpp2m.js';
 export { EulerScheduler } from './euler.js';
+export { LcmScheduler, type LcmOptions } from './lcm.js';
 export { PndmScheduler } from './pndm.js';
 
-export type SchedulerName = 'ddim' | 'pndm' | 'euler' | 'dpmpp2m';
-export const SCHEDULER_NAMES: readonly SchedulerName[] = ['ddim', 'pndm', 'euler', 'dpmpp2m'];
+export type SchedulerName = 'ddim' | 'pndm' | 'euler' | 'dpmpp2m' | 'lcm';
+export const SCHEDULER_NAMES: readonly SchedulerName[] = ['ddim', 'pndm', 'euler', 'dpmpp2m', 'lcm'];
 
 /** diffusers' `_class_name` of each scheduler gluegen implements. */
 const CLASS_NAMES: Record<string, SchedulerName> = {
@@ -20,6 +22,7 @@ const CLASS_NAMES: Record<string, SchedulerName> = {
   PNDMScheduler: 'pndm',
   EulerDiscreteScheduler: 'euler',
   DPMSolverMultistepScheduler: 'dpmpp2m',
+  LCMScheduler: 'lcm',
 };
 
 /**
@@ -41,6 +44,8 @@ export function createScheduler(
       return new EulerScheduler(cfg);
     case 'dpmpp2m':
       return new DpmSolverPlusPlus2MScheduler(cfg);
+    case 'lcm':
+      return new LcmScheduler(cfg, lcmOptions(config));
     default:
       throw new Error(`unknown scheduler '${String(name)}'; expected one of ${SCHEDULER_NAMES.join(', ')}`);
   }
@@ -51,4 +56,17 @@ export function schedulerNameForConfig(json: unknown): SchedulerName | null {
   if (typeof json !== 'object' || json === null) return null;
   const cls = (json as Record<string, unknown>)['_class_name'];
   return typeof cls === 'string' ? (CLASS_NAMES[cls] ?? null) : null;
+}
+
+/** LCMScheduler's own scheduler_config.json fields (original_inference_steps, timestep_scaling). */
+function lcmOptions(config: unknown): LcmOptions {
+  const raw = (typeof config === 'object' && config !== null ? config : {}) as Record<string, unknown>;
+  const out: LcmOptions = {};
+  for (const [key, field] of [['original_inference_steps', 'originalInferenceSteps'], ['timestep_scaling', 'timestepScaling']] as const) {
+    const v = raw[key];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`scheduler config field '${key}' is ${JSON.stringify(v)}; expected a number`);
+    out[field] = v;
+  }
+  return out;
 }
