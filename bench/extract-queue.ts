@@ -6,7 +6,7 @@
  *
  *   npm run bench:queue [-- ROWS]        (default 4000 rows, shards of 250)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,9 +38,11 @@ function worker(url: string): Promise<ChildProcess> {
 const dir = await mkdtemp(join(tmpdir(), 'gluegen-bench-queue-'));
 const redis = await startRedis();
 try {
-  await writeFile(join(dir, 'corpus.tsv'), ['caption', ...makeSplit('train', rows, 5).map((e) => e.caption.text)].join('\n') + '\n');
+  await writeFile(join(dir, 'corpus.tsv'), `${['caption', ...makeSplit('train', rows, 5).map((e) => e.caption.text)].join('\n')}\n`);
   const common = ['--encoder', 'world-multilingual', '--input', join(dir, 'corpus.tsv'), '--column', 'caption', '--shard-size', '250'];
-  console.log(`extract ${rows} rows, world-multilingual, ${cpus().length} cores (load average ${process.platform === 'linux' ? (await import('node:os')).loadavg()[0]!.toFixed(1) : '?'})`);
+  console.log(
+    `extract ${rows} rows, world-multilingual, ${cpus().length} cores (load average ${process.platform === 'linux' ? (await import('node:os')).loadavg()[0]!.toFixed(1) : '?'})`,
+  );
   let t0 = performance.now();
   await run(['extract', ...common, '--out', join(dir, 'single')]);
   console.log(`single process (no queue): ${(rows / ((performance.now() - t0) / 1000)).toFixed(0)} rows/s (incl. process start and model load)`);

@@ -18,11 +18,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { initWeights } from '../src/engine/init.js';
 import { Graph, type Tensor } from '../src/engine/ir.js';
+import { Session } from '../src/engine/runtime.js';
 import { resolveShape } from '../src/engine/shape.js';
 import { Trainer } from '../src/engine/trainer.js';
 import { parseConfig } from '../src/gluenet/config.js';
 import { ALIGN_INPUT, alignerOnnx } from '../src/gluenet/inference.js';
-import { Session } from '../src/engine/runtime.js';
 import { glueNetLoss } from '../src/gluenet/losses.js';
 import { aligner } from '../src/gluenet/model.js';
 import { RELEASE_CONFIGS } from '../src/gluenet/presets.js';
@@ -125,7 +125,9 @@ const threads = values.threads === undefined ? undefined : positiveInt('threads'
 
 const cfg = parseConfig(RELEASE_CONFIGS['multilingual-xlmr-sd1']);
 console.log(`gluegen bench:gluenet — ${machine()}`);
-console.log(`config: ${cfg.arch} ${cfg.tokens_in}x${cfg.dim_in} -> ${cfg.tokens_out}x${cfg.dim_out}, mult ${cfg.mult}, depth ${cfg.depth}; batch ${BATCH}, Adam`);
+console.log(
+  `config: ${cfg.arch} ${cfg.tokens_in}x${cfg.dim_in} -> ${cfg.tokens_out}x${cfg.dim_out}, mult ${cfg.mult}, depth ${cfg.depth}; batch ${BATCH}, Adam`,
+);
 
 // The GEMM peak is measured at the start and again at the end (the best counts), so a burst of
 // load during one of them cannot inflate the shares printed below.
@@ -136,7 +138,7 @@ const torch = values['vs-pytorch'] ? runPytorch(values.python, BATCH, STEPS, thr
 const g = new Graph(true);
 const terms = glueNetLoss(g, cfg);
 const trainFlops = 3 * matmulFlops([terms.total], { batch: BATCH }); // backward: dX and dW for every MatMul
-let t = performance.now();
+const t = performance.now();
 const trainer = await Trainer.create({ graph: g, loss: terms.total, optimizer: { kind: 'adam' } }, initWeights(g, 0), {
   adoptWeights: true,
   ...(threads ? { threads } : {}),
@@ -174,7 +176,9 @@ console.log(
   `GEMM peak: ${peak.toFixed(0)} GFLOP/s (best of ${GEMM_SHAPES.length} shapes x 5 runs in onnxruntime, at the start / end: ` +
     `${gemmBefore.peak.toFixed(0)} / ${gemmAfter.peak.toFixed(0)}${torch ? `; in torch: ${torch.gemmGflops.toFixed(0)}` : ''})`,
 );
-console.log(`gluegen train step: ${fmtTiming(step, 's')}; ${(trainFlops / 1e9).toFixed(0)} GFLOP/step; best ${share(step.min)} of GEMM peak, median ${share(step.median)} (load average at start ${loadTrain})`);
+console.log(
+  `gluegen train step: ${fmtTiming(step, 's')}; ${(trainFlops / 1e9).toFixed(0)} GFLOP/step; best ${share(step.min)} of GEMM peak, median ${share(step.median)} (load average at start ${loadTrain})`,
+);
 console.log(
   `gluegen aligner inference, batch 1: ${fmtTiming(infer, 'ms', 1000, 1)}; ${(inferFlops / 1e9).toFixed(2)} GFLOP, ` +
     `${pct(inferFlops / infer.min / 1e9 / peak)} of GEMM peak (at 100% of the peak: ${((inferFlops / peak / 1e9) * 1000).toFixed(1)} ms)`,

@@ -12,9 +12,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { writeTinySd, type TinySdOptions } from '../scripts/fixtures/sd.js';
+import { type TinySdOptions, writeTinySd } from '../scripts/fixtures/sd.js';
 import type { Device, Session } from '../src/engine/runtime.js';
-import { SdOnnxGenerator, type GenerationTimings } from '../src/generators/sd/index.js';
+import { type GenerationTimings, SdOnnxGenerator } from '../src/generators/sd/index.js';
 import { createScheduler, type SchedulerName } from '../src/generators/sd/schedulers/index.js';
 import { GuidedUnet } from '../src/generators/sd/unet.js';
 import { Rng } from '../src/util/rng.js';
@@ -49,7 +49,11 @@ async function pipelineWorkPerStep(gen: SdOnnxGenerator, scheduler: SchedulerNam
   return median(times);
 }
 
-async function bench(name: string, dir: string, scheduler: SchedulerName): Promise<{ name: string; t: GenerationTimings; overheadPercent: number; workMs: number }> {
+async function bench(
+  name: string,
+  dir: string,
+  scheduler: SchedulerName,
+): Promise<{ name: string; t: GenerationTimings; overheadPercent: number; workMs: number }> {
   const gen = await SdOnnxGenerator.load(dir, { device: DEVICE });
   try {
     const rng = new Rng(1);
@@ -76,7 +80,9 @@ async function main(): Promise<void> {
   try {
     writeTinySd(path.join(root, 'fp32'), SCALED);
     writeTinySd(path.join(root, 'fp16'), { ...SCALED, precision: 'fp16', timestep: 'float16' });
-    console.log(`SD pipeline overhead: batch 1 + guidance, 64x64 latents -> 512x512, ${STEPS} steps, ${RUNS} runs (median), device ${DEVICE}, ${os.cpus().length} cores`);
+    console.log(
+      `SD pipeline overhead: batch 1 + guidance, 64x64 latents -> 512x512, ${STEPS} steps, ${RUNS} runs (median), device ${DEVICE}, ${os.cpus().length} cores`,
+    );
     const rows = [
       await bench('fp32 pndm', path.join(root, 'fp32'), 'pndm'),
       await bench('fp32 dpmpp2m', path.join(root, 'fp32'), 'dpmpp2m'),

@@ -19,7 +19,10 @@ const ROOT = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 /** The doc comment of a node, as written (without the comment markers). */
 function docOf(node: ts.Node, source: ts.SourceFile): string {
   const ranges = ts.getLeadingCommentRanges(source.text, node.getFullStart()) ?? [];
-  const jsdoc = ranges.map((r) => source.text.slice(r.pos, r.end)).filter((c) => c.startsWith('/**')).at(-1);
+  const jsdoc = ranges
+    .map((r) => source.text.slice(r.pos, r.end))
+    .filter((c) => c.startsWith('/**'))
+    .at(-1);
   if (!jsdoc) return '';
   return jsdoc
     .replace(/^\/\*\*\s?|\s*\*\/$/g, '')
@@ -34,14 +37,23 @@ function signature(node: ts.Node, source: ts.SourceFile): string {
   const printer = ts.createPrinter({ removeComments: false });
   const strip = (ctx: ts.TransformationContext) => (root: ts.Node) => {
     const visit = (n: ts.Node): ts.Node | undefined => {
-      if (ts.isClassElement(n) && (ts.getCombinedModifierFlags(n as ts.Declaration) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) !== 0) return undefined;
+      if (ts.isClassElement(n) && (ts.getCombinedModifierFlags(n as ts.Declaration) & (ts.ModifierFlags.Private | ts.ModifierFlags.Protected)) !== 0)
+        return undefined;
       if (ts.isParameter(n) && n.modifiers?.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword)) return undefined;
       if (ts.isConstructorDeclaration(n) && n.modifiers?.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword)) return undefined;
       if (ts.isPropertyDeclaration(n) && n.initializer) return ts.factory.updatePropertyDeclaration(n, n.modifiers, n.name, n.questionToken, n.type, undefined);
-      if (ts.isMethodDeclaration(n)) return ts.factory.updateMethodDeclaration(n, n.modifiers, n.asteriskToken, n.name, n.questionToken, n.typeParameters, n.parameters, n.type, undefined);
+      if (ts.isMethodDeclaration(n))
+        return ts.factory.updateMethodDeclaration(n, n.modifiers, n.asteriskToken, n.name, n.questionToken, n.typeParameters, n.parameters, n.type, undefined);
       if (ts.isGetAccessorDeclaration(n)) return ts.factory.updateGetAccessorDeclaration(n, n.modifiers, n.name, n.parameters, n.type, undefined);
-      if (ts.isConstructorDeclaration(n)) return ts.factory.updateConstructorDeclaration(n, n.modifiers, n.parameters.filter((p) => !p.modifiers?.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword)), undefined);
-      if (ts.isFunctionDeclaration(n)) return ts.factory.updateFunctionDeclaration(n, n.modifiers, n.asteriskToken, n.name, n.typeParameters, n.parameters, n.type, undefined);
+      if (ts.isConstructorDeclaration(n))
+        return ts.factory.updateConstructorDeclaration(
+          n,
+          n.modifiers,
+          n.parameters.filter((p) => !p.modifiers?.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword)),
+          undefined,
+        );
+      if (ts.isFunctionDeclaration(n))
+        return ts.factory.updateFunctionDeclaration(n, n.modifiers, n.asteriskToken, n.name, n.typeParameters, n.parameters, n.type, undefined);
       if (ts.isVariableStatement(n)) return n;
       return ts.visitEachChild(n, visit, ctx);
     };
@@ -72,7 +84,15 @@ export function apiReference(): string {
     if (!decl) continue;
     const source = decl.getSourceFile();
     const node = ts.isVariableDeclaration(decl) ? decl.parent.parent : decl;
-    const kind = ts.isClassDeclaration(node) ? 'class' : ts.isInterfaceDeclaration(node) ? 'interface' : ts.isTypeAliasDeclaration(node) ? 'type' : ts.isFunctionDeclaration(node) ? 'function' : 'const';
+    const kind = ts.isClassDeclaration(node)
+      ? 'class'
+      : ts.isInterfaceDeclaration(node)
+        ? 'interface'
+        : ts.isTypeAliasDeclaration(node)
+          ? 'type'
+          : ts.isFunctionDeclaration(node)
+            ? 'function'
+            : 'const';
     const from = source.fileName.slice(ROOT.length + 1);
     lines.push(`## ${exported.name} (${kind})`, '', `Defined in \`${from}\`.`, '');
     const doc = docOf(node, source);

@@ -51,7 +51,8 @@ export function packageRoot(): string {
   }
 }
 
-const BUILTIN = /^(node:)?(fs|fs\/promises|path|os|url|zlib|worker_threads|child_process|crypto|module|util|stream|events|http|https|net|buffer|process|readline|perf_hooks|v8|assert)$/;
+const BUILTIN =
+  /^(node:)?(fs|fs\/promises|path|os|url|zlib|worker_threads|child_process|crypto|module|util|stream|events|http|https|net|buffer|process|readline|perf_hooks|v8|assert)$/;
 
 /** The esbuild plugin that makes the bundle a browser one (see the file comment). */
 function browserPlugin(root: string, replaced: Set<string>): import('esbuild').Plugin {
@@ -59,7 +60,11 @@ function browserPlugin(root: string, replaced: Set<string>): import('esbuild').P
     name: 'gluegen-browser',
     setup(build) {
       build.onResolve({ filter: /^onnxruntime-node$/ }, (args) => ({
-        errors: [{ text: `onnxruntime-node must not enter the web bundle (imported by ${relative(root, args.importer)}); import onnxruntime only in src/engine/ort-backend.ts` }],
+        errors: [
+          {
+            text: `onnxruntime-node must not enter the web bundle (imported by ${relative(root, args.importer)}); import onnxruntime only in src/engine/ort-backend.ts`,
+          },
+        ],
       }));
       build.onResolve({ filter: /^\.\.?\/.*\.js$/ }, (args) => {
         const web = resolve(args.resolveDir, args.path.replace(/\.js$/, '.web.ts'));
@@ -132,7 +137,8 @@ export async function buildWeb(opts: WebBuildOptions = {}): Promise<WebBuildResu
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     const errors = (e as { errors?: { text: string; location?: { file: string; line: number } | null }[] }).errors;
-    if (errors?.length) throw new Error(`build-web: esbuild failed: ${errors.map((x) => `${x.location ? `${x.location.file}:${x.location.line}: ` : ''}${x.text}`).join('; ')}`);
+    if (errors?.length)
+      throw new Error(`build-web: esbuild failed: ${errors.map((x) => `${x.location ? `${x.location.file}:${x.location.line}: ` : ''}${x.text}`).join('; ')}`);
     throw e;
   }
   rmSync(outDir, { recursive: true, force: true });
@@ -142,7 +148,9 @@ export async function buildWeb(opts: WebBuildOptions = {}): Promise<WebBuildResu
 }
 
 function listFiles(dir: string, prefix = ''): string[] {
-  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? listFiles(dir, join(prefix, e.name)) : [join(prefix, e.name)]));
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? listFiles(dir, join(prefix, e.name)) : [join(prefix, e.name)],
+  );
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -22,7 +22,13 @@ interface Page {
   screenshot(o: { path: string; fullPage?: boolean }): Promise<unknown>;
 }
 interface Pw {
-  chromium: { launch(o: { executablePath: string; args: string[]; headless: boolean }): Promise<{ newPage(o: { viewport: { width: number; height: number } }): Promise<Page>; close(): Promise<void> }> };
+  chromium: {
+    launch(o: {
+      executablePath: string;
+      args: string[];
+      headless: boolean;
+    }): Promise<{ newPage(o: { viewport: { width: number; height: number } }): Promise<Page>; close(): Promise<void> }>;
+  };
 }
 
 async function playwright(): Promise<Pw> {
@@ -55,7 +61,15 @@ async function main(): Promise<void> {
   const browser = await pw.chromium.launch({
     executablePath: chromium,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
     const page = await browser.newPage({ viewport: { width: Number(values.width), height: Number(values.height) } });

@@ -8,18 +8,19 @@
  *   const png = images[0].toPng();
  *   await pipe.release();
  */
-export { GlueGenPipeline, type FromPretrainedOptions, type GenerateOptions, type GenerateResult, type PipelineInfo } from './api/pipeline.js';
-export { GeneratedImage } from './api/image.js';
-export { GlueNet, type TrainGlueNetOptions, type TrainGlueNetResult } from './api/gluenet.js';
+
 export type { AudioInput } from './api/audio.js';
-export type { GlueNetConfig, GlueNetArch, LossWeights } from './gluenet/config.js';
-export type { StepRecord } from './gluenet/train.js';
-export type { Device } from './engine/runtime.js';
+export { GlueNet, type TrainGlueNetOptions, type TrainGlueNetResult } from './api/gluenet.js';
+export { GeneratedImage } from './api/image.js';
+export { type FromPretrainedOptions, type GenerateOptions, type GenerateResult, GlueGenPipeline, type PipelineInfo } from './api/pipeline.js';
 export type { ModelDtype } from './encoders/model-file.js';
+export type { Modality } from './encoders/types.js';
+export type { Device } from './engine/runtime.js';
+export type { SchedulerName } from './generators/sd/schedulers/index.js';
+export type { GlueNetArch, GlueNetConfig, LossWeights } from './gluenet/config.js';
+export type { StepRecord } from './gluenet/train.js';
+export { readPngText } from './io/png.js';
+export { formatParameters, type GenerationParameters, type ParsedParameters, parseParameters } from './pipeline/metadata.js';
 export type { MixSpec } from './pipeline/mix.js';
 export type { UncondSource } from './pipeline/x2image.js';
-export type { Modality } from './encoders/types.js';
-export type { SchedulerName } from './generators/sd/schedulers/index.js';
-export { formatParameters, parseParameters, type GenerationParameters, type ParsedParameters } from './pipeline/metadata.js';
-export { readPngText } from './io/png.js';
 export { VERSION } from './version.js';

@@ -6,9 +6,8 @@ import type { Device } from '../engine/runtime.js';
 import { loadGlueNet, readConfigFile } from '../gluenet/checkpoint.js';
 import type { GlueNetConfig } from '../gluenet/config.js';
 import { Aligner } from '../gluenet/inference.js';
-import { trainGlueNet, type StepRecord } from '../gluenet/train.js';
+import { type StepRecord, trainGlueNet } from '../gluenet/train.js';
 import { resolveModelName } from '../world/assets.js';
-
 
 export interface TrainGlueNetOptions {
   /** New-encoder features: a safetensors file with 'features' [N, tokens_in, dim_in] (see `gluegen extract`). */
@@ -79,10 +78,15 @@ export class GlueNet {
    */
   async align(features: Float32Array): Promise<Float32Array> {
     if (this.released) throw new Error('align: this GlueNet was released; load it again');
-    if (!(features instanceof Float32Array)) throw new Error(`align: features must be a Float32Array [N, ${this.config.tokens_in}, ${this.config.dim_in}], got ${features === null ? 'null' : typeof features}`);
+    if (!(features instanceof Float32Array))
+      throw new Error(
+        `align: features must be a Float32Array [N, ${this.config.tokens_in}, ${this.config.dim_in}], got ${features === null ? 'null' : typeof features}`,
+      );
     const row = this.config.tokens_in * this.config.dim_in;
     if (features.length === 0 || features.length % row !== 0) {
-      throw new Error(`align: features have ${features.length} values, not a positive multiple of tokens_in x dim_in = ${this.config.tokens_in} x ${this.config.dim_in} = ${row}`);
+      throw new Error(
+        `align: features have ${features.length} values, not a positive multiple of tokens_in x dim_in = ${this.config.tokens_in} x ${this.config.dim_in} = ${row}`,
+      );
     }
     return this.aligner.alignAll(features, features.length / row);
   }

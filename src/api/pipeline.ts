@@ -10,15 +10,15 @@
  * audio), then runs each request through the X-to-image pipeline (src/pipeline/x2image.ts).
  */
 import { basename, resolve } from 'node:path';
-import type { Device } from '../engine/runtime.js';
 import type { ModelDtype } from '../encoders/model-file.js';
 import type { AudioClip, Modality } from '../encoders/types.js';
+import type { Device } from '../engine/runtime.js';
 import type { SchedulerName } from '../generators/sd/schedulers/index.js';
 import { folderModality, loadX2ImageModels, modelSource, ownTextEncoderDir, type X2ImageModels } from '../pipeline/loaders.js';
-import { parseMixSpec, type MixSpec } from '../pipeline/mix.js';
-import { X2ImagePipeline, type UncondSource, type X2ImageRequest } from '../pipeline/x2image.js';
+import { type MixSpec, parseMixSpec } from '../pipeline/mix.js';
+import { type UncondSource, X2ImagePipeline, type X2ImageRequest } from '../pipeline/x2image.js';
 import { isWorldModelName, resolveModelName, resolveWorldChoice } from '../world/assets.js';
-import { toAudioClip, type AudioInput } from './audio.js';
+import { type AudioInput, toAudioClip } from './audio.js';
 import { GeneratedImage } from './image.js';
 
 export interface FromPretrainedOptions {
@@ -94,11 +94,19 @@ export class GlueGenPipeline {
     if (typeof generator !== 'string' || generator === '') throw new Error("fromPretrained: pass the generator folder (or 'world') as the first argument");
     const device = options.device ?? 'cpu';
     if (device !== 'cpu' && device !== 'cuda') throw new Error(`fromPretrained: device '${String(device)}' is unknown; expected 'cpu' or 'cuda'`);
-    if (options.gluenet !== undefined && options.encoder === undefined) throw new Error('fromPretrained: options.gluenet needs options.encoder, the encoder the GlueNet was trained for');
+    if (options.gluenet !== undefined && options.encoder === undefined)
+      throw new Error('fromPretrained: options.gluenet needs options.encoder, the encoder the GlueNet was trained for');
     // Short names of the bundled world's models -> folders, and the folders they bring along.
     const audio = options.encoder !== undefined && folderModality(resolveModelName(options.encoder, 'encoder')) === 'audio';
-    const choice = resolveWorldChoice({ generator, encoder: options.encoder ?? null, gluenet: options.gluenet ?? null, textEncoder: options.textEncoder ?? null, audio });
-    if (choice.encoder === null && ownTextEncoderDir(choice.generator) === null) throw new Error(`fromPretrained: '${generator}' has no text_encoder/; pass the encoder folder as options.encoder`);
+    const choice = resolveWorldChoice({
+      generator,
+      encoder: options.encoder ?? null,
+      gluenet: options.gluenet ?? null,
+      textEncoder: options.textEncoder ?? null,
+      audio,
+    });
+    if (choice.encoder === null && ownTextEncoderDir(choice.generator) === null)
+      throw new Error(`fromPretrained: '${generator}' has no text_encoder/; pass the encoder folder as options.encoder`);
     const textEncoder = choice.textEncoder ?? (audio ? ownTextEncoderDir(choice.generator) : null);
     const models = await loadX2ImageModels({
       generator: choice.generator,
@@ -123,7 +131,12 @@ export class GlueGenPipeline {
   private pipelineFor(mix: MixSpec | null): X2ImagePipeline<unknown> {
     const m = this.models;
     const source = modelSource(
-      { ...m, align: m.aligner?.align ?? null, ...(this.gluenetName !== null ? { alignName: this.gluenetName } : {}), ...(m.aligner?.shapeOut ? { alignShape: m.aligner.shapeOut } : {}) },
+      {
+        ...m,
+        align: m.aligner?.align ?? null,
+        ...(this.gluenetName !== null ? { alignName: this.gluenetName } : {}),
+        ...(m.aligner?.shapeOut ? { alignShape: m.aligner.shapeOut } : {}),
+      },
       mix,
     );
     return new X2ImagePipeline<unknown>({ generator: m.generator, source: source as never });
@@ -164,7 +177,8 @@ export class GlueGenPipeline {
       if (clips.length === 0) throw new Error(`generate: encoder '${encoderName}' takes sounds; pass audio (WAV bytes, or samples with sampleRate)`);
       if (o.mix !== undefined) {
         if (prompts.length === 0) throw new Error('generate: mix needs a prompt, the text mixed with the sound');
-        if (prompts.length !== 1 && prompts.length !== clips.length) throw new Error(`generate: mix has ${prompts.length} prompts for ${clips.length} sounds; pass one prompt, or one per sound`);
+        if (prompts.length !== 1 && prompts.length !== clips.length)
+          throw new Error(`generate: mix has ${prompts.length} prompts for ${clips.length} sounds; pass one prompt, or one per sound`);
         const spec = typeof o.mix === 'string' ? parseMixSpec(o.mix) : o.mix;
         pipeline = this.wrap(() => this.pipelineFor(spec));
         inputs = repeat(clips.map((input, i) => ({ input, prompt: prompts[prompts.length === 1 ? 0 : i]! })));
@@ -174,7 +188,8 @@ export class GlueGenPipeline {
         inputs = repeat(clips);
       }
     } else {
-      if (o.audio !== undefined) throw new Error(`generate: encoder '${encoderName}' takes text, not audio; open the pipeline with an audio encoder and its GlueNet`);
+      if (o.audio !== undefined)
+        throw new Error(`generate: encoder '${encoderName}' takes text, not audio; open the pipeline with an audio encoder and its GlueNet`);
       if (o.mix !== undefined) throw new Error('generate: mix combines a sound with a prompt; it needs an audio encoder');
       if (prompts.length === 0) throw new Error('generate: pass a prompt (a string, or one per image)');
       inputs = repeat(prompts);

@@ -1,7 +1,7 @@
-import { writeSafetensors } from '../io/safetensors.js';
 import { FeatureSource } from '../gluenet/data.js';
 import { loadAligner } from '../gluenet/load.js';
-import { numberFlag, parseFlags, renamedFlag, requireString, UsageError, type Command } from './command.js';
+import { writeSafetensors } from '../io/safetensors.js';
+import { type Command, numberFlag, parseFlags, renamedFlag, requireString, UsageError } from './command.js';
 
 const usage = `gluegen align — map new-encoder features into the generator's condition space
 
@@ -15,14 +15,27 @@ export const alignCommand: Command = {
   summary: 'run a GlueNet aligner on a feature file',
   usage,
   async run(argv) {
-    const { values } = parseFlags(argv, { gluenet: { type: 'string' }, x: { type: 'string' }, features: { type: 'string' }, out: { type: 'string' }, 'batch-size': { type: 'string' }, device: { type: 'string' } }, 'align');
+    const { values } = parseFlags(
+      argv,
+      {
+        gluenet: { type: 'string' },
+        x: { type: 'string' },
+        features: { type: 'string' },
+        out: { type: 'string' },
+        'batch-size': { type: 'string' },
+        device: { type: 'string' },
+      },
+      'align',
+    );
     renamedFlag(values, 'x', 'features', 'align');
     const aligner = await loadAligner(requireString(values, 'gluenet', 'align'), { device: (values.device as 'cpu' | 'cuda' | undefined) ?? 'cpu' });
     const src = await FeatureSource.open(requireString(values, 'x', 'align'));
     const cfg = aligner.config;
     try {
       if (src.tokens !== cfg.tokens_in || src.dim !== cfg.dim_in) {
-        throw new UsageError(`align: '${src.path}' holds [${src.rows}, ${src.tokens}, ${src.dim}] features; this GlueNet expects [N, ${cfg.tokens_in}, ${cfg.dim_in}]`);
+        throw new UsageError(
+          `align: '${src.path}' holds [${src.rows}, ${src.tokens}, ${src.dim}] features; this GlueNet expects [N, ${cfg.tokens_in}, ${cfg.dim_in}]`,
+        );
       }
       const bs = numberFlag(values, 'batch-size', 'align', { min: 1, integer: true, default: 64 })!;
       const out = new Float32Array(src.rows * cfg.tokens_out * cfg.dim_out);

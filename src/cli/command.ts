@@ -2,7 +2,7 @@
  * The shape of a CLI command and the helpers every command shares: parsing with node:util,
  * user errors that print one line and exit non-zero, never a stack trace.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 export interface Command {
   name: string;
@@ -43,12 +43,22 @@ export function requireString(values: Record<string, unknown>, flag: string, com
 }
 
 /** Parses a numeric flag with bounds; names the flag and the value on error. */
-export function numberFlag(values: Record<string, unknown>, flag: string, command: string, opts: { min?: number; max?: number; integer?: boolean; default?: number } = {}): number | undefined {
+export function numberFlag(
+  values: Record<string, unknown>,
+  flag: string,
+  command: string,
+  opts: { min?: number; max?: number; integer?: boolean; default?: number } = {},
+): number | undefined {
   const raw = values[flag];
   if (raw === undefined) return opts.default;
   const v = Number(raw);
   const bad =
-    typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(v) || (opts.integer && !Number.isSafeInteger(v)) || (opts.min !== undefined && v < opts.min) || (opts.max !== undefined && v > opts.max);
+    typeof raw !== 'string' ||
+    raw.trim() === '' ||
+    !Number.isFinite(v) ||
+    (opts.integer && !Number.isSafeInteger(v)) ||
+    (opts.min !== undefined && v < opts.min) ||
+    (opts.max !== undefined && v > opts.max);
   if (bad) {
     const range = [opts.min !== undefined ? `>= ${opts.min}` : '', opts.max !== undefined ? `<= ${opts.max}` : ''].filter(Boolean).join(' and ');
     throw new UsageError(`${command}: --${flag} must be ${opts.integer ? 'an integer' : 'a number'}${range ? ` ${range}` : ''}, got '${String(raw)}'`);

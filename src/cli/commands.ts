@@ -1,6 +1,7 @@
 /** The command table. Each command lives in its own module. */
-import type { Command } from './command.js';
+
 import { alignCommand } from './align.js';
+import type { Command } from './command.js';
 import { convertCommand } from './convert.js';
 import { demoCommand } from './demo.js';
 import { evalCommand } from './eval.js';
@@ -13,4 +14,17 @@ import { trainCommand } from './train.js';
 import { workerCommand } from './worker.js';
 import { worldCommand } from './world.js';
 
-export const COMMANDS: Command[] = [demoCommand, generateCommand, serveCommand, extractCommand, workerCommand, trainCommand, alignCommand, evalCommand, statsCommand, convertCommand, exportCommand, worldCommand];
+export const COMMANDS: Command[] = [
+  demoCommand,
+  generateCommand,
+  serveCommand,
+  extractCommand,
+  workerCommand,
+  trainCommand,
+  alignCommand,
+  evalCommand,
+  statsCommand,
+  convertCommand,
+  exportCommand,
+  worldCommand,
+];

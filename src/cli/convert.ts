@@ -1,6 +1,6 @@
-import { saveGlueNet, readConfigFile } from '../gluenet/checkpoint.js';
+import { readConfigFile, saveGlueNet } from '../gluenet/checkpoint.js';
 import { convertCheckpoint } from '../gluenet/convert.js';
-import { parseFlags, requireString, type Command } from './command.js';
+import { type Command, parseFlags, requireString } from './command.js';
 
 const usage = `gluegen convert — import a released GlueGen checkpoint into a GlueNet directory
 

@@ -1,5 +1,5 @@
 import { runDemo } from '../world/demo/demo.js';
-import { numberFlag, parseFlags, type Command } from './command.js';
+import { type Command, numberFlag, parseFlags } from './command.js';
 
 const usage = `gluegen demo — the mission end to end on the bundled world
 
@@ -15,7 +15,11 @@ export const demoCommand: Command = {
   summary: 'run the bundled-world demo (multilingual and sound prompts -> images)',
   usage,
   async run(argv) {
-    const { values } = parseFlags(argv, { out: { type: 'string' }, train: { type: 'boolean' }, seed: { type: 'string' }, steps: { type: 'string' }, guidance: { type: 'string' } }, 'demo');
+    const { values } = parseFlags(
+      argv,
+      { out: { type: 'string' }, train: { type: 'boolean' }, seed: { type: 'string' }, steps: { type: 'string' }, guidance: { type: 'string' } },
+      'demo',
+    );
     const out = (values.out as string | undefined) ?? 'out/demo';
     const { table, files } = await runDemo({
       out,

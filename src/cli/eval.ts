@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
 import { loadGlueNet } from '../gluenet/checkpoint.js';
 import { checkPairing, FeatureSource } from '../gluenet/data.js';
 import { evaluateGlueNet } from '../gluenet/evaluate.js';
-import { numberFlag, parseFlags, requireString, type Command } from './command.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { type Command, numberFlag, parseFlags, requireString } from './command.js';
 
 const usage = `gluegen eval — alignment quality of a GlueNet on held-out paired features
 
@@ -18,7 +18,11 @@ export const evalCommand: Command = {
   summary: 'measure a GlueNet on held-out paired features (JSON + PCA plot)',
   usage,
   async run(argv) {
-    const { values } = parseFlags(argv, { gluenet: { type: 'string' }, x: { type: 'string' }, cond: { type: 'string' }, out: { type: 'string' }, 'max-rows': { type: 'string' } }, 'eval');
+    const { values } = parseFlags(
+      argv,
+      { gluenet: { type: 'string' }, x: { type: 'string' }, cond: { type: 'string' }, out: { type: 'string' }, 'max-rows': { type: 'string' } },
+      'eval',
+    );
     const dir = requireString(values, 'gluenet', 'eval');
     const g = await loadGlueNet(dir);
     const xs = await FeatureSource.open(requireString(values, 'x', 'eval'));
@@ -28,7 +32,7 @@ export const evalCommand: Command = {
       const maxRows = numberFlag(values, 'max-rows', 'eval', { min: 2, integer: true, default: 2000 })!;
       const { report, plot } = await evaluateGlueNet(g, xs, cs, { maxRows });
       const out = (values.out as string | undefined) ?? dir;
-      await writeFileAtomic(join(out, 'eval.json'), JSON.stringify(report, null, 2) + '\n');
+      await writeFileAtomic(join(out, 'eval.json'), `${JSON.stringify(report, null, 2)}\n`);
       await writeFileAtomic(join(out, 'pca.png'), plot);
       const f = (v: number): string => v.toFixed(3);
       console.log(`rows ${report.rows}            GlueNet    naive plug-in`);

@@ -1,7 +1,7 @@
-import { writeFileAtomic } from '../io/atomic.js';
 import { loadGlueNet } from '../gluenet/checkpoint.js';
 import { ALIGN_INPUT, ALIGN_OUTPUT, alignerOnnx } from '../gluenet/inference.js';
-import { parseFlags, requireString, type Command } from './command.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { type Command, parseFlags, requireString } from './command.js';
 
 const usage = `gluegen export — the aligner alone as a standalone ONNX model
 
@@ -21,6 +21,8 @@ export const exportCommand: Command = {
     const out = requireString(values, 'out', 'export');
     const bytes = alignerOnnx(g.config, g.weights);
     await writeFileAtomic(out, bytes);
-    console.log(`aligner exported to ${out} (${(bytes.length / 1e6).toFixed(1)} MB): ${ALIGN_INPUT} [batch, ${g.config.tokens_in}, ${g.config.dim_in}] -> ${ALIGN_OUTPUT} [batch, ${g.config.tokens_out}, ${g.config.dim_out}]`);
+    console.log(
+      `aligner exported to ${out} (${(bytes.length / 1e6).toFixed(1)} MB): ${ALIGN_INPUT} [batch, ${g.config.tokens_in}, ${g.config.dim_in}] -> ${ALIGN_OUTPUT} [batch, ${g.config.tokens_out}, ${g.config.dim_out}]`,
+    );
   },
 };

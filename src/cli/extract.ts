@@ -2,16 +2,17 @@
  * `gluegen extract`: run an encoder over one column of a corpus and store its token features as
  * safetensors shards + manifest.json (see src/encoders/extract.ts). Rerunning resumes.
  */
+
+import { resolve } from 'node:path';
 import { readCorpus } from '../encoders/corpus.js';
 import { extractFeatures } from '../encoders/extract.js';
+import { encoderModality, loadEncoder } from '../encoders/registry.js';
+import type { Device } from '../engine/runtime.js';
 import type { FeatureDType } from '../io/feature-shards.js';
 import { corpusSpec, extractOnQueue } from '../scale/jobs.js';
 import { openQueue } from '../scale/redis.js';
-import { encoderModality, loadEncoder } from '../encoders/registry.js';
-import type { Device } from '../engine/runtime.js';
-import { resolve } from 'node:path';
-import { helpHeader, numberFlag, parseFlags, renamedFlag, requireString, UsageError, type Command } from './command.js';
 import { resolveModelName } from '../world/assets.js';
+import { type Command, helpHeader, numberFlag, parseFlags, renamedFlag, requireString, UsageError } from './command.js';
 
 const NAME = 'extract';
 
@@ -93,7 +94,8 @@ export const extractCommand: Command = {
     });
     const column = typeof values.column === 'string' && values.column !== '' ? values.column : modality === 'audio' ? 'audio' : undefined;
     if (column === undefined) throw new UsageError(`${NAME}: --column is required for a text encoder (e.g. --column new)`);
-    if (modality === 'audio' && maxLength !== undefined) throw new UsageError(`${NAME}: --max-length applies to text encoders; ${encoderDir} is an audio encoder`);
+    if (modality === 'audio' && maxLength !== undefined)
+      throw new UsageError(`${NAME}: --max-length applies to text encoders; ${encoderDir} is an audio encoder`);
     const audioRoot = values['audio-root'] as string | undefined;
 
     const queueUrl = values.queue as string | undefined;
@@ -114,12 +116,22 @@ export const extractCommand: Command = {
           const r = await extractOnQueue({
             queue,
             plan,
-            encoder: { dir: isWorldEncoder(encoderDir) ? encoderDir : resolve(encoderDir), device: device as Device, ...(maxLength !== undefined ? { maxLength } : {}) },
+            encoder: {
+              dir: isWorldEncoder(encoderDir) ? encoderDir : resolve(encoderDir),
+              device: device as Device,
+              ...(maxLength !== undefined ? { maxLength } : {}),
+            },
             corpus: corpusSpec(corpus, { ...(audioRoot ? { audioRoot } : {}), ...(limit !== undefined ? { limit } : {}) }),
             detach: Boolean(values.detach),
           });
-          if (r.detached) console.log(`${NAME}: ${r.queued.length} shard job(s) queued on ${queueUrl} (${r.skipped.length} already complete); rerun without --detach to wait for them and write the manifest`);
-          else console.log(`${NAME}: ${r.manifest.rows} rows x ${r.manifest.tokens} tokens x ${r.manifest.dim} dims (${dtype}) -> ${out} (${r.queued.length} shard(s) by workers, ${r.skipped.length} already complete)`);
+          if (r.detached)
+            console.log(
+              `${NAME}: ${r.queued.length} shard job(s) queued on ${queueUrl} (${r.skipped.length} already complete); rerun without --detach to wait for them and write the manifest`,
+            );
+          else
+            console.log(
+              `${NAME}: ${r.manifest.rows} rows x ${r.manifest.tokens} tokens x ${r.manifest.dim} dims (${dtype}) -> ${out} (${r.queued.length} shard(s) by workers, ${r.skipped.length} already complete)`,
+            );
         } finally {
           await queue.close();
         }

@@ -8,15 +8,16 @@ import { decodeWav, toMono } from '../encoders/audio/index.js';
 import type { AudioClip } from '../encoders/types.js';
 import type { Device } from '../engine/runtime.js';
 import { SCHEDULER_NAMES } from '../generators/sd/schedulers/index.js';
-import { parseMixSpec, type MixSpec } from '../pipeline/mix.js';
-import { DEFAULT_LOADERS, folderModality, loadX2ImageModels, modelSource, ownTextEncoderDir, type GenerateLoaders } from '../pipeline/loaders.js';
+import { DEFAULT_LOADERS, folderModality, type GenerateLoaders, loadX2ImageModels, modelSource, ownTextEncoderDir } from '../pipeline/loaders.js';
+import { type MixSpec, parseMixSpec } from '../pipeline/mix.js';
 import { writeImages } from '../pipeline/output.js';
 import { X2ImagePipeline } from '../pipeline/x2image.js';
 import { Progress, type ProgressStream } from '../util/progress.js';
 import { isWorldModelName, resolveWorldChoice } from '../world/assets.js';
 
 export type { GenerateLoaders };
-import { helpHeader, numberFlag, parseFlags, renamedFlag, requireString, UsageError, type Command } from './command.js';
+
+import { type Command, helpHeader, numberFlag, parseFlags, renamedFlag, requireString, UsageError } from './command.js';
 
 const NAME = 'generate';
 
@@ -132,7 +133,8 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
   if (world && encoder === null) encoder = audio !== null ? 'world-sound' : 'world-native';
   const impliedGluenet = gluenet === null && encoder !== null && isWorldModelName(encoder, 'gluenet');
   if (prompt === null && audio === null) throw new UsageError(`${NAME}: pass --prompt TEXT or --audio FILE.wav`);
-  if (audio !== null && ((gluenet === null && !impliedGluenet) || encoder === null)) throw new UsageError(`${NAME}: --audio needs --encoder DIR (the audio encoder) and --gluenet DIR (a GlueNet trained for it)`);
+  if (audio !== null && ((gluenet === null && !impliedGluenet) || encoder === null))
+    throw new UsageError(`${NAME}: --audio needs --encoder DIR (the audio encoder) and --gluenet DIR (a GlueNet trained for it)`);
   if (encoder === null && gluenet !== null) throw new UsageError(`${NAME}: --gluenet needs --encoder DIR, the encoder it was trained for`);
   let mix: MixSpec | null = null;
   if (values.mix !== undefined) {
@@ -157,7 +159,10 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
   // 4096 px is a 512x512 latent: above it the buffers exceed what a typed array or the GPU holds.
   const height = numberFlag(values, 'height', NAME, { integer: true, min: 8, max: 4096 }) ?? null;
   const width = numberFlag(values, 'width', NAME, { integer: true, min: 8, max: 4096 }) ?? null;
-  for (const [flag, v] of [['height', height], ['width', width]] as const) {
+  for (const [flag, v] of [
+    ['height', height],
+    ['width', width],
+  ] as const) {
     if (v !== null && v % 8 !== 0) throw new UsageError(`${NAME}: --${flag} must be a multiple of 8, got ${v}`);
   }
   return {
@@ -200,14 +205,20 @@ export interface GenerateOutput {
 
 /** Runs a parsed generate command; returns the PNG paths written. */
 export async function runGenerate(args: GenerateArgs, loaders: GenerateLoaders = DEFAULT_LOADERS, output: GenerateOutput = {}): Promise<string[]> {
-  const log = output.log ?? ((line: string) => void process.stderr.write(line + '\n'));
+  const log = output.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const started = Date.now();
   const releases: (() => Promise<void>)[] = [];
   const keep = <T extends { release(): Promise<void> }>(x: T): T => (releases.push(() => x.release()), x);
   try {
     const audio = args.audio !== null ? readAudio(args.audio) : null;
     // Short names of the bundled world's models -> folders, and the folders they bring along.
-    const choice = resolveWorldChoice({ generator: args.generator, encoder: args.encoder, gluenet: args.gluenet, textEncoder: args.textEncoder, audio: audio !== null });
+    const choice = resolveWorldChoice({
+      generator: args.generator,
+      encoder: args.encoder,
+      gluenet: args.gluenet,
+      textEncoder: args.textEncoder,
+      audio: audio !== null,
+    });
     const textDir = choice.textEncoder ?? (audio ? ownTextEncoderDir(choice.generator) : null);
     if (audio) {
       if (args.mix && textDir === null) {
@@ -224,7 +235,14 @@ export async function runGenerate(args: GenerateArgs, loaders: GenerateLoaders =
     }
     const models = keep(
       await loadX2ImageModels(
-        { generator: choice.generator, encoder: choice.encoder, gluenet: choice.gluenet, textEncoder: textDir, modality: audio ? 'audio' : 'text', device: args.device },
+        {
+          generator: choice.generator,
+          encoder: choice.encoder,
+          gluenet: choice.gluenet,
+          textEncoder: textDir,
+          modality: audio ? 'audio' : 'text',
+          device: args.device,
+        },
         loaders,
       ),
     );
@@ -233,7 +251,15 @@ export async function runGenerate(args: GenerateArgs, loaders: GenerateLoaders =
       // A name for the PNG metadata, never a local path; a world encoder brings its GlueNet's name.
       const gluenetArg = args.gluenet ?? (choice.gluenet !== null ? args.encoder : null);
       const alignName = gluenetArg !== null ? path.basename(path.resolve(gluenetArg)) : undefined;
-      const source = modelSource({ ...models, align: models.aligner?.align ?? null, ...(alignName ? { alignName } : {}), ...(models.aligner?.shapeOut ? { alignShape: models.aligner.shapeOut } : {}) }, args.mix);
+      const source = modelSource(
+        {
+          ...models,
+          align: models.aligner?.align ?? null,
+          ...(alignName ? { alignName } : {}),
+          ...(models.aligner?.shapeOut ? { alignShape: models.aligner.shapeOut } : {}),
+        },
+        args.mix,
+      );
       pipeline = new X2ImagePipeline<unknown>({ generator: models.generator, source: source as never });
     } catch (e) {
       throw new UsageError(`${NAME}: ${(e as Error).message.replace(/^x2image: /, '')}`);
@@ -255,14 +281,24 @@ export async function runGenerate(args: GenerateArgs, loaders: GenerateLoaders =
     const result = await pipeline.run({ ...request, onStep });
     const paths = await writeImages(args.out, result.pngs);
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    log(`wrote ${paths.join(', ')} (${result.images.width}x${result.images.height}, ${args.steps} steps, seed ${args.seed}, unconditional from ${result.uncondSource}) in ${seconds} s`);
+    log(
+      `wrote ${paths.join(', ')} (${result.images.width}x${result.images.height}, ${args.steps} steps, seed ${args.seed}, unconditional from ${result.uncondSource}) in ${seconds} s`,
+    );
     return paths;
   } finally {
     for (const release of releases.reverse()) await release().catch(() => undefined);
   }
 }
 
-function sampling(args: GenerateArgs): { steps: number; guidance: number; scheduler: string; seed: number; height?: number; width?: number; negativePrompts?: string[] } {
+function sampling(args: GenerateArgs): {
+  steps: number;
+  guidance: number;
+  scheduler: string;
+  seed: number;
+  height?: number;
+  width?: number;
+  negativePrompts?: string[];
+} {
   return {
     ...(args.negativePrompt !== '' ? { negativePrompts: [args.negativePrompt] } : {}),
     steps: args.steps,
@@ -280,6 +316,6 @@ export const generateCommand: Command = {
   usage: USAGE,
   async run(argv: string[]): Promise<void> {
     const paths = await runGenerate(parseGenerateArgs(argv));
-    for (const p of paths) process.stdout.write(p + '\n');
+    for (const p of paths) process.stdout.write(`${p}\n`);
   },
 };

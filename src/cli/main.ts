@@ -1,11 +1,11 @@
 #!/usr/bin/env node
+import { VERSION } from '../version.js';
 /**
  * gluegen command-line entry: dispatches to one module per command. User errors print one line
  * and exit non-zero; unexpected errors print their message (and the stack with GLUEGEN_DEBUG=1).
  */
-import { helpText, UsageError, type Command } from './command.js';
+import { type Command, helpText, UsageError } from './command.js';
 import { COMMANDS } from './commands.js';
-import { VERSION } from '../version.js';
 
 function help(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,9 +1,9 @@
 /**
  * `gluegen serve`: loads the models once and serves the HTTP API and the web page (src/server/).
  */
-import { loadServerModels, parseNamedDir, type EncoderSpec } from '../server/models.js';
+import { type EncoderSpec, loadServerModels, parseNamedDir } from '../server/models.js';
 import { createGlueServer, isLoopback } from '../server/server.js';
-import { numberFlag, parseFlags, UsageError, type Command } from './command.js';
+import { type Command, numberFlag, parseFlags, UsageError } from './command.js';
 
 const NAME = 'serve';
 
@@ -93,8 +93,13 @@ export function parseServeArgs(argv: string[]): ServeArgs {
   const encoders: EncoderSpec[] = named('encoder');
   for (const g of named('gluenet')) {
     // A bare --gluenet DIR belongs to the only encoder, when there is exactly one.
-    const target = encoders.find((e) => e.name === g.name) ?? (encoders.length === 1 && !(values.gluenet as string[]).some((v) => v.includes('=')) ? encoders[0] : undefined);
-    if (!target) throw new UsageError(`${NAME}: --gluenet '${g.name}' names no --encoder (encoders: ${encoders.map((e) => e.name).join(', ') || 'none'}); write --gluenet NAME=DIR with an encoder's NAME`);
+    const target =
+      encoders.find((e) => e.name === g.name) ??
+      (encoders.length === 1 && !(values.gluenet as string[]).some((v) => v.includes('=')) ? encoders[0] : undefined);
+    if (!target)
+      throw new UsageError(
+        `${NAME}: --gluenet '${g.name}' names no --encoder (encoders: ${encoders.map((e) => e.name).join(', ') || 'none'}); write --gluenet NAME=DIR with an encoder's NAME`,
+      );
     if (target.gluenet) throw new UsageError(`${NAME}: encoder '${target.name}' has two --gluenet folders; give one`);
     target.gluenet = g.dir;
   }
@@ -122,10 +127,11 @@ export const serveCommand: Command = {
   usage: USAGE,
   async run(argv: string[]): Promise<void> {
     const args = parseServeArgs(argv);
-    const log = (line: string): void => void process.stderr.write(line + '\n');
-    if (args.textEncoder !== null && args.generator === 'world') throw new UsageError(`${NAME}: --text-encoder is for Stable Diffusion folders (--generator DIR); the world has its own`);
+    const log = (line: string): void => void process.stderr.write(`${line}\n`);
+    if (args.textEncoder !== null && args.generator === 'world')
+      throw new UsageError(`${NAME}: --text-encoder is for Stable Diffusion folders (--generator DIR); the world has its own`);
     log(`loading models (${args.generator === 'world' ? 'the bundled world' : args.generator})...`);
-    let models;
+    let models: Awaited<ReturnType<typeof loadServerModels>>;
     try {
       models = await loadServerModels({
         generator: args.generator,
@@ -138,13 +144,19 @@ export const serveCommand: Command = {
       throw new UsageError((e as Error).message.startsWith('serve:') ? (e as Error).message : `${NAME}: ${(e as Error).message}`);
     }
     for (const note of models.notes) log(`note: ${note}`);
-    const app = createGlueServer(models, { queue: { workers: args.workers, maxQueued: args.maxQueue, timeoutMs: args.timeoutSeconds * 1000 }, limits: { maxSteps: args.maxSteps }, log });
-    let address;
+    const app = createGlueServer(models, {
+      queue: { workers: args.workers, maxQueued: args.maxQueue, timeoutMs: args.timeoutSeconds * 1000 },
+      limits: { maxSteps: args.maxSteps },
+      log,
+    });
+    let address: Awaited<ReturnType<typeof app.listen>>;
     try {
       address = await app.listen(args.port, args.host);
     } catch (e) {
       await models.release();
-      throw new UsageError(`${NAME}: cannot listen on ${args.host}:${args.port}: ${(e as Error).message}${(e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? '; pick another --port' : ''}`);
+      throw new UsageError(
+        `${NAME}: cannot listen on ${args.host}:${args.port}: ${(e as Error).message}${(e as NodeJS.ErrnoException).code === 'EADDRINUSE' ? '; pick another --port' : ''}`,
+      );
     }
     if (!isLoopback(args.host)) log(`warning: listening on ${args.host}, reachable from other machines; there is no authentication`);
     const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -160,7 +172,11 @@ export const serveCommand: Command = {
         const idle = async (): Promise<void> => {
           for (let i = 0; i < 200 && app.queue.stats().running > 0; i++) await new Promise((r) => setTimeout(r, 50));
         };
-        void app.close().then(idle).then(() => models.release()).then(resolve);
+        void app
+          .close()
+          .then(idle)
+          .then(() => models.release())
+          .then(resolve);
       };
       process.on('SIGINT', stop);
       process.on('SIGTERM', stop);

@@ -1,7 +1,7 @@
-import { writeFileAtomic } from '../io/atomic.js';
 import { FeatureSource } from '../gluenet/data.js';
 import { perTokenNorm } from '../gluenet/stats.js';
-import { parseFlags, renamedFlag, requireString, type Command } from './command.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { type Command, parseFlags, renamedFlag, requireString } from './command.js';
 
 const usage = `gluegen stats — per-token mean L2 norm of generator features (GlueNet's cond_norm)
 
@@ -24,7 +24,7 @@ export const statsCommand: Command = {
     await src.close();
     const json = JSON.stringify(norm);
     if (typeof values.out === 'string') {
-      await writeFileAtomic(values.out, json + '\n');
+      await writeFileAtomic(values.out, `${json}\n`);
       console.log(`cond_norm of ${src.rows} rows x ${src.tokens} tokens written to ${values.out}`);
     } else {
       console.log(json);

@@ -1,6 +1,6 @@
 import { readConfigFile } from '../gluenet/checkpoint.js';
-import { trainGlueNet, TrainingStopped } from '../gluenet/train.js';
-import { numberFlag, parseFlags, requireString, UsageError, type Command } from './command.js';
+import { TrainingStopped, trainGlueNet } from '../gluenet/train.js';
+import { type Command, numberFlag, parseFlags, requireString, UsageError } from './command.js';
 
 const usage = `gluegen train — train a GlueNet on paired features (no images needed)
 
@@ -38,11 +38,24 @@ export const trainCommand: Command = {
     const { values } = parseFlags(
       argv,
       {
-        x: { type: 'string' }, cond: { type: 'string' }, config: { type: 'string' }, out: { type: 'string' }, init: { type: 'string' },
-        steps: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
-        'step-lr-every': { type: 'string' }, 'step-lr-gamma': { type: 'string' }, 'no-shuffle': { type: 'boolean' }, seed: { type: 'string' },
-        'checkpoint-every': { type: 'string' }, resume: { type: 'boolean' }, device: { type: 'string' },
-        'memory-mb': { type: 'string' }, 'shuffle-buffer': { type: 'string' },
+        x: { type: 'string' },
+        cond: { type: 'string' },
+        config: { type: 'string' },
+        out: { type: 'string' },
+        init: { type: 'string' },
+        steps: { type: 'string' },
+        epochs: { type: 'string' },
+        'batch-size': { type: 'string' },
+        lr: { type: 'string' },
+        'step-lr-every': { type: 'string' },
+        'step-lr-gamma': { type: 'string' },
+        'no-shuffle': { type: 'boolean' },
+        seed: { type: 'string' },
+        'checkpoint-every': { type: 'string' },
+        resume: { type: 'boolean' },
+        device: { type: 'string' },
+        'memory-mb': { type: 'string' },
+        'shuffle-buffer': { type: 'string' },
       },
       'train',
     );
@@ -73,7 +86,7 @@ export const trainCommand: Command = {
         ...(values['shuffle-buffer'] !== undefined ? { shuffleBuffer: numberFlag(values, 'shuffle-buffer', cmd, { min: 1, integer: true })! } : {}),
       });
       const last = r.history.at(-1);
-      console.log(`trained ${r.steps} steps -> ${out}` + (last ? ` (loss ${last.loss.toPrecision(4)}, distill ${last.distill.toPrecision(4)})` : ''));
+      console.log(`trained ${r.steps} steps -> ${out}${last ? ` (loss ${last.loss.toPrecision(4)}, distill ${last.distill.toPrecision(4)})` : ''}`);
       console.log(`  weights: ${out}/model.safetensors   metrics: ${out}/metrics.jsonl   curves: ${out}/loss.png`);
     } catch (e) {
       if (e instanceof TrainingStopped) throw new UsageError(e.message, 1);

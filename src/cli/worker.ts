@@ -3,9 +3,10 @@
  * `gluegen extract --queue`) until stopped with Ctrl-C / SIGTERM, which lets the jobs in progress
  * finish. Start one per machine (or per GPU); see src/scale/worker.ts.
  */
-import { startExtractionWorker } from '../scale/worker.js';
+
 import { redisConnection } from '../scale/redis.js';
-import { numberFlag, parseFlags, requireString, UsageError, type Command } from './command.js';
+import { startExtractionWorker } from '../scale/worker.js';
+import { type Command, numberFlag, parseFlags, requireString, UsageError } from './command.js';
 
 const NAME = 'worker';
 
@@ -27,7 +28,11 @@ export const workerCommand: Command = {
   summary: 'run feature-extraction jobs from a Redis queue (BullMQ), on any number of machines',
   usage: USAGE,
   async run(argv: string[]): Promise<void> {
-    const { values, positionals } = parseFlags(argv, { queue: { type: 'string' }, concurrency: { type: 'string' }, 'lock-seconds': { type: 'string' }, quiet: { type: 'boolean' } }, NAME);
+    const { values, positionals } = parseFlags(
+      argv,
+      { queue: { type: 'string' }, concurrency: { type: 'string' }, 'lock-seconds': { type: 'string' }, quiet: { type: 'boolean' } },
+      NAME,
+    );
     if (positionals.length > 0) throw new UsageError(`${NAME}: unexpected argument '${positionals[0]}' (see \`gluegen ${NAME} --help\`)`);
     const url = requireString(values, 'queue', NAME);
     try {

@@ -24,7 +24,16 @@ export async function worldGlueGenEval(argv: string[]): Promise<void> {
   const cmd = 'world eval';
   const { values } = parseFlags(
     argv,
-    { out: { type: 'string' }, pairs: { type: 'string' }, steps: { type: 'string' }, prompts: { type: 'string' }, sounds: { type: 'string' }, quick: { type: 'boolean' }, seed: { type: 'string' }, models: { type: 'string' } },
+    {
+      out: { type: 'string' },
+      pairs: { type: 'string' },
+      steps: { type: 'string' },
+      prompts: { type: 'string' },
+      sounds: { type: 'string' },
+      quick: { type: 'boolean' },
+      seed: { type: 'string' },
+      models: { type: 'string' },
+    },
     cmd,
   );
   const quick = Boolean(values.quick);

@@ -3,18 +3,18 @@
  * scores the shipped (or given) generator with its native text encoder on held-out English prompts.
  */
 import { join } from 'node:path';
+import { WorldMultilingualEncoder } from '../encoders/world/multilingual.js';
+import { WorldSoundEncoder } from '../encoders/world/sound.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadWorldModels, worldAssetsDir, worldModelDir } from '../world/assets.js';
 import { buildWorld, FD_REAL_IMAGES, FULL_PRESET, LONG_PRESET, PIXEL_PRESET, TINY_PRESET } from '../world/build.js';
 import { DEFAULT_SAMPLING, evaluateGeneration, type Prompt } from '../world/eval.js';
-import { renderPool } from '../world/models/data.js';
-import { samplesGrid } from '../world/models/report.js';
-import { numberFlag, parseFlags, UsageError, type Command } from './command.js';
-import { WorldMultilingualEncoder } from '../encoders/world/multilingual.js';
-import { WorldSoundEncoder } from '../encoders/world/sound.js';
-import { EXPERIMENTS_USAGE, worldGlueGenEval } from './world-eval.js';
 import { SHIP_BUDGET, shipWorldGlueNets } from '../world/experiments/ship.js';
 import { DECODER_FINETUNING, finetuneWorldDecoder } from '../world/finetune-decoder.js';
+import { renderPool } from '../world/models/data.js';
+import { samplesGrid } from '../world/models/report.js';
+import { type Command, numberFlag, parseFlags, UsageError } from './command.js';
+import { EXPERIMENTS_USAGE, worldGlueGenEval } from './world-eval.js';
 
 const USAGE = `usage:
   gluegen world build [--out DIR] [--seed S] [--preset full|long|pixel|tiny] [--generator-steps N] [--reuse DIR]
@@ -55,7 +55,11 @@ async function glue(argv: string[]): Promise<void> {
 }
 
 async function build(argv: string[]): Promise<void> {
-  const { values } = parseFlags(argv, { out: { type: 'string' }, seed: { type: 'string' }, preset: { type: 'string' }, reuse: { type: 'string' }, 'generator-steps': { type: 'string' } }, 'world build');
+  const { values } = parseFlags(
+    argv,
+    { out: { type: 'string' }, seed: { type: 'string' }, preset: { type: 'string' }, reuse: { type: 'string' }, 'generator-steps': { type: 'string' } },
+    'world build',
+  );
   const seed = numberFlag(values, 'seed', 'world build', { integer: true, min: 0, default: 1 })!;
   const presetName = (values.preset as string | undefined) ?? 'full';
   const presets = { full: FULL_PRESET, long: LONG_PRESET, pixel: PIXEL_PRESET, tiny: TINY_PRESET };
@@ -74,7 +78,9 @@ async function build(argv: string[]): Promise<void> {
     log: (line) => console.error(line),
   });
   const a = report.evaluation.accuracy;
-  console.log(`world build: wrote ${out} in ${(report.totalSeconds / 60).toFixed(1)} min; held-out accuracy object ${(100 * a.object.accuracy).toFixed(1)}%, colour ${(100 * a.colour.accuracy).toFixed(1)}%, size ${(100 * a.size.accuracy).toFixed(1)}%, position ${(100 * a.position.accuracy).toFixed(1)}%; FD ${report.evaluation.fd?.toFixed(2)}`);
+  console.log(
+    `world build: wrote ${out} in ${(report.totalSeconds / 60).toFixed(1)} min; held-out accuracy object ${(100 * a.object.accuracy).toFixed(1)}%, colour ${(100 * a.colour.accuracy).toFixed(1)}%, size ${(100 * a.size.accuracy).toFixed(1)}%, position ${(100 * a.position.accuracy).toFixed(1)}%; FD ${report.evaluation.fd?.toFixed(2)}`,
+  );
 }
 
 async function finetune(argv: string[]): Promise<void> {
@@ -83,7 +89,12 @@ async function finetune(argv: string[]): Promise<void> {
   const steps = numberFlag(values, 'steps', 'world finetune-decoder', { integer: true, min: 1, max: 1e6, default: DECODER_FINETUNING.steps })!;
   const seed = numberFlag(values, 'seed', 'world finetune-decoder', { integer: true, min: 0, default: 1 })!;
   const r = await finetuneWorldDecoder(dir, { ...DECODER_FINETUNING, steps }, seed, true, (l) => console.error(l));
-  const show = (a: Record<string, number> | null): string => (a ? Object.entries(a).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`).join(', ') : 'not recorded');
+  const show = (a: Record<string, number> | null): string =>
+    a
+      ? Object.entries(a)
+          .map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`)
+          .join(', ')
+      : 'not recorded';
   console.log(`world finetune-decoder: ${dir} in ${r.seconds.toFixed(0)} s; validation MSE ${r.valMse[0].toFixed(5)} -> ${r.valMse[1].toFixed(5)}`);
   console.log(`  evaluator on reconstructions before: ${show(r.before)}`);
   console.log(`  evaluator on reconstructions after:  ${show(r.after)}`);
@@ -92,10 +103,19 @@ async function finetune(argv: string[]): Promise<void> {
 async function evaluate(argv: string[]): Promise<void> {
   const { values } = parseFlags(
     argv,
-    { native: { type: 'boolean' }, models: { type: 'string' }, prompts: { type: 'string' }, steps: { type: 'string' }, guidance: { type: 'string' }, seed: { type: 'string' }, samples: { type: 'string' } },
+    {
+      native: { type: 'boolean' },
+      models: { type: 'string' },
+      prompts: { type: 'string' },
+      steps: { type: 'string' },
+      guidance: { type: 'string' },
+      seed: { type: 'string' },
+      samples: { type: 'string' },
+    },
     'world eval',
   );
-  if (!values.native) throw new UsageError('world eval: pass --native (score the generator with its own text encoder); other encoders are evaluated through GlueNet commands');
+  if (!values.native)
+    throw new UsageError('world eval: pass --native (score the generator with its own text encoder); other encoders are evaluated through GlueNet commands');
   const n = numberFlag(values, 'prompts', 'world eval', { integer: true, min: 4, max: 100000, default: 200 })!;
   const steps = numberFlag(values, 'steps', 'world eval', { integer: true, min: 1, max: 1000, default: DEFAULT_SAMPLING.steps })!;
   const guidance = numberFlag(values, 'guidance', 'world eval', { min: 0, max: 50, default: DEFAULT_SAMPLING.guidance })!;
@@ -105,13 +125,27 @@ async function evaluate(argv: string[]): Promise<void> {
   try {
     const test = renderPool('test', Math.max(2 * n, FD_REAL_IMAGES), seed);
     const prompts: Prompt[] = test.captions.slice(0, n).map((c, i) => ({ ...c, attrs: test.attrs[i]! }));
-    const r = await evaluateGeneration(models.generator, models.encoder, models.evaluator, prompts, { ...DEFAULT_SAMPLING, steps, guidance, seed: seed + 500 }, { pixels: test.pixels, n: test.attrs.length });
+    const r = await evaluateGeneration(
+      models.generator,
+      models.encoder,
+      models.evaluator,
+      prompts,
+      { ...DEFAULT_SAMPLING, steps, guidance, seed: seed + 500 },
+      { pixels: test.pixels, n: test.attrs.length },
+    );
     console.log(`world eval --native: ${n} held-out prompts, ddim ${steps} steps, guidance ${guidance} (${r.seconds.toFixed(0)} s), models ${dir}`);
-    for (const [name, s] of Object.entries(r.accuracy)) console.log(`  ${name.padEnd(8)} ${(100 * s.accuracy).toFixed(1).padStart(5)}%  (${s.correct}/${s.total} prompts naming it)`);
+    for (const [name, s] of Object.entries(r.accuracy))
+      console.log(`  ${name.padEnd(8)} ${(100 * s.accuracy).toFixed(1).padStart(5)}%  (${s.correct}/${s.total} prompts naming it)`);
     console.log(`  FD       ${r.fd?.toFixed(1)}  (${n} real test images against the same reference: ${r.fdRealFloor?.toFixed(1)})`);
     if (typeof values.samples === 'string') {
       const k = Math.min(40, n);
-      await writeFileAtomic(values.samples, samplesGrid(r.images.slice(0, k), prompts.slice(0, k).map((p) => p.text)));
+      await writeFileAtomic(
+        values.samples,
+        samplesGrid(
+          r.images.slice(0, k),
+          prompts.slice(0, k).map((p) => p.text),
+        ),
+      );
       console.log(`  samples: ${values.samples}`);
     }
   } finally {

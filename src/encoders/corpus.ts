@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, extname, isAbsolute, join, resolve } from 'node:path';
-import { decodeWav } from './audio/wav.js';
 import { toMono } from './audio/resample.js';
+import { decodeWav } from './audio/wav.js';
 import type { AudioClip, Modality } from './types.js';
 
 export type CorpusFormat = 'tsv' | 'jsonl' | 'csv';
@@ -44,7 +44,10 @@ export async function readCorpus(path: string, opts: CorpusOptions): Promise<Cor
   const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
     throw new Error(`corpus ${path} cannot be read (${e.code ?? e.message}); check the --input path`);
   });
-  const lines = text.replace(/^\uFEFF/, '').split('\n').map((l) => l.replace(/\r$/, ''));
+  const lines = text
+    .replace(/^\uFEFF/, '')
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''));
   const { header, rows } = format === 'jsonl' ? parseJsonl(path, lines, opts.column) : parseDelimited(path, lines, format === 'tsv' ? '\t' : ',');
   const limit = opts.limit ?? Infinity;
   const kept = rows.slice(0, limit);
@@ -97,7 +100,9 @@ function parseDelimited(path: string, lines: string[], sep: '\t' | ','): { heade
     if (i === 0 || line === '') return;
     const fields = split(line, i + 1);
     if (fields.length !== header.length) {
-      throw new Error(`corpus ${path}:${i + 1}: expected ${header.length} ${sep === '\t' ? 'tab-separated' : 'comma-separated'} fields like the header, got ${fields.length}`);
+      throw new Error(
+        `corpus ${path}:${i + 1}: expected ${header.length} ${sep === '\t' ? 'tab-separated' : 'comma-separated'} fields like the header, got ${fields.length}`,
+      );
     }
     rows.push({ line: i + 1, fields });
   });
@@ -135,10 +140,16 @@ function parseJsonl(path: string, lines: string[], column: string): { header: st
     } catch (e) {
       throw new Error(`corpus ${path}:${i + 1}: not valid JSON (${(e as Error).message})`);
     }
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`corpus ${path}:${i + 1}: each line must be a JSON object, got ${Array.isArray(v) ? 'an array' : typeof v}`);
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      throw new Error(`corpus ${path}:${i + 1}: each line must be a JSON object, got ${Array.isArray(v) ? 'an array' : typeof v}`);
     const obj = v as Record<string, unknown>;
     if (rows.length === 0) keys = Object.keys(obj);
-    if (!(column in obj)) throw new Error(`corpus ${path}:${i + 1}: no key '${column}' (this line has ${Object.keys(obj).map((k) => `'${k}'`).join(', ')})`);
+    if (!(column in obj))
+      throw new Error(
+        `corpus ${path}:${i + 1}: no key '${column}' (this line has ${Object.keys(obj)
+          .map((k) => `'${k}'`)
+          .join(', ')})`,
+      );
     rows.push({ line: i + 1, fields: [obj[column]] });
   });
   return { header: keys.includes(column) ? [column] : keys, rows };

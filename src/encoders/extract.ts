@@ -12,10 +12,10 @@
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { withAtomicFile, writeFileAtomic } from '../io/atomic.js';
-import { completeShardMask, shardFileName, type FeatureDType, type FeatureManifest } from '../io/feature-shards.js';
+import { completeShardMask, type FeatureDType, type FeatureManifest, shardFileName } from '../io/feature-shards.js';
 import { float32ToFloat16 } from '../io/half.js';
 import { Progress, type ProgressStream } from '../util/progress.js';
-import { loadWavClips, type Corpus } from './corpus.js';
+import { type Corpus, loadWavClips } from './corpus.js';
 import type { EncodedBatch, Encoder, EncoderInfo } from './types.js';
 
 export interface ExtractOptions {
@@ -53,7 +53,10 @@ export interface ExtractionPlan {
 /** Validates the settings and lays out the shards; nothing is read or written. */
 export function planManifest(plan: ExtractionPlan): FeatureManifest {
   const { info, corpus, batchSize, shardSize, dtype } = plan;
-  for (const [name, v] of [['batch size', batchSize], ['shard size', shardSize]] as const) {
+  for (const [name, v] of [
+    ['batch size', batchSize],
+    ['shard size', shardSize],
+  ] as const) {
     if (!Number.isInteger(v) || v <= 0) throw new Error(`extract: ${name} must be a positive integer, got ${v}`);
   }
   if (dtype !== 'fp16' && dtype !== 'fp32') throw new Error(`extract: dtype must be 'fp16' or 'fp32', got ${JSON.stringify(dtype)}`);
@@ -70,7 +73,12 @@ export function planManifest(plan: ExtractionPlan): FeatureManifest {
     dtype,
     shardSize,
     mask: null,
-    shards: Array.from({ length: Math.ceil(rows / shardSize) }, (_, i) => ({ file: shardFileName(i), start: i * shardSize, rows: Math.min(shardSize, rows - i * shardSize), complete: false })),
+    shards: Array.from({ length: Math.ceil(rows / shardSize) }, (_, i) => ({
+      file: shardFileName(i),
+      start: i * shardSize,
+      rows: Math.min(shardSize, rows - i * shardSize),
+      complete: false,
+    })),
     complete: false,
   };
 }
@@ -89,7 +97,10 @@ export async function extractFeatures(opts: ExtractOptions): Promise<ExtractResu
   const manifest = await openExtraction(plan);
   await removeStaleTemps(outDir);
 
-  const bar = opts.progress === false ? null : new Progress({ total: manifest.rows, label: `extract ${encoder.info.name}`, ...(opts.progress ? { stream: opts.progress } : {}) });
+  const bar =
+    opts.progress === false
+      ? null
+      : new Progress({ total: manifest.rows, label: `extract ${encoder.info.name}`, ...(opts.progress ? { stream: opts.progress } : {}) });
   const written: number[] = [];
   const skipped: number[] = [];
   for (const [i, shard] of manifest.shards.entries()) {
@@ -120,7 +131,7 @@ export function recordShard(manifest: FeatureManifest, i: number, hasMask: boole
 }
 
 export async function saveManifest(outDir: string, manifest: FeatureManifest): Promise<void> {
-  await writeFileAtomic(join(outDir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  await writeFileAtomic(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
 /**
@@ -148,7 +159,10 @@ export async function openExtraction(plan: ExtractionPlan): Promise<FeatureManif
       ['shard size', old.shardSize, fresh.shardSize],
     ];
     for (const [name, was, now] of fields) {
-      if (was !== now) throw new Error(`${path} belongs to a different extraction (${name}: was ${String(was)}, now ${String(now)}); use a new --out folder or delete this one`);
+      if (was !== now)
+        throw new Error(
+          `${path} belongs to a different extraction (${name}: was ${String(was)}, now ${String(now)}); use a new --out folder or delete this one`,
+        );
     }
     manifest = { ...fresh, mask: old.mask ?? null };
   }
@@ -167,13 +181,19 @@ export async function removeStaleTemps(dir: string): Promise<void> {
 
 async function encodeRows(encoder: Encoder, corpus: Corpus, start: number, end: number): Promise<EncodedBatch> {
   const items = corpus.items.slice(start, end);
-  const batch = corpus.modality === 'text' ? await (encoder as Encoder<'text'>).encode(items) : await (encoder as Encoder<'audio'>).encode(await loadWavClips(items));
+  const batch =
+    corpus.modality === 'text' ? await (encoder as Encoder<'text'>).encode(items) : await (encoder as Encoder<'audio'>).encode(await loadWavClips(items));
   const { tokens, dim } = encoder.info;
   if (batch.batch !== items.length || batch.tokens !== tokens || batch.dim !== dim) {
-    throw new Error(`internal: ${encoder.info.name} returned [${batch.batch}, ${batch.tokens}, ${batch.dim}] for ${items.length} rows, expected [${items.length}, ${tokens}, ${dim}]`);
+    throw new Error(
+      `internal: ${encoder.info.name} returned [${batch.batch}, ${batch.tokens}, ${batch.dim}] for ${items.length} rows, expected [${items.length}, ${tokens}, ${dim}]`,
+    );
   }
   const bad = batch.features.findIndex((v) => !Number.isFinite(v));
-  if (bad >= 0) throw new Error(`${encoder.info.name} produced ${batch.features[bad]} for row ${start + Math.floor(bad / (tokens * dim))} (${corpus.items[start + Math.floor(bad / (tokens * dim))]}); check the input and the model`);
+  if (bad >= 0)
+    throw new Error(
+      `${encoder.info.name} produced ${batch.features[bad]} for row ${start + Math.floor(bad / (tokens * dim))} (${corpus.items[start + Math.floor(bad / (tokens * dim))]}); check the input and the model`,
+    );
   return batch;
 }
 

@@ -48,6 +48,8 @@ export async function findModelFile(dir: string, candidates: readonly string[], 
   throw new Error(
     `${what}: no ${dtype ? `${dtype} ` : ''}ONNX model in ${JSON.stringify(dir)} (looked for ${wanted.join(', ')}); ` +
       (found.length ? `found ${found.join(', ')}` : 'it holds no .onnx file') +
-      (variants.length ? `; pass dtype ${variants.map((v) => `'${v}'`).join(' or ')} to use ${variants.length > 1 ? 'one of those' : 'that variant'}` : '; export it with optimum-cli export onnx or pass the right folder'),
+      (variants.length
+        ? `; pass dtype ${variants.map((v) => `'${v}'`).join(' or ')} to use ${variants.length > 1 ? 'one of those' : 'that variant'}`
+        : '; export it with optimum-cli export onnx or pass the right folder'),
   );
 }

@@ -8,8 +8,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Device } from '../engine/runtime.js';
 import { OnnxAudioEncoder } from './audio/onnx-audio-encoder.js';
-import { OnnxTextEncoder } from './text/onnx-text-encoder.js';
 import type { ModelDtype } from './model-file.js';
+import { OnnxTextEncoder } from './text/onnx-text-encoder.js';
 import type { Encoder, Modality } from './types.js';
 import { WorldMultilingualEncoder } from './world/multilingual.js';
 import { WorldNativeEncoder } from './world/native.js';
@@ -53,7 +53,12 @@ export async function encoderModality(dir: string): Promise<Modality> {
 export async function loadEncoder(dir: string, opts: LoadEncoderOptions = {}): Promise<Encoder> {
   const { modality, className } = describeEncoderFolder(dir);
   if (className !== null) return CLASSES[className].load(dir, opts.threads !== undefined ? { threads: opts.threads } : {});
-  const common = { ...(opts.device ? { device: opts.device } : {}), ...(opts.threads !== undefined ? { threads: opts.threads } : {}), ...(opts.output ? { output: opts.output } : {}), ...(opts.dtype ? { dtype: opts.dtype } : {}) };
+  const common = {
+    ...(opts.device ? { device: opts.device } : {}),
+    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    ...(opts.output ? { output: opts.output } : {}),
+    ...(opts.dtype ? { dtype: opts.dtype } : {}),
+  };
   if (modality === 'audio') {
     if (opts.maxLength !== undefined) throw new Error(`encoder ${JSON.stringify(dir)} is an audio encoder; maxLength applies to text encoders only`);
     return OnnxAudioEncoder.load(dir, common);

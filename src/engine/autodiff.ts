@@ -47,9 +47,7 @@ export function gradients(loss: Tensor, wrt: Tensor[], seed?: Tensor): (Tensor |
     if (!needs.some(Boolean)) continue;
     const def = OP_DEFS[node.op] as OpDef<Op>;
     if (!def.grad) {
-      throw new GradientError(
-        `autodiff: op '${node.op}' has no gradient rule, but the loss depends on its input through tensor t${id} ${fmt(y.shape)}`,
-      );
+      throw new GradientError(`autodiff: op '${node.op}' has no gradient rule, but the loss depends on its input through tensor t${id} ${fmt(y.shape)}`);
     }
     const inputGrads = def.grad(g, node.inputs, y, node.params);
     node.inputs.forEach((x, k) => {

@@ -5,11 +5,11 @@
  */
 import { gradients } from './autodiff.js';
 import { emitOnnx } from './emit.js';
-import type { Graph, Tensor } from './ir.js';
-import type { Op } from './ops.js';
 import { where } from './functional.js';
+import type { Graph, Tensor } from './ir.js';
 import { serializeModel } from './onnx/model.js';
-import { applyUpdate, clipByGlobalNorm, declareScalars, stateSlots, type OptimizerConfig } from './optim.js';
+import type { Op } from './ops.js';
+import { applyUpdate, clipByGlobalNorm, declareScalars, type OptimizerConfig, stateSlots } from './optim.js';
 
 export function compileInference(
   graph: Graph,
@@ -68,10 +68,15 @@ export function compileTrainStep(spec: TrainStepSpec): { model: Uint8Array; layo
   const scalars = declareScalars(graph);
   const trainable = [...graph.params.values()].filter((p) => p.trainable);
   const frozen = [...graph.params.values()].filter((p) => !p.trainable).map((p) => p.name);
-  let grads = gradients(loss, trainable.map((p) => p.tensor));
+  let grads = gradients(
+    loss,
+    trainable.map((p) => p.tensor),
+  );
   const missing = trainable.filter((_, i) => !grads[i]).map((p) => p.name);
   if (missing.length) {
-    throw new Error(`the loss does not depend on trainable parameter(s) ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}: freeze them or remove them`);
+    throw new Error(
+      `the loss does not depend on trainable parameter(s) ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}: freeze them or remove them`,
+    );
   }
   const outputs: Record<string, Tensor> = { loss };
   const metrics: Record<string, Tensor> = { ...(spec.metrics ?? {}) };

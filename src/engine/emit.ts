@@ -3,9 +3,9 @@
  * bookkeeping (dead-code elimination, naming, run-time shapes for symbolic dims).
  */
 import type { Graph, Tensor } from './ir.js';
-import { i64Tensor, f32Tensor, OPSET, type OnnxModel, type OnnxNode, type TensorData, type ValueInfo } from './onnx/model.js';
+import { f32Tensor, i64Tensor, type OnnxModel, type OnnxNode, OPSET, type TensorData, type ValueInfo } from './onnx/model.js';
 import { axesOf, type Op, type OpParams } from './ops.js';
-import { normAxis, type Dim, type Shape } from './shape.js';
+import { type Dim, normAxis, type Shape } from './shape.js';
 
 export interface EmitOptions {
   /** Graph outputs by name. */
@@ -112,19 +112,39 @@ class EmitContext {
 
 type Emit<K extends Op> = (ctx: EmitContext, x: string[], y: string, p: OpParams[K], node: { inputs: Tensor[]; out: Tensor }) => void;
 
-const direct = (opType: string) => (ctx: EmitContext, x: string[], y: string): void => ctx.node(opType, x, [y]);
+const direct =
+  (opType: string) =>
+  (ctx: EmitContext, x: string[], y: string): void =>
+    ctx.node(opType, x, [y]);
 
 function convAttrs(p: OpParams['Conv'], w: Tensor): NonNullable<OnnxNode['attrs']> {
   return { strides: p.strides, pads: p.pads, dilations: p.dilations, kernel_shape: w.shape.slice(2) as number[] };
 }
 
 const EMIT: { [K in Op]: Emit<K> } = {
-  Add: direct('Add'), Sub: direct('Sub'), Mul: direct('Mul'), Div: direct('Div'), Pow: direct('Pow'),
-  Greater: direct('Greater'), Equal: direct('Equal'), Where: direct('Where'),
-  Neg: direct('Neg'), Exp: direct('Exp'), Log: direct('Log'), Sqrt: direct('Sqrt'), Tanh: direct('Tanh'),
-  Erf: direct('Erf'), Sigmoid: direct('Sigmoid'), Relu: direct('Relu'), Abs: direct('Abs'),
-  Sin: direct('Sin'), Cos: direct('Cos'), MatMul: direct('MatMul'),
-  Identity: direct('Identity'), StopGradient: direct('Identity'), GradReverse: direct('Identity'),
+  Add: direct('Add'),
+  Sub: direct('Sub'),
+  Mul: direct('Mul'),
+  Div: direct('Div'),
+  Pow: direct('Pow'),
+  Greater: direct('Greater'),
+  Equal: direct('Equal'),
+  Where: direct('Where'),
+  Neg: direct('Neg'),
+  Exp: direct('Exp'),
+  Log: direct('Log'),
+  Sqrt: direct('Sqrt'),
+  Tanh: direct('Tanh'),
+  Erf: direct('Erf'),
+  Sigmoid: direct('Sigmoid'),
+  Relu: direct('Relu'),
+  Abs: direct('Abs'),
+  Sin: direct('Sin'),
+  Cos: direct('Cos'),
+  MatMul: direct('MatMul'),
+  Identity: direct('Identity'),
+  StopGradient: direct('Identity'),
+  GradReverse: direct('Identity'),
   ReduceSum: (ctx, x, y, p, n) => ctx.node('ReduceSum', [x[0]!, ctx.i64(axesOf(n.inputs[0]!, p.axes, 'ReduceSum'))], [y], { keepdims: p.keepdims ? 1 : 0 }),
   ReduceMean: (ctx, x, y, p, n) => ctx.node('ReduceMean', x, [y], { axes: axesOf(n.inputs[0]!, p.axes, 'ReduceMean'), keepdims: p.keepdims ? 1 : 0 }),
   ReduceMax: (ctx, x, y, p, n) => ctx.node('ReduceMax', x, [y], { axes: axesOf(n.inputs[0]!, p.axes, 'ReduceMax'), keepdims: p.keepdims ? 1 : 0 }),
@@ -168,8 +188,7 @@ const EMIT: { [K in Op]: Emit<K> } = {
   Softmax: (ctx, x, y, p) => ctx.node('Softmax', x, [y], { axis: p.axis }),
   LogSoftmax: (ctx, x, y, p) => ctx.node('LogSoftmax', x, [y], { axis: p.axis }),
   Conv: (ctx, x, y, p, n) => ctx.node('Conv', x, [y], convAttrs(p, n.inputs[1]!)),
-  ConvTranspose: (ctx, x, y, p, n) =>
-    ctx.node('ConvTranspose', x, [y], { ...convAttrs(p, n.inputs[1]!), output_padding: p.outputPadding }),
+  ConvTranspose: (ctx, x, y, p, n) => ctx.node('ConvTranspose', x, [y], { ...convAttrs(p, n.inputs[1]!), output_padding: p.outputPadding }),
   DimValue: (ctx, _x, y, p) => ctx.node('Identity', [ctx.dimScalarF32(p.dim)], [y]),
   LayerNorm: (ctx, x, y, p) => ctx.node('LayerNormalization', x, [y], { axis: -1, epsilon: { float: p.eps } }),
   LayerNormStats: (ctx, x, y, p, n) => {

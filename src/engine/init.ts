@@ -2,8 +2,9 @@
  * Parameter initialisation, seeded. The distributions are PyTorch's defaults (expressed as Init
  * records by the layers); values come from our own RNG, so they match PyTorch in distribution, not bits.
  */
-import type { Graph, Init } from './ir.js';
+
 import { Rng } from '../util/rng.js';
+import type { Graph, Init } from './ir.js';
 
 /** PyTorch's default for Linear/Conv weights and biases: kaiming_uniform(a=sqrt(5)) = U(-1/sqrt(fan_in), 1/sqrt(fan_in)). */
 export function fanInUniform(fanIn: number): Init {
@@ -27,7 +28,14 @@ export function initWeights(graph: Graph, seed: number): Map<string, Float32Arra
   const rng = new Rng(seed);
   const out = new Map<string, Float32Array>();
   for (const p of [...graph.params.values(), ...graph.buffers.values()]) {
-    out.set(p.name, fill(p.init, p.shape.reduce((a, b) => a * b, 1), rng));
+    out.set(
+      p.name,
+      fill(
+        p.init,
+        p.shape.reduce((a, b) => a * b, 1),
+        rng,
+      ),
+    );
   }
   return out;
 }

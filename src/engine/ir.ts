@@ -6,15 +6,12 @@
  * buffers (non-trainable state such as BatchNorm running statistics) and constants.
  */
 import { OP_DEFS, type Op, type OpParams } from './ops.js';
-import { fmt, isStatic, ShapeError, type Dim, type Shape } from './shape.js';
+import { type Dim, fmt, isStatic, type Shape, ShapeError } from './shape.js';
 
 export type DType = 'float32' | 'int64' | 'bool';
 
 /** How a parameter is initialised (PyTorch defaults are expressed with these). */
-export type Init =
-  | { kind: 'uniform'; bound: number }
-  | { kind: 'normal'; std: number }
-  | { kind: 'const'; value: number };
+export type Init = { kind: 'uniform'; bound: number } | { kind: 'normal'; std: number } | { kind: 'const'; value: number };
 
 export type LeafNode =
   | { kind: 'input'; name: string }
@@ -57,30 +54,78 @@ export class Tensor {
     return typeof v === 'number' ? this.graph.scalar(v) : v;
   }
 
-  add(o: Operand): Tensor { return this.graph.apply('Add', [this, this.lift(o)], {}); }
-  sub(o: Operand): Tensor { return this.graph.apply('Sub', [this, this.lift(o)], {}); }
-  mul(o: Operand): Tensor { return this.graph.apply('Mul', [this, this.lift(o)], {}); }
-  div(o: Operand): Tensor { return this.graph.apply('Div', [this, this.lift(o)], {}); }
-  pow(o: Operand): Tensor { return this.graph.apply('Pow', [this, this.lift(o)], {}); }
-  greater(o: Operand): Tensor { return this.graph.apply('Greater', [this, this.lift(o)], {}); }
-  equal(o: Operand): Tensor { return this.graph.apply('Equal', [this, this.lift(o)], {}); }
-  neg(): Tensor { return this.graph.apply('Neg', [this], {}); }
-  exp(): Tensor { return this.graph.apply('Exp', [this], {}); }
-  log(): Tensor { return this.graph.apply('Log', [this], {}); }
-  sqrt(): Tensor { return this.graph.apply('Sqrt', [this], {}); }
-  tanh(): Tensor { return this.graph.apply('Tanh', [this], {}); }
-  erf(): Tensor { return this.graph.apply('Erf', [this], {}); }
-  sigmoid(): Tensor { return this.graph.apply('Sigmoid', [this], {}); }
-  relu(): Tensor { return this.graph.apply('Relu', [this], {}); }
-  abs(): Tensor { return this.graph.apply('Abs', [this], {}); }
-  sin(): Tensor { return this.graph.apply('Sin', [this], {}); }
-  cos(): Tensor { return this.graph.apply('Cos', [this], {}); }
-  matmul(o: Tensor): Tensor { return this.graph.apply('MatMul', [this, o], {}); }
-  sum(axes: number[], keepdims = false): Tensor { return this.graph.apply('ReduceSum', [this], { axes, keepdims }); }
-  mean(axes: number[], keepdims = false): Tensor { return this.graph.apply('ReduceMean', [this], { axes, keepdims }); }
-  max(axes: number[], keepdims = false): Tensor { return this.graph.apply('ReduceMax', [this], { axes, keepdims }); }
-  reshape(shape: Dim[]): Tensor { return this.graph.apply('Reshape', [this], { shape }); }
-  transpose(perm: number[]): Tensor { return this.graph.apply('Transpose', [this], { perm }); }
+  add(o: Operand): Tensor {
+    return this.graph.apply('Add', [this, this.lift(o)], {});
+  }
+  sub(o: Operand): Tensor {
+    return this.graph.apply('Sub', [this, this.lift(o)], {});
+  }
+  mul(o: Operand): Tensor {
+    return this.graph.apply('Mul', [this, this.lift(o)], {});
+  }
+  div(o: Operand): Tensor {
+    return this.graph.apply('Div', [this, this.lift(o)], {});
+  }
+  pow(o: Operand): Tensor {
+    return this.graph.apply('Pow', [this, this.lift(o)], {});
+  }
+  greater(o: Operand): Tensor {
+    return this.graph.apply('Greater', [this, this.lift(o)], {});
+  }
+  equal(o: Operand): Tensor {
+    return this.graph.apply('Equal', [this, this.lift(o)], {});
+  }
+  neg(): Tensor {
+    return this.graph.apply('Neg', [this], {});
+  }
+  exp(): Tensor {
+    return this.graph.apply('Exp', [this], {});
+  }
+  log(): Tensor {
+    return this.graph.apply('Log', [this], {});
+  }
+  sqrt(): Tensor {
+    return this.graph.apply('Sqrt', [this], {});
+  }
+  tanh(): Tensor {
+    return this.graph.apply('Tanh', [this], {});
+  }
+  erf(): Tensor {
+    return this.graph.apply('Erf', [this], {});
+  }
+  sigmoid(): Tensor {
+    return this.graph.apply('Sigmoid', [this], {});
+  }
+  relu(): Tensor {
+    return this.graph.apply('Relu', [this], {});
+  }
+  abs(): Tensor {
+    return this.graph.apply('Abs', [this], {});
+  }
+  sin(): Tensor {
+    return this.graph.apply('Sin', [this], {});
+  }
+  cos(): Tensor {
+    return this.graph.apply('Cos', [this], {});
+  }
+  matmul(o: Tensor): Tensor {
+    return this.graph.apply('MatMul', [this, o], {});
+  }
+  sum(axes: number[], keepdims = false): Tensor {
+    return this.graph.apply('ReduceSum', [this], { axes, keepdims });
+  }
+  mean(axes: number[], keepdims = false): Tensor {
+    return this.graph.apply('ReduceMean', [this], { axes, keepdims });
+  }
+  max(axes: number[], keepdims = false): Tensor {
+    return this.graph.apply('ReduceMax', [this], { axes, keepdims });
+  }
+  reshape(shape: Dim[]): Tensor {
+    return this.graph.apply('Reshape', [this], { shape });
+  }
+  transpose(perm: number[]): Tensor {
+    return this.graph.apply('Transpose', [this], { perm });
+  }
   /** Swaps the last two axes. */
   get T(): Tensor {
     const perm = this.shape.map((_, i) => i);
@@ -89,14 +134,30 @@ export class Tensor {
     [perm[n - 2], perm[n - 1]] = [n - 1, n - 2];
     return this.transpose(perm);
   }
-  expand(shape: Dim[]): Tensor { return this.graph.apply('Expand', [this], { shape }); }
-  slice(axis: number, start: number, end: number): Tensor { return this.graph.apply('Slice', [this], { axis, start, end }); }
-  pad(axis: number, before: number, after: number): Tensor { return this.graph.apply('Pad', [this], { axis, before, after }); }
-  cast(to: DType): Tensor { return this.graph.apply('Cast', [this], { to }); }
-  softmax(axis = -1): Tensor { return this.graph.apply('Softmax', [this], { axis }); }
-  logSoftmax(axis = -1): Tensor { return this.graph.apply('LogSoftmax', [this], { axis }); }
-  stopGradient(): Tensor { return this.graph.apply('StopGradient', [this], {}); }
-  gradReverse(eta: number): Tensor { return this.graph.apply('GradReverse', [this], { eta }); }
+  expand(shape: Dim[]): Tensor {
+    return this.graph.apply('Expand', [this], { shape });
+  }
+  slice(axis: number, start: number, end: number): Tensor {
+    return this.graph.apply('Slice', [this], { axis, start, end });
+  }
+  pad(axis: number, before: number, after: number): Tensor {
+    return this.graph.apply('Pad', [this], { axis, before, after });
+  }
+  cast(to: DType): Tensor {
+    return this.graph.apply('Cast', [this], { to });
+  }
+  softmax(axis = -1): Tensor {
+    return this.graph.apply('Softmax', [this], { axis });
+  }
+  logSoftmax(axis = -1): Tensor {
+    return this.graph.apply('LogSoftmax', [this], { axis });
+  }
+  stopGradient(): Tensor {
+    return this.graph.apply('StopGradient', [this], {});
+  }
+  gradReverse(eta: number): Tensor {
+    return this.graph.apply('GradReverse', [this], { eta });
+  }
 }
 
 export interface ParamInfo {

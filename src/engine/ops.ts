@@ -7,20 +7,60 @@
  * need no rule of their own.
  */
 import type { DType, Tensor } from './ir.js';
-import { broadcastShapes, dimDiv, dimMul, fmt, normAxis, numel, ShapeError, type Dim, type Shape } from './shape.js';
+import { broadcastShapes, type Dim, dimDiv, dimMul, fmt, normAxis, numel, type Shape, ShapeError } from './shape.js';
 
 export const OPS = [
-  'Add', 'Sub', 'Mul', 'Div', 'Pow', 'Greater', 'Equal', 'Where',
-  'Neg', 'Exp', 'Log', 'Sqrt', 'Tanh', 'Erf', 'Sigmoid', 'Relu', 'Abs', 'Sin', 'Cos',
-  'MatMul', 'ReduceSum', 'ReduceMean', 'ReduceMax',
-  'Reshape', 'Transpose', 'Expand', 'Slice', 'Pad', 'Concat', 'Gather', 'ScatterAddRows',
-  'Cast', 'Identity', 'StopGradient', 'GradReverse', 'Softmax', 'LogSoftmax',
-  'Conv', 'ConvTranspose', 'DimValue', 'LayerNorm', 'Gelu', 'LayerNormStats',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Pow',
+  'Greater',
+  'Equal',
+  'Where',
+  'Neg',
+  'Exp',
+  'Log',
+  'Sqrt',
+  'Tanh',
+  'Erf',
+  'Sigmoid',
+  'Relu',
+  'Abs',
+  'Sin',
+  'Cos',
+  'MatMul',
+  'ReduceSum',
+  'ReduceMean',
+  'ReduceMax',
+  'Reshape',
+  'Transpose',
+  'Expand',
+  'Slice',
+  'Pad',
+  'Concat',
+  'Gather',
+  'ScatterAddRows',
+  'Cast',
+  'Identity',
+  'StopGradient',
+  'GradReverse',
+  'Softmax',
+  'LogSoftmax',
+  'Conv',
+  'ConvTranspose',
+  'DimValue',
+  'LayerNorm',
+  'Gelu',
+  'LayerNormStats',
 ] as const;
 export type Op = (typeof OPS)[number];
 
 type None = Record<string, never>;
-export interface ReduceParams { axes: number[]; keepdims: boolean }
+export interface ReduceParams {
+  axes: number[];
+  keepdims: boolean;
+}
 export interface ConvParams {
   strides: number[];
   /** ONNX order: all begins, then all ends. */
@@ -29,11 +69,29 @@ export interface ConvParams {
 }
 
 export interface OpParams {
-  Add: None; Sub: None; Mul: None; Div: None; Pow: None; Greater: None; Equal: None; Where: None;
-  Neg: None; Exp: None; Log: None; Sqrt: None; Tanh: None; Erf: None; Sigmoid: None; Relu: None;
-  Abs: None; Sin: None; Cos: None;
+  Add: None;
+  Sub: None;
+  Mul: None;
+  Div: None;
+  Pow: None;
+  Greater: None;
+  Equal: None;
+  Where: None;
+  Neg: None;
+  Exp: None;
+  Log: None;
+  Sqrt: None;
+  Tanh: None;
+  Erf: None;
+  Sigmoid: None;
+  Relu: None;
+  Abs: None;
+  Sin: None;
+  Cos: None;
   MatMul: None;
-  ReduceSum: ReduceParams; ReduceMean: ReduceParams; ReduceMax: ReduceParams;
+  ReduceSum: ReduceParams;
+  ReduceMean: ReduceParams;
+  ReduceMax: ReduceParams;
   Reshape: { shape: Dim[] };
   Transpose: { perm: number[] };
   Expand: { shape: Dim[] };
@@ -45,10 +103,12 @@ export interface OpParams {
   /** (updates [...idx, ...rest], indices [...idx]) -> [rows, ...rest], summing rows hit twice. */
   ScatterAddRows: { rows: number };
   Cast: { to: DType };
-  Identity: None; StopGradient: None;
+  Identity: None;
+  StopGradient: None;
   /** Identity forward; the gradient is multiplied by -eta (domain-adversarial training). */
   GradReverse: { eta: number };
-  Softmax: { axis: number }; LogSoftmax: { axis: number };
+  Softmax: { axis: number };
+  LogSoftmax: { axis: number };
   /** (x [N, C, ...spatial], w [O, C, ...kernel]) -> [N, O, ...]; 1-D or 2-D. */
   Conv: ConvParams;
   /** (x [N, C, ...], w [C, O, ...kernel]) -> [N, O, ...]. */
@@ -70,7 +130,10 @@ export interface OpParams {
   LayerNormStats: { eps: number; output: 'normalized' | 'invStd' };
 }
 
-export interface Inferred { shape: Shape; dtype: DType }
+export interface Inferred {
+  shape: Shape;
+  dtype: DType;
+}
 /** Gradients w.r.t. each input (null: none flows there). */
 export type GradRule<K extends Op> = (g: Tensor, xs: Tensor[], y: Tensor, p: OpParams[K]) => (Tensor | null)[];
 
@@ -138,17 +201,21 @@ function keepDims(g: Tensor, x: Tensor, axes: number[], keepdims: boolean): Tens
   return g.reshape(shape);
 }
 
-const elementwise = (op: string) => (xs: Tensor[]): Inferred => {
-  arity(op, xs, 1);
-  float(op, xs[0]!);
-  return { shape: xs[0]!.shape, dtype: 'float32' };
-};
+const elementwise =
+  (op: string) =>
+  (xs: Tensor[]): Inferred => {
+    arity(op, xs, 1);
+    float(op, xs[0]!);
+    return { shape: xs[0]!.shape, dtype: 'float32' };
+  };
 
-const binary = (op: string, outDtype?: DType) => (xs: Tensor[]): Inferred => {
-  arity(op, xs, 2);
-  same(op, xs);
-  return { shape: broadcastShapes(xs[0]!.shape, xs[1]!.shape, op), dtype: outDtype ?? xs[0]!.dtype };
-};
+const binary =
+  (op: string, outDtype?: DType) =>
+  (xs: Tensor[]): Inferred => {
+    arity(op, xs, 2);
+    same(op, xs);
+    return { shape: broadcastShapes(xs[0]!.shape, xs[1]!.shape, op), dtype: outDtype ?? xs[0]!.dtype };
+  };
 
 function reduceInfer(op: string) {
   return (xs: Tensor[], p: ReduceParams): Inferred => {
@@ -216,11 +283,7 @@ export const OP_DEFS: OpDefs = {
     },
     grad: (g, [c, a, b]) => {
       const zero = g.graph.scalar(0);
-      return [
-        null,
-        sumToShape(g.graph.apply('Where', [c!, g, zero], {}), a!.shape),
-        sumToShape(g.graph.apply('Where', [c!, zero, g], {}), b!.shape),
-      ];
+      return [null, sumToShape(g.graph.apply('Where', [c!, g, zero], {}), a!.shape), sumToShape(g.graph.apply('Where', [c!, zero, g], {}), b!.shape)];
     },
   },
   // d(-x) = -dx
@@ -234,7 +297,18 @@ export const OP_DEFS: OpDefs = {
   // d(tanh x) = (1 - tanh^2 x) dx
   Tanh: { infer: elementwise('Tanh'), grad: (g, _, y) => [g.mul(y.graph.scalar(1).sub(y.mul(y)))] },
   // d(erf x) = 2/sqrt(pi) exp(-x^2) dx
-  Erf: { infer: elementwise('Erf'), grad: (g, [x]) => [g.mul(x!.mul(x!).neg().exp().mul(2 / Math.sqrt(Math.PI)))] },
+  Erf: {
+    infer: elementwise('Erf'),
+    grad: (g, [x]) => [
+      g.mul(
+        x!
+          .mul(x!)
+          .neg()
+          .exp()
+          .mul(2 / Math.sqrt(Math.PI)),
+      ),
+    ],
+  },
   // d(sigmoid x) = s (1 - s) dx
   Sigmoid: { infer: elementwise('Sigmoid'), grad: (g, _, y) => [g.mul(y.mul(y.graph.scalar(1).sub(y)))] },
   // d(relu x) = [x > 0] dx
@@ -291,7 +365,11 @@ export const OP_DEFS: OpDefs = {
     grad: (g, [x], _y, p) => {
       const axes = axesOf(x!, p.axes, 'ReduceMean');
       const count = axes.reduce<Dim>((acc, a) => dimMul(acc, x!.shape[a]!), 1);
-      return [keepDims(g, x!, axes, p.keepdims).expand([...x!.shape]).div(x!.graph.dimValue(count))];
+      return [
+        keepDims(g, x!, axes, p.keepdims)
+          .expand([...x!.shape])
+          .div(x!.graph.dimValue(count)),
+      ];
     },
   },
   // d max(x) = dy shared equally among the maximal elements
@@ -363,7 +441,8 @@ export const OP_DEFS: OpDefs = {
       const x = xs[0]!;
       const axis = normAxis(p.axis, x.rank, 'Pad');
       const n = x.shape[axis]!;
-      if (typeof n !== 'number' || p.before < 0 || p.after < 0) throw new ShapeError(`Pad: cannot pad axis ${p.axis} of ${fmt(x.shape)} by ${p.before}/${p.after}`);
+      if (typeof n !== 'number' || p.before < 0 || p.after < 0)
+        throw new ShapeError(`Pad: cannot pad axis ${p.axis} of ${fmt(x.shape)} by ${p.before}/${p.after}`);
       return { shape: x.shape.map((d, i) => (i === axis ? n + p.before + p.after : d)), dtype: x.dtype };
     },
     grad: (g, [x], _y, p) => {
@@ -455,10 +534,9 @@ export const OP_DEFS: OpDefs = {
       arity('Conv', xs, 2);
       const [x, w] = xs as [Tensor, Tensor];
       const nsp = checkConvParams('Conv', x, w, p);
-      if (x.shape[1] !== w.shape[1]) throw new ShapeError(`Conv: input channels ${x.shape[1]} != weight in-channels ${w.shape[1]} (x ${fmt(x.shape)}, w ${fmt(w.shape)})`);
-      const spatial = range(nsp).map((i) =>
-        convOutSize('Conv', x.shape[2 + i]!, w.size(2 + i), p.strides[i]!, p.pads[i]!, p.pads[nsp + i]!, p.dilations[i]!),
-      );
+      if (x.shape[1] !== w.shape[1])
+        throw new ShapeError(`Conv: input channels ${x.shape[1]} != weight in-channels ${w.shape[1]} (x ${fmt(x.shape)}, w ${fmt(w.shape)})`);
+      const spatial = range(nsp).map((i) => convOutSize('Conv', x.shape[2 + i]!, w.size(2 + i), p.strides[i]!, p.pads[i]!, p.pads[nsp + i]!, p.dilations[i]!));
       return { shape: [x.shape[0]!, w.shape[0]!, ...spatial], dtype: 'float32' };
     },
     // dx = conv_transpose(dy, w); dw = conv(x^T, dy^T) with stride and dilation swapped
@@ -511,7 +589,10 @@ export const OP_DEFS: OpDefs = {
       const xh = x!.graph.apply('LayerNormStats', [x!], { eps: p.eps, output: 'normalized' });
       const r = x!.graph.apply('LayerNormStats', [x!], { eps: p.eps, output: 'invStd' });
       const dxh = g.mul(w!);
-      const dx = dxh.sub(dxh.mean([-1], true)).sub(xh.mul(dxh.mul(xh).mean([-1], true))).mul(r);
+      const dx = dxh
+        .sub(dxh.mean([-1], true))
+        .sub(xh.mul(dxh.mul(xh).mean([-1], true)))
+        .mul(r);
       return [dx, sumToShape(g.mul(xh), w!.shape), sumToShape(g, b!.shape)];
     },
   },
@@ -530,7 +611,11 @@ export const OP_DEFS: OpDefs = {
     grad: (g, [x]) => {
       const t = x!.mul(Math.SQRT1_2);
       const q = t.mul(t.neg()).exp();
-      const slope = t.erf().add(1).mul(0.5).add(t.mul(q).mul(1 / Math.sqrt(Math.PI)));
+      const slope = t
+        .erf()
+        .add(1)
+        .mul(0.5)
+        .add(t.mul(q).mul(1 / Math.sqrt(Math.PI)));
       return [g.mul(slope)];
     },
   },

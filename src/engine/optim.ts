@@ -4,8 +4,9 @@
  * scalar inputs fed per step, so schedules live in TypeScript (schedules.ts). Semantics follow
  * PyTorch's torch.optim (SGD with momentum, Adam with L2 weight decay, AdamW with decoupled decay).
  */
-import type { Graph, Tensor } from './ir.js';
+
 import { minimum } from './functional.js';
+import type { Graph, Tensor } from './ir.js';
 
 export type OptimizerConfig =
   | {
@@ -50,17 +51,11 @@ export function scalarValues(cfg: OptimizerConfig, step: number, lr: number): Re
   if (cfg.kind === 'sgd') return { lr, bias_correction1: 1, bias_correction2: 1 };
   const b1 = cfg.beta1 ?? 0.9;
   const b2 = cfg.beta2 ?? 0.999;
-  return { lr, bias_correction1: 1 - Math.pow(b1, step), bias_correction2: 1 - Math.pow(b2, step) };
+  return { lr, bias_correction1: 1 - b1 ** step, bias_correction2: 1 - b2 ** step };
 }
 
 /** The updated parameter and state tensors for one parameter. */
-export function applyUpdate(
-  cfg: OptimizerConfig,
-  param: Tensor,
-  grad: Tensor,
-  state: Tensor[],
-  s: StepScalars,
-): { param: Tensor; state: Tensor[] } {
+export function applyUpdate(cfg: OptimizerConfig, param: Tensor, grad: Tensor, state: Tensor[], s: StepScalars): { param: Tensor; state: Tensor[] } {
   switch (cfg.kind) {
     case 'sgd': {
       let g = grad;

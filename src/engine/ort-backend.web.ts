@@ -39,7 +39,9 @@ const ort: OrtModule = useGpu ? await import('onnxruntime-web/webgpu') : await i
 // bundled builds carry their JavaScript glue, which a prefix string would fetch as well.)
 ort.env.wasm.wasmPaths = { wasm: new URL(useGpu ? 'ort-wasm-simd-threaded.asyncify.wasm' : 'ort-wasm-simd-threaded.wasm', import.meta.url).href };
 // Several threads need a cross-origin-isolated page (COOP/COEP headers); otherwise one.
-ort.env.wasm.numThreads = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated ? Math.min(4, globalThis.navigator?.hardwareConcurrency ?? 1) : 1;
+ort.env.wasm.numThreads = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated
+  ? Math.min(4, globalThis.navigator?.hardwareConcurrency ?? 1)
+  : 1;
 
 export { ort };
 

@@ -4,7 +4,7 @@
  */
 import type { Graph, Tensor } from './ir.js';
 import { axesOf, type Op, type OpParams } from './ops.js';
-import { normAxis, resolveShape, bindSymbols } from './shape.js';
+import { bindSymbols, normAxis, resolveShape } from './shape.js';
 
 export interface NDArray {
   shape: number[];
@@ -37,9 +37,7 @@ function broadcastIndexer(x: NDArray, outShape: number[]): (idx: number[]) => nu
 
 function broadcastShape(shapes: number[][]): number[] {
   const rank = Math.max(...shapes.map((s) => s.length));
-  return Array.from({ length: rank }, (_, i) =>
-    Math.max(...shapes.map((s) => (i < rank - s.length ? 1 : s[i - (rank - s.length)]!))),
-  );
+  return Array.from({ length: rank }, (_, i) => Math.max(...shapes.map((s) => (i < rank - s.length ? 1 : s[i - (rank - s.length)]!))));
 }
 
 function forEachIndex(shape: number[], fn: (idx: number[], flat: number) => void): void {
@@ -62,8 +60,14 @@ function mapN(xs: NDArray[], fn: (...v: number[]) => number): NDArray {
   return out;
 }
 
-const unary = (fn: (v: number) => number) => (xs: NDArray[]): NDArray => mapN(xs, fn);
-const binary = (fn: (a: number, b: number) => number) => (xs: NDArray[]): NDArray => mapN(xs, fn);
+const unary =
+  (fn: (v: number) => number) =>
+  (xs: NDArray[]): NDArray =>
+    mapN(xs, fn);
+const binary =
+  (fn: (a: number, b: number) => number) =>
+  (xs: NDArray[]): NDArray =>
+    mapN(xs, fn);
 
 function reduce(x: NDArray, axesIn: number[], keepdims: boolean, init: number, fn: (acc: number, v: number) => number): NDArray {
   const axes = axesOf(x, axesIn, 'reduce');
@@ -166,7 +170,7 @@ const REF: { [K in Op]: Ev<K> } = {
   Sub: binary((a, b) => a - b),
   Mul: binary((a, b) => a * b),
   Div: binary((a, b) => a / b),
-  Pow: binary((a, b) => Math.pow(a, b)),
+  Pow: binary((a, b) => a ** b),
   Greater: binary((a, b) => (a > b ? 1 : 0)),
   Equal: binary((a, b) => (a === b ? 1 : 0)),
   Where: (xs) => mapN(xs, (c, a, b) => (c ? a : b)),
@@ -177,7 +181,7 @@ const REF: { [K in Op]: Ev<K> } = {
   Tanh: unary(Math.tanh),
   Erf: unary(erf),
   Sigmoid: unary((v) => 1 / (1 + Math.exp(-v))),
-  Relu: unary((v) => (v > 0 ? v : 0)),
+  Relu: unary((v) => Math.max(v, 0)),
   Abs: unary(Math.abs),
   Sin: unary(Math.sin),
   Cos: unary(Math.cos),

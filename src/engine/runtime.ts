@@ -98,7 +98,10 @@ export class Session {
     } catch (e) {
       const where = typeof model === 'string' ? `'${model}'` : 'the model';
       // onnxruntime's messages may carry terminal colour codes and several lines; keep one clean line.
-      const message = String((e as Error).message).replace(/\u001b\[[0-9;]*m/g, '').split('\n')[0]!.trim();
+      const message = String((e as Error).message)
+        .replace(/\u001b\[[0-9;]*m/g, '')
+        .split('\n')[0]!
+        .trim();
       if (device === 'cuda' && /shared library|providers_cuda|cuda/i.test(message)) {
         throw new RuntimeError(CUDA_INSTALL_HINT);
       }
@@ -144,7 +147,8 @@ export class Session {
       const target = into?.[k];
       // Where the backend allocated the output itself, copy it into the caller's tensor (see writesIntoOutputs).
       if (target && !backend.writesIntoOutputs && target.data !== data) {
-        if (target.data.length !== data.length) throw new RuntimeError(`internal: onnxruntime returned ${data.length} values for output '${k}', expected ${target.data.length}`);
+        if (target.data.length !== data.length)
+          throw new RuntimeError(`internal: onnxruntime returned ${data.length} values for output '${k}', expected ${target.data.length}`);
         (target.data as Float32Array).set(data as Float32Array);
         out[k] = target;
       } else {

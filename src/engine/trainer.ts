@@ -9,8 +9,8 @@
  * (in-place updates keep the old value then, see compile.ts).
  */
 import { compileTrainStep, newName, stateName, type TrainStepLayout, type TrainStepSpec } from './compile.js';
-import { scalarValues, type OptimizerConfig } from './optim.js';
-import { Session, type HostTensor, type SessionOptions } from './runtime.js';
+import { type OptimizerConfig, scalarValues } from './optim.js';
+import { type HostTensor, Session, type SessionOptions } from './runtime.js';
 
 export class NonFiniteLossError extends Error {
   override name = 'NonFiniteLossError';
@@ -115,7 +115,8 @@ export class Trainer {
     for (const name of updated) {
       if (this.inPlace.has(name)) continue;
       const v = out[newName(name)]?.data;
-      if (!(v instanceof Float32Array) || v.length !== this.front.get(name)!.length) throw new Error(`internal: step output '${newName(name)}' is missing or has the wrong size`);
+      if (!(v instanceof Float32Array) || v.length !== this.front.get(name)!.length)
+        throw new Error(`internal: step output '${newName(name)}' is missing or has the wrong size`);
       this.front.set(name, v);
     }
     this.step++;

@@ -55,7 +55,13 @@ export interface DenoiseResult {
  * Runs the loop for a generator's request `o` (conditions, guidance, noise, callbacks) over latents
  * of `latentShape` [C, h, w]; `scheduler` has its timesteps set; `what` names the generator in errors.
  */
-export async function denoise(unet: DenoiseUnet, scheduler: Scheduler, latentShape: readonly [number, number, number], o: GenerateOptions, what: string): Promise<DenoiseResult> {
+export async function denoise(
+  unet: DenoiseUnet,
+  scheduler: Scheduler,
+  latentShape: readonly [number, number, number],
+  o: GenerateOptions,
+  what: string,
+): Promise<DenoiseResult> {
   const { batch, rng } = o;
   const { tokens, dim } = unet.condition;
   const row = tokens * dim;
@@ -66,7 +72,9 @@ export async function denoise(unet: DenoiseUnet, scheduler: Scheduler, latentSha
   }
   const guided = guidanceIsOn(o.guidance);
   if (guided && o.uncond.length !== row && o.uncond.length !== batch * row) {
-    throw new Error(`${what}: uncond has ${o.uncond.length} values; expected [1, ${tokens}, ${dim}] (${row}) or [${batch}, ${tokens}, ${dim}] (${batch * row})`);
+    throw new Error(
+      `${what}: uncond has ${o.uncond.length} values; expected [1, ${tokens}, ${dim}] (${row}) or [${batch}, ${tokens}, ${dim}] (${batch * row})`,
+    );
   }
   const guidedUnet = new GuidedUnet(unet.session, unet.signature, {
     cond: o.cond,

@@ -11,8 +11,7 @@ import { Session } from '../engine/runtime.js';
 export function naivePlugIn(x: Float32Array, n: number, tIn: number, dIn: number, tOut: number, dOut: number): Float32Array {
   const out = new Float32Array(n * tOut * dOut);
   for (let r = 0; r < n; r++)
-    for (let t = 0; t < Math.min(tIn, tOut); t++)
-      for (let d = 0; d < Math.min(dIn, dOut); d++) out[(r * tOut + t) * dOut + d] = x[(r * tIn + t) * dIn + d]!;
+    for (let t = 0; t < Math.min(tIn, tOut); t++) for (let d = 0; d < Math.min(dIn, dOut); d++) out[(r * tOut + t) * dOut + d] = x[(r * tIn + t) * dIn + d]!;
   return out;
 }
 

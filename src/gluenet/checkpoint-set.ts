@@ -39,7 +39,9 @@ const setName = (step: number): string => `step-${String(step).padStart(8, '0')}
 const SET_RE = /^step-(\d{8,})$/;
 
 async function sha256(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 async function syncDirectory(dir: string): Promise<void> {
@@ -73,10 +75,10 @@ export async function writeCheckpoint(out: string, c: CheckpointContents): Promi
     await saveGlueNet(temp, c.config, c.weights, { step: String(c.step) });
     const optimizer = Object.fromEntries([...c.optimizer].map(([k, v]) => [k, { dtype: 'F32' as const, shape: [v.length], data: v }]));
     await writeSafetensors(join(temp, 'optimizer.safetensors'), optimizer, { step: String(c.step) });
-    await writeFileAtomic(join(temp, 'trainer_state.json'), JSON.stringify({ ...c.state, step: c.step }, null, 1) + '\n');
+    await writeFileAtomic(join(temp, 'trainer_state.json'), `${JSON.stringify({ ...c.state, step: c.step }, null, 1)}\n`);
     const manifest: Manifest = { step: c.step, files: {} };
     for (const f of SET_FILES) manifest.files[f] = { bytes: statSync(join(temp, f)).size, sha256: await sha256(join(temp, f)) };
-    await writeFileAtomic(join(temp, 'manifest.json'), JSON.stringify(manifest, null, 1) + '\n');
+    await writeFileAtomic(join(temp, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
     if (existsSync(final)) {
       // rename(2) cannot replace a non-empty directory: move the old set aside first. A kill between
       // the two renames leaves the previous step's set, which is still a complete one.

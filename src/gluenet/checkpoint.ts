@@ -8,9 +8,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
-import { openSafetensors, writeSafetensors, type TensorToWrite } from '../io/safetensors.js';
-import { parseConfig, type GlueNetConfig } from './config.js';
-import { partSpecs, PARTS, type Part } from './specs.js';
+import { openSafetensors, type TensorToWrite, writeSafetensors } from '../io/safetensors.js';
+import { type GlueNetConfig, parseConfig } from './config.js';
+import { PARTS, type Part, partSpecs } from './specs.js';
 
 export class CheckpointError extends Error {
   override name = 'CheckpointError';
@@ -42,8 +42,13 @@ function expectedShapes(cfg: GlueNetConfig): Map<string, number[]> {
   return m;
 }
 
-export async function saveGlueNet(dir: string, cfg: GlueNetConfig, weights: ReadonlyMap<string, Float32Array>, metadata: Record<string, string> = {}): Promise<void> {
-  await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(cfg, null, 2) + '\n');
+export async function saveGlueNet(
+  dir: string,
+  cfg: GlueNetConfig,
+  weights: ReadonlyMap<string, Float32Array>,
+  metadata: Record<string, string> = {},
+): Promise<void> {
+  await writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
   await writeSafetensors(join(dir, 'model.safetensors'), toWrite(weights, expectedShapes(cfg)), { format: 'pt', producer: 'gluegen', ...metadata });
 }
 

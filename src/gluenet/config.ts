@@ -101,8 +101,10 @@ export function parseConfig(raw: unknown, source = 'GlueNet config'): GlueNetCon
   if (r.mult !== undefined) bounded('mult', LIMITS.mult, '(hidden width = width x mult)');
   if (r.depth !== undefined) bounded('depth', LIMITS.depth, 'blocks');
   const lw = r.loss_weights ?? {};
-  if (typeof lw !== 'object' || lw === null || Array.isArray(lw)) fail(`'loss_weights' must be an object like {"distill": 1e4, "rec": 1e4, "adv": 0.1}, got ${show(lw)}`);
-  for (const k of Object.keys(lw as object)) if (!(LOSS_KEYS as readonly string[]).includes(k)) fail(`loss_weights has unknown key '${k}'; expected ${LOSS_KEYS.join(', ')}`);
+  if (typeof lw !== 'object' || lw === null || Array.isArray(lw))
+    fail(`'loss_weights' must be an object like {"distill": 1e4, "rec": 1e4, "adv": 0.1}, got ${show(lw)}`);
+  for (const k of Object.keys(lw as object))
+    if (!(LOSS_KEYS as readonly string[]).includes(k)) fail(`loss_weights has unknown key '${k}'; expected ${LOSS_KEYS.join(', ')}`);
   const cfg: GlueNetConfig = {
     arch: arch as GlueNetArch,
     tokens_in: r.tokens_in as number,
@@ -121,7 +123,9 @@ export function parseConfig(raw: unknown, source = 'GlueNet config'): GlueNetCon
     fail(`translator_w_head needs depth >= 3 (3 input blocks + depth-3 output blocks), got ${cfg.depth}`);
   }
   if (cfg.arch !== 'translator_w_head' && cfg.tokens_in !== cfg.tokens_out) {
-    fail(`arch '${cfg.arch}' keeps the token count (tokens_in ${cfg.tokens_in} != tokens_out ${cfg.tokens_out}); pad the new features to tokens_out or use arch 'translator_w_head'`);
+    fail(
+      `arch '${cfg.arch}' keeps the token count (tokens_in ${cfg.tokens_in} != tokens_out ${cfg.tokens_out}); pad the new features to tokens_out or use arch 'translator_w_head'`,
+    );
   }
   if (!(finite(cfg.x_scale) && cfg.x_scale > 0)) fail(`'x_scale' must be a positive number, got ${show(r.x_scale)}`);
   if (!(finite(cfg.eta) && cfg.eta >= 0 && cfg.eta <= LIMITS.eta)) fail(`'eta' must be a number in [0, ${LIMITS.eta}], got ${show(r.eta)}`);
@@ -132,10 +136,13 @@ export function parseConfig(raw: unknown, source = 'GlueNet config'): GlueNetCon
   if (!(finite(cfg.disc_mult) && cfg.disc_mult > 0 && cfg.disc_mult <= LIMITS.disc_mult)) {
     fail(`'disc_mult' must be a number in (0, ${LIMITS.disc_mult}] (discriminator width = floor(dim_out x disc_mult)), got ${show(r.disc_mult)}`);
   }
-  if (Math.floor(cfg.dim_out * cfg.disc_mult) < 1) fail(`'disc_mult' ${cfg.disc_mult} gives a discriminator of width floor(${cfg.dim_out} x ${cfg.disc_mult}) = 0; use at least ${1 / cfg.dim_out}`);
+  if (Math.floor(cfg.dim_out * cfg.disc_mult) < 1)
+    fail(`'disc_mult' ${cfg.disc_mult} gives a discriminator of width floor(${cfg.dim_out} x ${cfg.disc_mult}) = 0; use at least ${1 / cfg.dim_out}`);
   const params = approxParams(cfg);
   if (params > LIMITS.params) {
-    fail(`this config needs about ${(params / 1e6).toFixed(0)}M parameters (${((params * 16) / 2 ** 30).toFixed(1)} GiB with gradients and Adam state), above the limit of ${LIMITS.params / 1e6}M; lower mult, depth or the widths`);
+    fail(
+      `this config needs about ${(params / 1e6).toFixed(0)}M parameters (${((params * 16) / 2 ** 30).toFixed(1)} GiB with gradients and Adam state), above the limit of ${LIMITS.params / 1e6}M; lower mult, depth or the widths`,
+    );
   }
   condNormValues(cfg, source);
   return cfg;

@@ -6,11 +6,11 @@
  * `aligner.` / `decoder.` / `discriminator.` prefixes are taken as they are.
  */
 import { existsSync } from 'node:fs';
-import { readSafetensors, tensorToFloat32, type NamedTensor } from '../io/safetensors.js';
+import { type NamedTensor, readSafetensors, tensorToFloat32 } from '../io/safetensors.js';
 import { loadTorchCheckpoint } from '../io/torch-pickle.js';
 import { CheckpointError } from './checkpoint.js';
 import type { GlueNetConfig } from './config.js';
-import { partSpecs, PARTS } from './specs.js';
+import { PARTS, partSpecs } from './specs.js';
 
 export interface Converted {
   weights: Map<string, Float32Array>;

@@ -6,7 +6,7 @@
  * row by row for each batch, so memory stays bounded by the batch, whatever the size of the set.
  */
 import { existsSync, statSync } from 'node:fs';
-import { readFeatureStore, type FeatureStore } from '../io/feature-shards.js';
+import { type FeatureStore, readFeatureStore } from '../io/feature-shards.js';
 import { openSafetensors, type SafetensorsFile } from '../io/safetensors.js';
 
 export class DataError extends Error {
@@ -58,7 +58,9 @@ export class FeatureSource {
     if (!file.has(tensor)) {
       const names = file.names();
       await file.close();
-      throw new DataError(`'${path}' has no tensor '${tensor}' (it has: ${names.slice(0, 6).join(', ') || 'nothing'}); feature files hold 'features' [N, T, D]`);
+      throw new DataError(
+        `'${path}' has no tensor '${tensor}' (it has: ${names.slice(0, 6).join(', ') || 'nothing'}); feature files hold 'features' [N, T, D]`,
+      );
     }
     const info = file.info(tensor);
     if (info.shape.length !== 3 || !['F32', 'F16', 'BF16'].includes(info.dtype)) {
@@ -70,7 +72,7 @@ export class FeatureSource {
       await file.close();
       throw new DataError(`'${path}' holds no rows`);
     }
-    if ((info.byteLength / (info.dtype === 'F32' ? 1 : 0.5)) <= limit) {
+    if (info.byteLength / (info.dtype === 'F32' ? 1 : 0.5) <= limit) {
       const all = await file.readFloat32(tensor);
       await file.close();
       const bad = all.findIndex((v) => !Number.isFinite(v));
@@ -128,9 +130,13 @@ export function checkPairing(x: FeatureSource, c: FeatureSource, cfg: { tokens_i
     throw new DataError(`'${x.path}' has ${x.rows} rows but '${c.path}' has ${c.rows}: X and C must be paired row by row (same corpus, same order)`);
   }
   if (x.tokens !== cfg.tokens_in || x.dim !== cfg.dim_in) {
-    throw new DataError(`'${x.path}' holds [${x.rows}, ${x.tokens}, ${x.dim}] features but the config expects new-encoder features [N, ${cfg.tokens_in}, ${cfg.dim_in}] (tokens_in, dim_in)`);
+    throw new DataError(
+      `'${x.path}' holds [${x.rows}, ${x.tokens}, ${x.dim}] features but the config expects new-encoder features [N, ${cfg.tokens_in}, ${cfg.dim_in}] (tokens_in, dim_in)`,
+    );
   }
   if (c.tokens !== cfg.tokens_out || c.dim !== cfg.dim_out) {
-    throw new DataError(`'${c.path}' holds [${c.rows}, ${c.tokens}, ${c.dim}] features but the config expects generator features [N, ${cfg.tokens_out}, ${cfg.dim_out}] (tokens_out, dim_out)`);
+    throw new DataError(
+      `'${c.path}' holds [${c.rows}, ${c.tokens}, ${c.dim}] features but the config expects generator features [N, ${cfg.tokens_out}, ${cfg.dim_out}] (tokens_out, dim_out)`,
+    );
   }
 }

@@ -7,12 +7,12 @@ import { compileInference } from '../engine/compile.js';
 import { Graph } from '../engine/ir.js';
 import { Session } from '../engine/runtime.js';
 import { scatterPlot } from '../io/plot.js';
+import { naivePlugIn } from './baselines.js';
 import type { GlueNet } from './checkpoint.js';
 import type { FeatureSource } from './data.js';
 import { Aligner } from './inference.js';
-import { alignmentMetrics, pca2, pooled, type AlignmentMetrics } from './metrics.js';
+import { type AlignmentMetrics, alignmentMetrics, pca2, pooled } from './metrics.js';
 import { aligner as alignerNet, decoder as decoderNet } from './model.js';
-import { naivePlugIn } from './baselines.js';
 
 export interface EvalReport extends AlignmentMetrics {
   rows: number;
@@ -36,7 +36,12 @@ async function reconstructionMse(g: GlueNet, x: Float32Array, n: number): Promis
   return (res.mse!.data as Float32Array)[0]!;
 }
 
-export async function evaluateGlueNet(g: GlueNet, xs: FeatureSource, cs: FeatureSource, opts: { maxRows?: number } = {}): Promise<{ report: EvalReport; plot: Uint8Array }> {
+export async function evaluateGlueNet(
+  g: GlueNet,
+  xs: FeatureSource,
+  cs: FeatureSource,
+  opts: { maxRows?: number } = {},
+): Promise<{ report: EvalReport; plot: Uint8Array }> {
   const cfg = g.config;
   const n = Math.min(xs.rows, opts.maxRows ?? 2000);
   const idx = Array.from({ length: n }, (_, i) => i);

@@ -4,9 +4,9 @@
  * compiler, so it is how the browser page runs GlueNets: the web build exports the graph, the page
  * only loads it.
  */
-import { Session, type Device } from '../engine/runtime.js';
-import { readJson, type FileSource } from '../io/file-source.js';
-import { parseConfig, type GlueNetConfig } from './config.js';
+import { type Device, Session } from '../engine/runtime.js';
+import { type FileSource, readJson } from '../io/file-source.js';
+import { type GlueNetConfig, parseConfig } from './config.js';
 import type { LoadedAligner } from './load.js';
 
 export const ALIGN_INPUT = 'features';
@@ -38,7 +38,9 @@ export async function loadExportedAligner(files: FileSource, opts: { device?: De
       checkAlignerFeatures(config, features, batch);
       const out = (await session.run({ [ALIGN_INPUT]: { data: features, dims: [batch, t, d] } }))[ALIGN_OUTPUT]?.data;
       if (!(out instanceof Float32Array) || out.length !== batch * tokens_out * dim_out) {
-        throw new Error(`${files.describe(EXPORTED_ALIGNER_FILE)} does not map [${batch}, ${t}, ${d}] features to [${batch}, ${tokens_out}, ${dim_out}]; export it again from this GlueNet (gluegen export)`);
+        throw new Error(
+          `${files.describe(EXPORTED_ALIGNER_FILE)} does not map [${batch}, ${t}, ${d}] features to [${batch}, ${tokens_out}, ${dim_out}]; export it again from this GlueNet (gluegen export)`,
+        );
       }
       return out;
     },

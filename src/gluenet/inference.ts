@@ -5,7 +5,7 @@
  */
 import { compileInference } from '../engine/compile.js';
 import { Graph } from '../engine/ir.js';
-import { Session, type Device } from '../engine/runtime.js';
+import { type Device, Session } from '../engine/runtime.js';
 import { condNormValues, type GlueNetConfig } from './config.js';
 import { ALIGN_INPUT, ALIGN_OUTPUT, checkAlignerFeatures } from './exported-aligner.js';
 import { aligner } from './model.js';
@@ -16,7 +16,10 @@ export { ALIGN_INPUT, ALIGN_OUTPUT };
 export function alignerOnnx(cfg: GlueNetConfig, weights: ReadonlyMap<string, Float32Array>): Uint8Array {
   const g = new Graph(false);
   const x = g.input(ALIGN_INPUT, ['batch', cfg.tokens_in, cfg.dim_in]);
-  const halfNorm = g.constant(condNormValues(cfg).map((v) => v / 2), [1, cfg.tokens_out, 1]);
+  const halfNorm = g.constant(
+    condNormValues(cfg).map((v) => v / 2),
+    [1, cfg.tokens_out, 1],
+  );
   const y = aligner(cfg, x.div(cfg.x_scale)).mul(halfNorm);
   const aligned = new Map([...weights].filter(([k]) => k.startsWith('aligner.')));
   return compileInference(g, { [ALIGN_OUTPUT]: y }, aligned, {

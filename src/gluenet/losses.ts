@@ -4,8 +4,9 @@
  *     + w_adv * (NLL(D(GRL(S/(n/2))), old) + NLL(D(GRL(Y)), aligned))
  * with Y = A(N / x_scale), n the per-token norm of the generator's features and w[t] the token weights.
  */
-import type { Graph, Tensor } from '../engine/ir.js';
+
 import { concat } from '../engine/functional.js';
+import type { Graph, Tensor } from '../engine/ir.js';
 import { condNormValues, type GlueNetConfig } from './config.js';
 import { aligner, decoder, discriminator } from './model.js';
 
@@ -20,7 +21,10 @@ export function tokenWeights(s: Tensor): Tensor {
   const last = mean.slice(1, t - 1, t); // [1, 1, D]
   const m = mean.sub(last).abs().mean([2], true); // [1, T, 1]
   const w = m.div(m.mean([1], true));
-  const fixedLast = w.slice(1, t - 2, t - 1).add(w.slice(1, t - 3, t - 2)).mul(0.5);
+  const fixedLast = w
+    .slice(1, t - 2, t - 1)
+    .add(w.slice(1, t - 3, t - 2))
+    .mul(0.5);
   return concat([w.slice(1, 0, t - 1), fixedLast], 1).stopGradient();
 }
 
@@ -37,7 +41,10 @@ export interface GlueNetLossTerms {
 export function glueNetLoss(g: Graph, cfg: GlueNetConfig): GlueNetLossTerms {
   const x = g.input('x', ['batch', cfg.tokens_in, cfg.dim_in]);
   const cond = g.input('cond', ['batch', cfg.tokens_out, cfg.dim_out]);
-  const halfNorm = g.constant(condNormValues(cfg).map((v) => v / 2), [1, cfg.tokens_out, 1]);
+  const halfNorm = g.constant(
+    condNormValues(cfg).map((v) => v / 2),
+    [1, cfg.tokens_out, 1],
+  );
   const target = cond.div(halfNorm);
   const xScaled = x.div(cfg.x_scale);
   const y = aligner(cfg, xScaled);

@@ -30,7 +30,8 @@ export function pooled(x: Float32Array, n: number, t: number, d: number): Float3
 }
 
 export function alignmentMetrics(aligned: Float32Array, cond: Float32Array, n: number, t: number, d: number): AlignmentMetrics {
-  if (aligned.length !== n * t * d || cond.length !== n * t * d) throw new Error(`internal: metrics on ${aligned.length}/${cond.length} values for [${n}, ${t}, ${d}]`);
+  if (aligned.length !== n * t * d || cond.length !== n * t * d)
+    throw new Error(`internal: metrics on ${aligned.length}/${cond.length} values for [${n}, ${t}, ${d}]`);
   let se = 0;
   for (let i = 0; i < aligned.length; i++) se += (aligned[i]! - cond[i]!) ** 2;
   let tok = 0;
@@ -68,7 +69,7 @@ export function pca2(rows: Float32Array, n: number, d: number, seed = 1): { proj
   const comps: Float64Array[] = [];
   let s = seed;
   for (let c = 0; c < 2; c++) {
-    let v = new Float64Array(d).map(() => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5);
+    let v = new Float64Array(d).map(() => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5);
     for (let it = 0; it < 60; it++) {
       let w = cov(v);
       for (const p of comps) {

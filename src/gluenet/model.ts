@@ -9,8 +9,9 @@
  * Building block: an MLP-Mixer-like "translator block" with a channel MLP (net_sen, on the last
  * axis) and a token MLP (net_tok, on the token axis after a transpose).
  */
-import type { Tensor } from '../engine/ir.js';
+
 import { gelu } from '../engine/functional.js';
+import type { Tensor } from '../engine/ir.js';
 import { BatchNorm, join, LayerNorm, Linear } from '../nn/layers.js';
 import { decoderShape, type GlueNetConfig } from './config.js';
 

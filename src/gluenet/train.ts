@@ -6,17 +6,17 @@
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Graph } from '../engine/ir.js';
 import { initWeights } from '../engine/init.js';
+import { Graph } from '../engine/ir.js';
+import type { Device } from '../engine/runtime.js';
 import { constant, stepLR } from '../engine/schedules.js';
 import { NonFiniteLossError, Trainer } from '../engine/trainer.js';
-import type { Device } from '../engine/runtime.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { linePlot } from '../io/plot.js';
 import { Progress } from '../util/progress.js';
+import { BatchStream } from './batches.js';
 import { CheckpointError, loadGlueNet } from './checkpoint.js';
 import { CHECKPOINTS_DIR, listCheckpoints, publish, readLatestCheckpoint, readLegacyCheckpoint, removeStaleTemps, writeCheckpoint } from './checkpoint-set.js';
-import { BatchStream } from './batches.js';
 import type { GlueNetConfig } from './config.js';
 import { checkPairing, FeatureSource } from './data.js';
 import { glueNetLoss } from './losses.js';
@@ -104,7 +104,12 @@ export async function trainGlueNet(o: TrainOptions): Promise<TrainResult> {
   const xs = typeof o.x === 'string' ? await FeatureSource.open(o.x, memory) : o.x;
   const cs = typeof o.cond === 'string' ? await FeatureSource.open(o.cond, memory) : o.cond;
   checkPairing(xs, cs, cfg);
-  const batches = new BatchStream(xs, cs, { batchSize, seed: o.seed ?? 0, shuffle: o.shuffle ?? true, ...(o.shuffleBuffer !== undefined ? { shuffleBuffer: o.shuffleBuffer } : {}) });
+  const batches = new BatchStream(xs, cs, {
+    batchSize,
+    seed: o.seed ?? 0,
+    shuffle: o.shuffle ?? true,
+    ...(o.shuffleBuffer !== undefined ? { shuffleBuffer: o.shuffleBuffer } : {}),
+  });
   const stepsPerEpoch = Math.ceil(xs.rows / batchSize);
   const totalSteps = o.steps ?? (o.epochs ?? 4) * stepsPerEpoch;
 
@@ -136,7 +141,7 @@ export async function trainGlueNet(o: TrainOptions): Promise<TrainResult> {
       const r = await runStepOrSave(trainer, batch, lr, save, o.out);
       const rec = stepRecord(trainer.step, epoch, lr, r, t0);
       history.push(rec);
-      appendFileSync(metricsPath, JSON.stringify(rec) + '\n');
+      appendFileSync(metricsPath, `${JSON.stringify(rec)}\n`);
       bar?.tick(1, barFields(rec));
       ranThisCall++;
       if (trainer.step % ckptEvery === 0 || trainer.step === totalSteps) await save();
@@ -190,7 +195,7 @@ async function startFresh(out: string): Promise<StepRecord[]> {
  * Refuses a run started with other data or hyper-parameters, and a mixed or damaged set.
  */
 async function resume(out: string, trainer: Trainer, identity: Record<string, unknown>): Promise<StepRecord[]> {
-  let ckpt;
+  let ckpt: Awaited<ReturnType<typeof readLatestCheckpoint>>;
   try {
     ckpt = (await readLatestCheckpoint(out)) ?? (await readLegacyCheckpoint(out));
   } catch (e) {
@@ -199,7 +204,9 @@ async function resume(out: string, trainer: Trainer, identity: Record<string, un
   }
   if (!ckpt) throw new TrainingStopped(`--resume: '${out}' has no checkpoint to resume from (none was completed before it stopped); start without --resume`);
   if (JSON.stringify(ckpt.state.identity) !== JSON.stringify(identity)) {
-    throw new TrainingStopped(`--resume: the run in '${out}' was started with different data, config or hyper-parameters; resume with the same ones or use a new --out`);
+    throw new TrainingStopped(
+      `--resume: the run in '${out}' was started with different data, config or hyper-parameters; resume with the same ones or use a new --out`,
+    );
   }
   trainer.setState({ step: ckpt.step, weights: new Map([...ckpt.weights].filter(([k]) => trainer.weights().has(k))), optimizer: ckpt.optimizer });
   // A kill after the set was renamed into place but before it was published leaves older top-level weights.
@@ -234,7 +241,13 @@ async function drawBatch(batches: BatchStream, cfg: GlueNetConfig, step: number)
 }
 
 /** One optimizer step; a NaN/Inf loss saves the last good weights and stops with the failing step. */
-async function runStepOrSave(trainer: Trainer, batch: Parameters<Trainer['runStep']>[0], lr: number, save: () => Promise<void>, out: string): Promise<Record<string, number>> {
+async function runStepOrSave(
+  trainer: Trainer,
+  batch: Parameters<Trainer['runStep']>[0],
+  lr: number,
+  save: () => Promise<void>,
+  out: string,
+): Promise<Record<string, number>> {
   try {
     return await trainer.runStep(batch, lr);
   } catch (e) {
@@ -253,7 +266,12 @@ function stepRecord(step: number, epoch: number, lr: number, r: Record<string, n
 }
 
 function barFields(rec: StepRecord): Record<string, string> {
-  return { loss: fmt(rec.loss), distill: fmt(rec.distill), ...(rec.rec !== undefined ? { rec: fmt(rec.rec) } : {}), ...(rec.adv !== undefined ? { adv: fmt(rec.adv) } : {}) };
+  return {
+    loss: fmt(rec.loss),
+    distill: fmt(rec.distill),
+    ...(rec.rec !== undefined ? { rec: fmt(rec.rec) } : {}),
+    ...(rec.adv !== undefined ? { adv: fmt(rec.adv) } : {}),
+  };
 }
 
 /**

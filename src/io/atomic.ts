@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 
 /** A fresh temporary name beside `target` (same directory, so the rename stays on one file system). */

@@ -101,7 +101,8 @@ export async function readFeatureStore(pathOrFile: string): Promise<FeatureStore
     manifest = await readManifest(pathOrFile);
     for (const s of manifest.shards) {
       const shard = await describeShard(join(pathOrFile, s.file), s.start);
-      if (shard.rows !== s.rows) throw new Error(`${shard.path} holds ${shard.rows} rows but manifest.json says ${s.rows}; rerun gluegen extract into a new folder`);
+      if (shard.rows !== s.rows)
+        throw new Error(`${shard.path} holds ${shard.rows} rows but manifest.json says ${s.rows}; rerun gluegen extract into a new folder`);
       shards.push(shard);
     }
   } else {
@@ -109,7 +110,8 @@ export async function readFeatureStore(pathOrFile: string): Promise<FeatureStore
   }
   const [tokens, dim] = shards[0] ? [shards[0].tokens, shards[0].dim] : [manifest?.tokens ?? 0, manifest?.dim ?? 0];
   for (const s of shards) {
-    if (s.tokens !== tokens || s.dim !== dim) throw new Error(`${s.path}: features are [${s.rows}, ${s.tokens}, ${s.dim}] but the first shard has ${tokens} x ${dim}`);
+    if (s.tokens !== tokens || s.dim !== dim)
+      throw new Error(`${s.path}: features are [${s.rows}, ${s.tokens}, ${s.dim}] but the first shard has ${tokens} x ${dim}`);
   }
   const rows = shards.reduce((n, s) => n + s.rows, 0);
   const hasMask = shards.length > 0 && shards.every((s) => s.hasMask);
@@ -215,7 +217,9 @@ async function readManifest(dir: string): Promise<FeatureManifest> {
   }
   if (!manifest.complete) {
     const done = manifest.shards.filter((s) => s.complete).length;
-    throw new Error(`${dir}: the extraction is incomplete (${done} of ${manifest.shards.length} shards); rerun gluegen extract with the same arguments to finish it`);
+    throw new Error(
+      `${dir}: the extraction is incomplete (${done} of ${manifest.shards.length} shards); rerun gluegen extract with the same arguments to finish it`,
+    );
   }
   return manifest;
 }
@@ -249,7 +253,8 @@ class ShardFiles {
 
   async use<T>(path: string, fn: (file: SafetensorsFile) => Promise<T>): Promise<T> {
     let entry = this.open.get(path);
-    if (entry) this.open.delete(path); // re-inserted below: Map order is recency order
+    if (entry)
+      this.open.delete(path); // re-inserted below: Map order is recency order
     else {
       entry = { file: openSafetensors(path), users: 0 };
       await this.evict();

@@ -31,7 +31,10 @@ export interface FileSource {
 export function checkRelativePath(path: string): string {
   const parts = typeof path === 'string' ? path.split('/') : [];
   if (parts.length === 0 || path.startsWith('/') || path.includes('\\') || parts.some((p) => p === '' || p === '.' || p === '..')) {
-    throw new FileSourceError(`file path ${JSON.stringify(path)} must be relative to its model folder ('config.json', 'unet/model.onnx'), without '..'`, 'unreadable');
+    throw new FileSourceError(
+      `file path ${JSON.stringify(path)} must be relative to its model folder ('config.json', 'unet/model.onnx'), without '..'`,
+      'unreadable',
+    );
   }
   return path;
 }

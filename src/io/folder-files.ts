@@ -1,7 +1,7 @@
 /** The file-source seam over a local folder (node:fs): see file-source.ts. */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { checkRelativePath, FileSourceError, type FileSource } from './file-source.js';
+import { checkRelativePath, type FileSource, FileSourceError } from './file-source.js';
 
 export function folderFiles(dir: string): FileSource {
   const describe = (path: string): string => join(dir, checkRelativePath(path));

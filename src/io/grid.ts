@@ -8,8 +8,8 @@
  *                 y = padding + row * (cellHeight + captionBox + padding);
  *   an image smaller than the cell is centred in it (offsets rounded down).
  */
-import { LINE_HEIGHT, drawText, wrapText, type Rgb } from "./font.js";
-import { Raster } from "./plot.js";
+import { drawText, LINE_HEIGHT, type Rgb, wrapText } from './font.js';
+import { Raster } from './plot.js';
 
 export interface GridCell {
   /** 8-bit pixels, row-major, interleaved; 1 (grey), 3 (RGB) or 4 (RGBA) channels, inferred from the length. */
@@ -48,12 +48,17 @@ export interface GridLayout {
 
 /** Compute the layout `imageGrid` uses (validates the options). */
 export function gridLayout(cells: readonly GridCell[], options: GridOptions = {}): GridLayout {
-  if (cells.length === 0) throw new Error("imageGrid: cells is empty; pass at least one { pixels, width, height }");
+  if (cells.length === 0) throw new Error('imageGrid: cells is empty; pass at least one { pixels, width, height }');
   const scale = options.scale ?? 1;
   const padding = options.padding ?? 4;
   const columns = options.columns ?? Math.ceil(Math.sqrt(cells.length));
   const captionLines = options.captionLines ?? (cells.some((c) => c.caption) ? 2 : 0);
-  for (const [name, value, min] of [["scale", scale, 1], ["columns", columns, 1], ["padding", padding, 0], ["captionLines", captionLines, 0]] as const) {
+  for (const [name, value, min] of [
+    ['scale', scale, 1],
+    ['columns', columns, 1],
+    ['padding', padding, 0],
+    ['captionLines', captionLines, 0],
+  ] as const) {
     if (!Number.isInteger(value) || value < min) throw new Error(`imageGrid: ${name} is ${value}; expected an integer >= ${min}`);
   }
   const cellWidth = Math.max(...cells.map((c) => c.width)) * scale;
@@ -116,9 +121,7 @@ function cellChannels(cell: GridCell, index: number): number {
   }
   const channels = pixels.length / (width * height);
   if (channels !== 1 && channels !== 3 && channels !== 4) {
-    throw new Error(
-      `imageGrid: cell ${index} has ${pixels.length} bytes for ${width}x${height} pixels; expected 1, 3 or 4 bytes per pixel (grey, RGB, RGBA)`,
-    );
+    throw new Error(`imageGrid: cell ${index} has ${pixels.length} bytes for ${width}x${height} pixels; expected 1, 3 or 4 bytes per pixel (grey, RGB, RGBA)`);
   }
   return channels;
 }

@@ -9,15 +9,24 @@
  *  - If nothing is left to draw, the chart is blank (axes over [0, 1], or [1, 10] for logY), not an
  *    error; an empty series/groups/categories list, or mismatched lengths, is an error.
  */
-import { encodePng } from "./png.js";
-import { GLYPH_HEIGHT, LINE_HEIGHT, drawText, drawTextVertical, fitText, textWidth, type Rgb } from "./font.js";
 
-export type { Rgb } from "./font.js";
+import { drawText, drawTextVertical, fitText, GLYPH_HEIGHT, LINE_HEIGHT, type Rgb, textWidth } from './font.js';
+import { encodePng } from './png.js';
+
+export type { Rgb } from './font.js';
 
 /** Distinguishable series colours (Tableau 10). */
 export const PALETTE: readonly Rgb[] = [
-  [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
-  [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
+  [31, 119, 180],
+  [255, 127, 14],
+  [44, 160, 44],
+  [214, 39, 40],
+  [148, 103, 189],
+  [140, 86, 75],
+  [227, 119, 194],
+  [127, 127, 127],
+  [188, 189, 34],
+  [23, 190, 207],
 ];
 const WHITE: Rgb = [255, 255, 255];
 const BLACK: Rgb = [0, 0, 0];
@@ -27,7 +36,11 @@ const GRID: Rgb = [225, 225, 225];
 export class Raster {
   readonly pixels: Uint8Array;
 
-  constructor(readonly width: number, readonly height: number, background: Rgb = WHITE) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    background: Rgb = WHITE,
+  ) {
     if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
       throw new Error(`Raster: size ${width}x${height} is invalid; expected positive integers`);
     }
@@ -134,7 +147,12 @@ function clipSegment(x0: number, y0: number, x1: number, y1: number, xMin: numbe
   const [dx, dy] = [x1 - x0, y1 - y0];
   let [t0, t1] = [0, 1];
   // For each box edge: p = direction towards outside, q = distance inside.
-  for (const [p, q] of [[-dx, x0 - xMin], [dx, xMax - x0], [-dy, y0 - yMin], [dy, yMax - y0]] as const) {
+  for (const [p, q] of [
+    [-dx, x0 - xMin],
+    [dx, xMax - x0],
+    [-dy, y0 - yMin],
+    [dy, yMax - y0],
+  ] as const) {
     if (p === 0) {
       if (q < 0) return null;
     } else if (p < 0) {
@@ -175,7 +193,7 @@ export function niceTicks(lo: number, hi: number, target = 5): Ticks {
   for (let k = first; k <= last; k++) values.push((decimals <= 15 ? Number((k * step).toFixed(decimals)) : k * step) + 0); // + 0 turns -0 into 0
   const big = Math.max(Math.abs(values[0]!), Math.abs(values[values.length - 1]!));
   const labels = values.map((v) =>
-    big >= 1e6 || decimals > 4 ? (v === 0 ? "0" : Number(v.toPrecision(3)).toExponential().replace("e+", "e")) : v.toFixed(decimals),
+    big >= 1e6 || decimals > 4 ? (v === 0 ? '0' : Number(v.toPrecision(3)).toExponential().replace('e+', 'e')) : v.toFixed(decimals),
   );
   return { min: values[0]!, max: values[values.length - 1]!, values, labels };
 }
@@ -248,16 +266,14 @@ function makeFrame(what: string, o: FrameOptions, xRange: [number, number], yRan
   const top = o.title ? 8 + LINE_HEIGHT * titleScale + 8 : 12;
   const bottom = height - 1 - (8 + LINE_HEIGHT + (o.xLabel ? LINE_HEIGHT + 4 : 0));
   // y ticks depend on the plot height, tick label width on the ticks: estimate height first.
-  const y = o.logY
-    ? logTicks(yRange[0], yRange[1])
-    : niceTicks(yRange[0], yRange[1], Math.max(2, Math.round((bottom - top) / 50)));
+  const y = o.logY ? logTicks(yRange[0], yRange[1]) : niceTicks(yRange[0], yRange[1], Math.max(2, Math.round((bottom - top) / 50)));
   const yLabelWidth = Math.max(...y.labels.map((l) => textWidth(l)));
   const left = 4 + (o.yLabel ? GLYPH_HEIGHT + 6 : 0) + yLabelWidth + 8;
   const x = o.categories
     ? { min: 0, max: o.categories.length, values: [], labels: [] }
     : niceTicks(xRange[0], xRange[1], Math.max(2, Math.round((width - 16 - left) / 90)));
   // Room for half of the last x tick label to the right of the axis end.
-  const right = width - Math.max(16, Math.ceil(textWidth(x.labels.at(-1) ?? "") / 2) + 4);
+  const right = width - Math.max(16, Math.ceil(textWidth(x.labels.at(-1) ?? '') / 2) + 4);
   const f: Frame = { raster, left, top, right, bottom, x, y, logY: o.logY ?? false };
   // Grid, then axes one pixel outside the plot area so data on the axis minimum stays visible.
   for (const v of x.values) raster.fillRect(px(f, v), top, 1, bottom - top + 1, GRID);
@@ -335,14 +351,17 @@ class Occupancy {
 
 /** Legend box in the corner of the plot area that covers the least data. */
 function drawLegend(f: Frame, entries: LegendEntry[], occupied: Occupancy): void {
-  const shown = entries.filter((e) => e.name !== "");
+  const shown = entries.filter((e) => e.name !== '');
   if (shown.length === 0) return;
   const maxText = Math.floor((f.right - f.left) / 2);
   const names = shown.map((e) => fitText(e.name, maxText));
   const w = 8 + 12 + 4 + Math.max(...names.map((n) => textWidth(n))) + 6;
   const h = 6 + shown.length * (LINE_HEIGHT + 3) + 3;
   const corners: [number, number][] = [
-    [f.right - w - 4, f.top + 4], [f.left + 4, f.top + 4], [f.right - w - 4, f.bottom - h - 4], [f.left + 4, f.bottom - h - 4],
+    [f.right - w - 4, f.top + 4],
+    [f.left + 4, f.top + 4],
+    [f.right - w - 4, f.bottom - h - 4],
+    [f.left + 4, f.bottom - h - 4],
   ];
   const costs = corners.map(([x, y]) => occupied.count(x - 2, y - 2, w + 4, h + 4));
   const [bx, by] = corners[costs.indexOf(Math.min(...costs))]!;
@@ -395,7 +414,7 @@ export interface LinePlotOptions {
 /** Line chart of one or more (x, y) series, as PNG bytes. */
 export function linePlot(o: LinePlotOptions): Uint8Array {
   if (!Array.isArray(o.series) || o.series.length === 0) {
-    throw new Error("linePlot: series is empty; pass at least one { name, xs, ys }");
+    throw new Error('linePlot: series is empty; pass at least one { name, xs, ys }');
   }
   o.series.forEach((s, i) => {
     if (s.xs.length !== s.ys.length) {
@@ -405,7 +424,18 @@ export function linePlot(o: LinePlotOptions): Uint8Array {
   const usable = (x: number, y: number): boolean => Number.isFinite(x) && Number.isFinite(y) && (!o.logY || y > 0);
   const points = o.series.map((s) => Array.from({ length: s.xs.length }, (_, i): [number, number] => [s.xs[i]!, s.ys[i]!]));
   const kept = points.flat().filter(([x, y]) => usable(x, y));
-  const f = makeFrame("linePlot", o, extent(kept.map((p) => p[0]), [0, 1]), extent(kept.map((p) => p[1]), o.logY ? [1, 10] : [0, 1]));
+  const f = makeFrame(
+    'linePlot',
+    o,
+    extent(
+      kept.map((p) => p[0]),
+      [0, 1],
+    ),
+    extent(
+      kept.map((p) => p[1]),
+      o.logY ? [1, 10] : [0, 1],
+    ),
+  );
   const occupied = new Occupancy(f);
   const entries = o.series.map((s, i) => ({ name: s.name, colour: s.colour ?? PALETTE[i % PALETTE.length]! }));
   points.forEach((pts, si) => {
@@ -448,11 +478,22 @@ export interface ScatterPlotOptions {
 /** Scatter chart of labelled point groups (e.g. a 2-D PCA of features per class), as PNG bytes. */
 export function scatterPlot(o: ScatterPlotOptions): Uint8Array {
   if (!Array.isArray(o.groups) || o.groups.length === 0) {
-    throw new Error("scatterPlot: groups is empty; pass at least one { name, points: [[x, y], ...] }");
+    throw new Error('scatterPlot: groups is empty; pass at least one { name, points: [[x, y], ...] }');
   }
   const kept = o.groups.map((g) => Array.from(g.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)));
   const all = kept.flat();
-  const f = makeFrame("scatterPlot", o, extent(all.map((p) => p[0]), [0, 1]), extent(all.map((p) => p[1]), [0, 1]));
+  const f = makeFrame(
+    'scatterPlot',
+    o,
+    extent(
+      all.map((p) => p[0]),
+      [0, 1],
+    ),
+    extent(
+      all.map((p) => p[1]),
+      [0, 1],
+    ),
+  );
   const entries = o.groups.map((g, i) => ({ name: g.name, colour: g.colour ?? PALETTE[i % PALETTE.length]! }));
   const occupied = new Occupancy(f);
   kept.forEach((pts, gi) => {

@@ -4,7 +4,7 @@
  * zlib from node:zlib. At run time gluegen reads only PNG text chunks (readPngText, for the metadata);
  * the tests' pixel decoder is test/helpers/png-decode.ts.
  */
-import { deflateSync, inflateSync } from "node:zlib";
+import { deflateSync, inflateSync } from 'node:zlib';
 
 export type PngChannels = 1 | 3 | 4;
 
@@ -43,16 +43,14 @@ export function crc32(bytes: Uint8Array, crc = 0): number {
  * or iTXt when the value is not Latin-1), before the image data as viewers expect.
  */
 export function encodePng(pixels: Uint8Array, width: number, height: number, channels: PngChannels, text: Record<string, string> = {}): Uint8Array {
-  checkDimension("width", width);
-  checkDimension("height", height);
+  checkDimension('width', width);
+  checkDimension('height', height);
   if (channels !== 1 && channels !== 3 && channels !== 4) {
     throw new Error(`encodePng: channels is ${String(channels)}; expected 1 (grey), 3 (RGB) or 4 (RGBA)`);
   }
   const expected = width * height * channels;
   if (pixels.length !== expected) {
-    throw new Error(
-      `encodePng: pixels has ${pixels.length} bytes; expected width*height*channels = ${width}*${height}*${channels} = ${expected}`,
-    );
+    throw new Error(`encodePng: pixels has ${pixels.length} bytes; expected width*height*channels = ${width}*${height}*${channels} = ${expected}`);
   }
   const colourType = channels === 1 ? GREY : channels === 3 ? RGB : RGBA;
   const ihdr = new Uint8Array(13);
@@ -65,7 +63,7 @@ export function encodePng(pixels: Uint8Array, width: number, height: number, cha
   const filtered = filterRows(pixels, width, height, channels);
   const idat = deflateSync(filtered, { level: 6 });
   const texts = Object.entries(text).map(([k, v]) => textChunk(k, v));
-  return concat([SIGNATURE, chunk("IHDR", ihdr), ...texts, chunk("IDAT", idat), chunk("IEND", new Uint8Array(0))]);
+  return concat([SIGNATURE, chunk('IHDR', ihdr), ...texts, chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))]);
 }
 
 function checkDimension(name: string, value: number): void {
@@ -174,14 +172,14 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
 const isLatin1 = (s: string): boolean => [...s].every((c) => c.codePointAt(0)! <= 0xff);
 
 function textChunk(keyword: string, value: string): Uint8Array {
-  if (keyword.length < 1 || keyword.length > 79 || !isLatin1(keyword) || /[\x00-\x1f\x7f]/.test(keyword) || /^ | $|  /.test(keyword)) {
+  if (keyword.length < 1 || keyword.length > 79 || !isLatin1(keyword) || /[\x00-\x1f\x7f]/.test(keyword) || /^ | $| {2}/.test(keyword)) {
     throw new Error(`encodePng: text keyword ${JSON.stringify(keyword)} must be 1-79 printable Latin-1 characters without leading, trailing or double spaces`);
   }
   const key = Uint8Array.from(keyword, (c) => c.charCodeAt(0));
-  if (isLatin1(value) && !value.includes("\0")) {
-    return chunk("tEXt", concat([key, Uint8Array.of(0), Uint8Array.from(value, (c) => c.charCodeAt(0))]));
+  if (isLatin1(value) && !value.includes('\0')) {
+    return chunk('tEXt', concat([key, Uint8Array.of(0), Uint8Array.from(value, (c) => c.charCodeAt(0))]));
   }
-  return chunk("iTXt", concat([key, Uint8Array.of(0, 0, 0, 0, 0), new TextEncoder().encode(value)]));
+  return chunk('iTXt', concat([key, Uint8Array.of(0, 0, 0, 0, 0), new TextEncoder().encode(value)]));
 }
 
 /**
@@ -190,11 +188,11 @@ function textChunk(keyword: string, value: string): Uint8Array {
  */
 export function readPngText(bytes: Uint8Array): Record<string, string> {
   if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) {
-    throw new Error("readPngText: not a PNG file (the first 8 bytes are not the PNG signature); check the file path and format");
+    throw new Error('readPngText: not a PNG file (the first 8 bytes are not the PNG signature); check the file path and format');
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: Record<string, string> = {};
-  const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("latin1");
+  const latin1 = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
   let at = 8;
   for (;;) {
     if (at + 12 > bytes.length) throw truncated(at);
@@ -202,7 +200,7 @@ export function readPngText(bytes: Uint8Array): Record<string, string> {
     const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
     if (length > 0x7fffffff || at + 12 + length > bytes.length) throw truncated(at);
     const data = bytes.subarray(at + 8, at + 8 + length);
-    if (type === "tEXt" || type === "iTXt" || type === "zTXt") {
+    if (type === 'tEXt' || type === 'iTXt' || type === 'zTXt') {
       if (view.getUint32(at + 8 + length) !== crc32(bytes.subarray(at + 4, at + 8 + length))) {
         throw new Error(`readPngText: CRC mismatch in chunk "${type}" at byte ${at}; the file is corrupt`);
       }
@@ -210,21 +208,21 @@ export function readPngText(bytes: Uint8Array): Record<string, string> {
       if (nul < 1) throw new Error(`readPngText: ${type} chunk at byte ${at} has no keyword; the file is corrupt`);
       const key = latin1(data.subarray(0, nul));
       try {
-        if (type === "tEXt") out[key] = latin1(data.subarray(nul + 1));
-        else if (type === "zTXt") out[key] = latin1(inflateSync(data.subarray(nul + 2)));
+        if (type === 'tEXt') out[key] = latin1(data.subarray(nul + 1));
+        else if (type === 'zTXt') out[key] = latin1(inflateSync(data.subarray(nul + 2)));
         else {
           const compressed = data[nul + 1] === 1;
           const lang = data.indexOf(0, nul + 3);
           const translated = data.indexOf(0, lang + 1);
-          if (lang < 0 || translated < 0) throw new Error("missing separators");
+          if (lang < 0 || translated < 0) throw new Error('missing separators');
           const body = data.subarray(translated + 1);
-          out[key] = new TextDecoder("utf-8", { fatal: true }).decode(compressed ? inflateSync(body) : body);
+          out[key] = new TextDecoder('utf-8', { fatal: true }).decode(compressed ? inflateSync(body) : body);
         }
       } catch (e) {
         throw new Error(`readPngText: ${type} chunk "${key}" at byte ${at} cannot be read (${(e as Error).message}); the file is corrupt`);
       }
     }
-    if (type === "IEND") return out;
+    if (type === 'IEND') return out;
     at += 12 + length;
   }
 }

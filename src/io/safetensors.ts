@@ -11,7 +11,7 @@
  * allocation, and errors name the file.
  */
 import { readSync } from 'node:fs';
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open, readFile } from 'node:fs/promises';
 import { withAtomicFile } from './atomic.js';
 import { bfloat16ToFloat32, float16ToFloat32, float32ToBfloat16, float32ToFloat16 } from './half.js';
 
@@ -73,7 +73,7 @@ const DTYPES: Record<SafeDType, DTypeInfo> = {
 export const MAX_HEADER_BYTES = 100_000_000;
 
 export function isSafeDType(x: unknown): x is SafeDType {
-  return typeof x === 'string' && Object.prototype.hasOwnProperty.call(DTYPES, x);
+  return typeof x === 'string' && Object.hasOwn(DTYPES, x);
 }
 
 export function dtypeItemSize(dtype: SafeDType): number {
@@ -120,11 +120,14 @@ function tensorBytes(name: string, t: TensorToWrite): Uint8Array {
 
 function checkTensorToWrite(name: string, t: TensorToWrite): void {
   if (name === '__metadata__') throw new SafetensorsError(`tensor name '__metadata__' is reserved by the safetensors format; rename the tensor`);
-  if (!isSafeDType(t.dtype)) throw new SafetensorsError(`tensor '${name}' has unknown dtype ${JSON.stringify(t.dtype)}; expected one of ${Object.keys(DTYPES).join(', ')}`);
+  if (!isSafeDType(t.dtype))
+    throw new SafetensorsError(`tensor '${name}' has unknown dtype ${JSON.stringify(t.dtype)}; expected one of ${Object.keys(DTYPES).join(', ')}`);
   const count = elementCount(t.shape);
   if (count === null) throw new SafetensorsError(`tensor '${name}' has shape ${JSON.stringify(t.shape)}; expected a list of non-negative integers`);
   if (!DTYPES[t.dtype].accepts(t.data)) {
-    throw new SafetensorsError(`tensor '${name}' has dtype ${t.dtype} but data of type ${t.data.constructor.name}; see TensorData for the array type of each dtype`);
+    throw new SafetensorsError(
+      `tensor '${name}' has dtype ${t.dtype} but data of type ${t.data.constructor.name}; see TensorData for the array type of each dtype`,
+    );
   }
   if (t.data.length !== count) {
     throw new SafetensorsError(`tensor '${name}' has shape [${t.shape.join(', ')}] (${count} elements) but ${t.data.length} data elements`);
@@ -183,7 +186,11 @@ export function encodeSafetensors(tensors: Record<string, TensorToWrite> | Map<s
 }
 
 /** Writes a safetensors file atomically, one tensor at a time (no whole-file buffer). */
-export async function writeSafetensors(path: string, tensors: Record<string, TensorToWrite> | Map<string, TensorToWrite>, metadata?: Record<string, string>): Promise<void> {
+export async function writeSafetensors(
+  path: string,
+  tensors: Record<string, TensorToWrite> | Map<string, TensorToWrite>,
+  metadata?: Record<string, string>,
+): Promise<void> {
   const { head, order } = prepare(tensors, metadata);
   await withAtomicFile(path, async (handle) => {
     await handle.write(head);
@@ -252,7 +259,8 @@ function parseHeader(headerBytes: Uint8Array, dataLength: number, source: string
   } catch (err) {
     fail(`the header is not valid JSON (${(err as Error).message})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail(`the header must be a JSON object, got ${Array.isArray(header) ? 'an array' : typeof header}`);
+  if (typeof header !== 'object' || header === null || Array.isArray(header))
+    fail(`the header must be a JSON object, got ${Array.isArray(header) ? 'an array' : typeof header}`);
   const keys = topLevelKeys(text);
   const seen = new Set<string>();
   for (const k of keys) {
@@ -273,11 +281,11 @@ function parseHeader(headerBytes: Uint8Array, dataLength: number, source: string
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail(`entry '${name}' must be an object {dtype, shape, data_offsets}`);
     const e = raw as Record<string, unknown>;
     for (const field of ['dtype', 'shape', 'data_offsets']) if (!(field in e)) fail(`entry '${name}' is missing "${field}"`);
-    if (!isSafeDType(e['dtype'])) fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(e['dtype'])}; supported: ${Object.keys(DTYPES).join(', ')}`);
-    const dtype = e['dtype'] as SafeDType;
-    const count = elementCount(e['shape']);
-    if (count === null) fail(`tensor '${name}' has shape ${JSON.stringify(e['shape'])}; expected a list of non-negative integers`);
-    const offsets = e['data_offsets'];
+    if (!isSafeDType(e.dtype)) fail(`tensor '${name}' has unsupported dtype ${JSON.stringify(e.dtype)}; supported: ${Object.keys(DTYPES).join(', ')}`);
+    const dtype = e.dtype as SafeDType;
+    const count = elementCount(e.shape);
+    if (count === null) fail(`tensor '${name}' has shape ${JSON.stringify(e.shape)}; expected a list of non-negative integers`);
+    const offsets = e.data_offsets;
     if (!Array.isArray(offsets) || offsets.length !== 2 || !isNonNegativeInt(offsets[0]) || !isNonNegativeInt(offsets[1])) {
       fail(`tensor '${name}' has data_offsets ${JSON.stringify(offsets)}; expected [begin, end] non-negative integers`);
     }
@@ -286,9 +294,11 @@ function parseHeader(headerBytes: Uint8Array, dataLength: number, source: string
     if (end > dataLength) fail(`tensor '${name}' data_offsets [${begin}, ${end}] run past the ${dataLength}-byte data section (truncated file?)`);
     const expected = count! * DTYPES[dtype].itemSize;
     if (end - begin !== expected) {
-      fail(`tensor '${name}' (${dtype}, shape [${(e['shape'] as number[]).join(', ')}]) needs ${expected} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);
+      fail(
+        `tensor '${name}' (${dtype}, shape [${(e.shape as number[]).join(', ')}]) needs ${expected} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`,
+      );
     }
-    list.push([name, { dtype, shape: [...(e['shape'] as number[])], begin, end }]);
+    list.push([name, { dtype, shape: [...(e.shape as number[])], begin, end }]);
   }
   // The data section must be tiled exactly: no overlaps (aliasing tricks) and no gaps (hidden bytes).
   list.sort(([, a], [, b]) => a.begin - b.begin || a.end - b.end);
@@ -306,8 +316,10 @@ function parseHeader(headerBytes: Uint8Array, dataLength: number, source: string
 function headerLength(prefix: Uint8Array, fileSize: number, source: string): number {
   if (fileSize < 8) throw new SafetensorsError(`invalid safetensors file '${source}': ${fileSize} bytes is too short for the 8-byte header length`);
   const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(`invalid safetensors file '${source}': header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit (not a safetensors file?)`);
-  if (Number(n) + 8 > fileSize) throw new SafetensorsError(`invalid safetensors file '${source}': header length ${n} runs past the end of the ${fileSize}-byte file (truncated?)`);
+  if (n > BigInt(MAX_HEADER_BYTES))
+    throw new SafetensorsError(`invalid safetensors file '${source}': header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit (not a safetensors file?)`);
+  if (Number(n) + 8 > fileSize)
+    throw new SafetensorsError(`invalid safetensors file '${source}': header length ${n} runs past the end of the ${fileSize}-byte file (truncated?)`);
   return Number(n);
 }
 

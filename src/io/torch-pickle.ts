@@ -12,8 +12,8 @@
  * at a time, so multi-GB checkpoints need no more memory than the tensors you ask for.
  */
 import { open } from 'node:fs/promises';
-import { dtypeItemSize, elementCount, tensorToFloat32, typedArrayFor, type NamedTensor, type SafeDType, type SafeTensorInfo } from './safetensors.js';
-import { ZipReader, type ZipEntry } from './zip.js';
+import { dtypeItemSize, elementCount, type NamedTensor, type SafeDType, type SafeTensorInfo, tensorToFloat32, typedArrayFor } from './safetensors.js';
+import { type ZipEntry, ZipReader } from './zip.js';
 
 /** The checkpoint asks for something other than tensors and containers: refused, never executed. */
 export class UnsafePickleError extends Error {
@@ -57,12 +57,31 @@ export interface TensorRef {
 export type PickleValue = null | boolean | number | bigint | string | Uint8Array | PickleValue[] | PickleDict | AllowedGlobal | StorageRef | TensorRef;
 
 const STORAGE_DTYPES: Record<string, SafeDType> = {
-  FloatStorage: 'F32', HalfStorage: 'F16', BFloat16Storage: 'BF16', DoubleStorage: 'F64',
-  LongStorage: 'I64', IntStorage: 'I32', CharStorage: 'I8', ByteStorage: 'U8', BoolStorage: 'BOOL',
+  FloatStorage: 'F32',
+  HalfStorage: 'F16',
+  BFloat16Storage: 'BF16',
+  DoubleStorage: 'F64',
+  LongStorage: 'I64',
+  IntStorage: 'I32',
+  CharStorage: 'I8',
+  ByteStorage: 'U8',
+  BoolStorage: 'BOOL',
 };
 const TORCH_DTYPES: Record<string, SafeDType> = {
-  float32: 'F32', float: 'F32', float16: 'F16', half: 'F16', bfloat16: 'BF16', float64: 'F64', double: 'F64',
-  int64: 'I64', long: 'I64', int32: 'I32', int: 'I32', int8: 'I8', uint8: 'U8', bool: 'BOOL',
+  float32: 'F32',
+  float: 'F32',
+  float16: 'F16',
+  half: 'F16',
+  bfloat16: 'BF16',
+  float64: 'F64',
+  double: 'F64',
+  int64: 'I64',
+  long: 'I64',
+  int32: 'I32',
+  int: 'I32',
+  int8: 'I8',
+  uint8: 'U8',
+  bool: 'BOOL',
 };
 /**
  * The most `data.pkl` may inflate to. A state dict's pickle is names and shapes: about 100 bytes a
@@ -86,7 +105,14 @@ for (const [name, dtype] of Object.entries(STORAGE_DTYPES)) allow(`torch.${name}
 for (const [name, dtype] of Object.entries(TORCH_DTYPES)) allow(`torch.${name}`, dtype);
 
 function isGlobal(v: PickleValue, qualifiedName?: string): v is AllowedGlobal {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) && 'kind' in v && v.kind === 'global' && (qualifiedName === undefined || v.qualifiedName === qualifiedName);
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    !Array.isArray(v) &&
+    'kind' in v &&
+    v.kind === 'global' &&
+    (qualifiedName === undefined || v.qualifiedName === qualifiedName)
+  );
 }
 function isTensor(v: PickleValue): v is TensorRef {
   return typeof v === 'object' && v !== null && 'kind' in v && v.kind === 'tensor';
@@ -111,7 +137,8 @@ function callGlobal(fn: PickleValue, args: PickleValue, fail: (m: string) => nev
     if (fn.qualifiedName !== 'torch._utils._rebuild_from_type_v2') return callPlain(fn.qualifiedName, args, fail);
     // (func, new_type, args, state): a tensor subclass; we keep the plain tensor func(*args) builds.
     const [inner, newType, innerArgs] = args;
-    if (!isGlobal(newType!, 'torch.Tensor') && !isGlobal(newType!, 'torch.nn.parameter.Parameter')) return fail(`_rebuild_from_type_v2 with an unsupported tensor type`);
+    if (!isGlobal(newType!, 'torch.Tensor') && !isGlobal(newType!, 'torch.nn.parameter.Parameter'))
+      return fail(`_rebuild_from_type_v2 with an unsupported tensor type`);
     fn = inner!;
     args = innerArgs!;
   }
@@ -120,13 +147,22 @@ function callGlobal(fn: PickleValue, args: PickleValue, fail: (m: string) => nev
 function callPlain(name: string, args: PickleValue[], fail: (m: string) => never): PickleValue {
   if (name === 'collections.OrderedDict') {
     const dict = new PickleDict();
-    if (args.length > 0 && Array.isArray(args[0])) for (const pair of args[0]) if (Array.isArray(pair) && pair.length === 2) dict.items.set(asKey(pair[0]!, fail), pair[1]!);
+    if (args.length > 0 && Array.isArray(args[0]))
+      for (const pair of args[0]) if (Array.isArray(pair) && pair.length === 2) dict.items.set(asKey(pair[0]!, fail), pair[1]!);
     return dict;
   }
   if (name === 'torch.Size') return Array.isArray(args[0]) ? args[0].slice() : fail(`torch.Size expects a tuple`);
   if (name === 'torch._utils._rebuild_tensor_v2' || name === 'torch._utils._rebuild_tensor') {
     const [storage, offset, shape, stride] = args;
-    if (!isStorage(storage!) || typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0 || !isIntList(shape!) || !isIntList(stride!) || shape.length !== stride.length) {
+    if (
+      !isStorage(storage!) ||
+      typeof offset !== 'number' ||
+      !Number.isSafeInteger(offset) ||
+      offset < 0 ||
+      !isIntList(shape!) ||
+      !isIntList(stride!) ||
+      shape.length !== stride.length
+    ) {
       return fail(`${name} got malformed arguments (storage, offset, size, stride)`);
     }
     if (shape.length > 64) return fail(`${name} got a tensor of ${shape.length} dimensions (at most 64)`);
@@ -201,7 +237,8 @@ export function unpickleRestricted(bytes: Uint8Array, source: string, persistent
   };
   const resolveGlobal = (module: string, name: string): AllowedGlobal => {
     const g = ALLOWED_GLOBALS.get(`${module}.${name}`);
-    if (g === undefined) throw new UnsafePickleError(`refusing to load global '${module}.${name}' from checkpoint '${source}': only tensors and dicts are allowed`);
+    if (g === undefined)
+      throw new UnsafePickleError(`refusing to load global '${module}.${name}' from checkpoint '${source}': only tensors and dicts are allowed`);
     return g;
   };
   const bigintLE = (n: number): number | bigint => {
@@ -215,73 +252,189 @@ export function unpickleRestricted(bytes: Uint8Array, source: string, persistent
   for (;;) {
     const op = u8();
     switch (op) {
-      case 0x80: { const p = u8(); if (p < 2 || p > 5) fail(`unsupported pickle protocol ${p}`); break; } // PROTO
-      case 0x95: u64(); break; // FRAME: a length hint only
-      case 0x2e: return pop(); // STOP
-      case 0x28: metastack.push(stack); stack = []; break; // MARK
-      case 0x7d: stack.push(new PickleDict()); break; // EMPTY_DICT
-      case 0x64: { const d = new PickleDict(); setItems(d, popMark()); stack.push(d); break; } // DICT
-      case 0x5d: stack.push([]); break; // EMPTY_LIST
-      case 0x6c: case 0x74: { const items = popMark(); stack.push(items); break; } // LIST, TUPLE
-      case 0x29: stack.push([]); break; // EMPTY_TUPLE
-      case 0x85: stack.push([pop()]); break; // TUPLE1
-      case 0x86: { const b = pop(); stack.push([pop(), b]); break; } // TUPLE2
-      case 0x87: { const c = pop(); const b = pop(); stack.push([pop(), b, c]); break; } // TUPLE3
-      case 0x58: stack.push(text(u32())); break; // BINUNICODE
-      case 0x8c: stack.push(text(u8())); break; // SHORT_BINUNICODE
-      case 0x8d: stack.push(text(u64())); break; // BINUNICODE8
-      case 0x54: stack.push(new TextDecoder('latin1').decode(bytes.subarray(need(view.getInt32(need(4), true)), pos))); break; // BINSTRING
-      case 0x55: stack.push(new TextDecoder('latin1').decode(bytes.subarray(need(u8()), pos))); break; // SHORT_BINSTRING
-      case 0x42: stack.push(bytes.slice(need(u32()), pos)); break; // BINBYTES
-      case 0x43: stack.push(bytes.slice(need(u8()), pos)); break; // SHORT_BINBYTES
-      case 0x8e: stack.push(bytes.slice(need(u64()), pos)); break; // BINBYTES8
-      case 0x4a: stack.push(view.getInt32(need(4), true)); break; // BININT
-      case 0x4b: stack.push(u8()); break; // BININT1
-      case 0x4d: stack.push(u16()); break; // BININT2
-      case 0x8a: stack.push(bigintLE(u8())); break; // LONG1
-      case 0x8b: stack.push(bigintLE(u32())); break; // LONG4
-      case 0x47: stack.push(view.getFloat64(need(8), false)); break; // BINFLOAT (big-endian)
-      case 0x88: stack.push(true); break; // NEWTRUE
-      case 0x89: stack.push(false); break; // NEWFALSE
-      case 0x4e: stack.push(null); break; // NONE
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x68: case 0x6a: { // BINGET, LONG_BINGET
+      case 0x80: {
+        const p = u8();
+        if (p < 2 || p > 5) fail(`unsupported pickle protocol ${p}`);
+        break;
+      } // PROTO
+      case 0x95:
+        u64();
+        break; // FRAME: a length hint only
+      case 0x2e:
+        return pop(); // STOP
+      case 0x28:
+        metastack.push(stack);
+        stack = [];
+        break; // MARK
+      case 0x7d:
+        stack.push(new PickleDict());
+        break; // EMPTY_DICT
+      case 0x64: {
+        const d = new PickleDict();
+        setItems(d, popMark());
+        stack.push(d);
+        break;
+      } // DICT
+      case 0x5d:
+        stack.push([]);
+        break; // EMPTY_LIST
+      case 0x6c:
+      case 0x74: {
+        const items = popMark();
+        stack.push(items);
+        break;
+      } // LIST, TUPLE
+      case 0x29:
+        stack.push([]);
+        break; // EMPTY_TUPLE
+      case 0x85:
+        stack.push([pop()]);
+        break; // TUPLE1
+      case 0x86: {
+        const b = pop();
+        stack.push([pop(), b]);
+        break;
+      } // TUPLE2
+      case 0x87: {
+        const c = pop();
+        const b = pop();
+        stack.push([pop(), b, c]);
+        break;
+      } // TUPLE3
+      case 0x58:
+        stack.push(text(u32()));
+        break; // BINUNICODE
+      case 0x8c:
+        stack.push(text(u8()));
+        break; // SHORT_BINUNICODE
+      case 0x8d:
+        stack.push(text(u64()));
+        break; // BINUNICODE8
+      case 0x54:
+        stack.push(new TextDecoder('latin1').decode(bytes.subarray(need(view.getInt32(need(4), true)), pos)));
+        break; // BINSTRING
+      case 0x55:
+        stack.push(new TextDecoder('latin1').decode(bytes.subarray(need(u8()), pos)));
+        break; // SHORT_BINSTRING
+      case 0x42:
+        stack.push(bytes.slice(need(u32()), pos));
+        break; // BINBYTES
+      case 0x43:
+        stack.push(bytes.slice(need(u8()), pos));
+        break; // SHORT_BINBYTES
+      case 0x8e:
+        stack.push(bytes.slice(need(u64()), pos));
+        break; // BINBYTES8
+      case 0x4a:
+        stack.push(view.getInt32(need(4), true));
+        break; // BININT
+      case 0x4b:
+        stack.push(u8());
+        break; // BININT1
+      case 0x4d:
+        stack.push(u16());
+        break; // BININT2
+      case 0x8a:
+        stack.push(bigintLE(u8()));
+        break; // LONG1
+      case 0x8b:
+        stack.push(bigintLE(u32()));
+        break; // LONG4
+      case 0x47:
+        stack.push(view.getFloat64(need(8), false));
+        break; // BINFLOAT (big-endian)
+      case 0x88:
+        stack.push(true);
+        break; // NEWTRUE
+      case 0x89:
+        stack.push(false);
+        break; // NEWFALSE
+      case 0x4e:
+        stack.push(null);
+        break; // NONE
+      case 0x71:
+        memo.set(u8(), top());
+        break; // BINPUT
+      case 0x72:
+        memo.set(u32(), top());
+        break; // LONG_BINPUT
+      case 0x94:
+        memo.set(memo.size, top());
+        break; // MEMOIZE
+      case 0x68:
+      case 0x6a: {
+        // BINGET, LONG_BINGET
         const i = op === 0x68 ? u8() : u32();
         stack.push(memo.has(i) ? memo.get(i)! : fail(`memo entry ${i} is missing`));
         break;
       }
-      case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
-      case 0x75: { const kv = popMark(); setItems(top(), kv); break; } // SETITEMS
-      case 0x61: { const v = pop(); appendItems(top(), [v]); break; } // APPEND
-      case 0x65: { const items = popMark(); appendItems(top(), items); break; } // APPENDS
-      case 0x63: { const module = line(); stack.push(resolveGlobal(module, line())); break; } // GLOBAL
-      case 0x93: { // STACK_GLOBAL
+      case 0x73: {
+        const v = pop();
+        const k = pop();
+        setItems(top(), [k, v]);
+        break;
+      } // SETITEM
+      case 0x75: {
+        const kv = popMark();
+        setItems(top(), kv);
+        break;
+      } // SETITEMS
+      case 0x61: {
+        const v = pop();
+        appendItems(top(), [v]);
+        break;
+      } // APPEND
+      case 0x65: {
+        const items = popMark();
+        appendItems(top(), items);
+        break;
+      } // APPENDS
+      case 0x63: {
+        const module = line();
+        stack.push(resolveGlobal(module, line()));
+        break;
+      } // GLOBAL
+      case 0x93: {
+        // STACK_GLOBAL
         const name = pop();
         const module = pop();
         if (typeof module !== 'string' || typeof name !== 'string') fail(`STACK_GLOBAL needs two strings`);
         stack.push(resolveGlobal(module as string, name as string));
         break;
       }
-      case 0x52: { const args = pop(); stack.push(callGlobal(pop(), args, fail)); break; } // REDUCE
-      case 0x81: { // NEWOBJ: cls.__new__(cls, *args); only OrderedDict is constructible
+      case 0x52: {
+        const args = pop();
+        stack.push(callGlobal(pop(), args, fail));
+        break;
+      } // REDUCE
+      case 0x81: {
+        // NEWOBJ: cls.__new__(cls, *args); only OrderedDict is constructible
         pop();
         const cls = pop();
         if (!isGlobal(cls, 'collections.OrderedDict')) fail(`NEWOBJ of ${isGlobal(cls) ? cls.qualifiedName : 'a non-class'}`);
         stack.push(new PickleDict());
         break;
       }
-      case 0x62: { // BUILD: __setstate__; OrderedDict's state (e.g. state_dict()._metadata) is not needed
+      case 0x62: {
+        // BUILD: __setstate__; OrderedDict's state (e.g. state_dict()._metadata) is not needed
         pop();
         const obj = top();
         if (!(obj instanceof PickleDict) && !isTensor(obj)) fail(`BUILD on an object that is neither a dict nor a tensor`);
         break;
       }
-      case 0x51: stack.push(persistentLoad(pop())); break; // BINPERSID
-      case 0x30: if (stack.length > 0) stack.pop(); else popMark(); break; // POP
-      case 0x31: popMark(); break; // POP_MARK
-      case 0x32: stack.push(top()); break; // DUP
+      case 0x51:
+        stack.push(persistentLoad(pop()));
+        break; // BINPERSID
+      case 0x30:
+        if (stack.length > 0) stack.pop();
+        else popMark();
+        break; // POP
+      case 0x31:
+        popMark();
+        break; // POP_MARK
+      case 0x32:
+        stack.push(top());
+        break; // DUP
       default:
         throw new UnsafePickleError(
           `refusing to load checkpoint '${source}': pickle opcode 0x${op.toString(16).padStart(2, '0')} at byte ${pos - 1} is not allowed by the restricted loader (only tensors and dicts are allowed)`,
@@ -322,7 +475,8 @@ function flattenTensors(root: PickleValue, source: string): Map<string, TensorRe
 function gatherStrided(src: Uint8Array, itemSize: number, shape: number[], stride: number[], count: number): ArrayBuffer {
   const lane = Math.min(itemSize, 4);
   const lanesPerItem = itemSize / lane;
-  const make = (b: ArrayBuffer): Uint8Array | Uint16Array | Uint32Array => (lane === 1 ? new Uint8Array(b) : lane === 2 ? new Uint16Array(b) : new Uint32Array(b));
+  const make = (b: ArrayBuffer): Uint8Array | Uint16Array | Uint32Array =>
+    lane === 1 ? new Uint8Array(b) : lane === 2 ? new Uint16Array(b) : new Uint32Array(b);
   const from = make(src.buffer.slice(src.byteOffset, src.byteOffset + src.byteLength) as ArrayBuffer);
   const outBuffer = new ArrayBuffer(count * itemSize);
   const to = make(outBuffer);
@@ -392,23 +546,32 @@ export class TorchCheckpoint {
     try {
       const pickles = zip.entries.filter((e) => /^[^/]+\/data\.pkl$/.test(e.name));
       if (pickles.length !== 1) {
-        throw new TorchCheckpointError(`'${path}' is a zip but not a torch.save checkpoint: expected one '<archive>/data.pkl', found ${pickles.length} (TorchScript archives are not supported)`);
+        throw new TorchCheckpointError(
+          `'${path}' is a zip but not a torch.save checkpoint: expected one '<archive>/data.pkl', found ${pickles.length} (TorchScript archives are not supported)`,
+        );
       }
       const prefix = pickles[0]!.name.slice(0, -'data.pkl'.length);
       const byteorder = zip.entry(`${prefix}byteorder`);
       if (byteorder !== undefined) {
         const order = new TextDecoder().decode(await zip.read(byteorder, 64)).trim();
-        if (order !== 'little') throw new TorchCheckpointError(`checkpoint '${path}' stores tensors in '${order}' byte order; only little-endian is supported (re-save it on a little-endian machine)`);
+        if (order !== 'little')
+          throw new TorchCheckpointError(
+            `checkpoint '${path}' stores tensors in '${order}' byte order; only little-endian is supported (re-save it on a little-endian machine)`,
+          );
       }
       const storages = new Map<string, StorageRef>();
       const persistentLoad = (pid: PickleValue): PickleValue => {
         const [tag, type, key] = Array.isArray(pid) ? pid : [];
         if (tag !== 'storage' || !isGlobal(type!) || type.dtype === undefined || typeof key !== 'string') {
-          throw new TorchCheckpointError(`cannot load checkpoint '${path}': unsupported persistent id (expected ('storage', <StorageType>, key, location, numel))`);
+          throw new TorchCheckpointError(
+            `cannot load checkpoint '${path}': unsupported persistent id (expected ('storage', <StorageType>, key, location, numel))`,
+          );
         }
         const known = storages.get(key);
-        if (known !== undefined && known.dtype !== type.dtype) throw new TorchCheckpointError(`cannot load checkpoint '${path}': storage '${key}' is used as both ${known.dtype} and ${type.dtype}`);
-        if (zip.entry(`${prefix}data/${key}`) === undefined) throw new TorchCheckpointError(`cannot load checkpoint '${path}': storage member '${prefix}data/${key}' is missing (truncated file?)`);
+        if (known !== undefined && known.dtype !== type.dtype)
+          throw new TorchCheckpointError(`cannot load checkpoint '${path}': storage '${key}' is used as both ${known.dtype} and ${type.dtype}`);
+        if (zip.entry(`${prefix}data/${key}`) === undefined)
+          throw new TorchCheckpointError(`cannot load checkpoint '${path}': storage member '${prefix}data/${key}' is missing (truncated file?)`);
         const ref: StorageRef = known ?? { kind: 'storage', key, dtype: type.dtype };
         storages.set(key, ref);
         return ref;
@@ -452,11 +615,16 @@ export class TorchCheckpoint {
     if (count === null) throw new TorchCheckpointError(`tensor '${name}' in '${this.path}' has an impossible shape [${t.shape.join(', ')}]`);
     if (count === 0) return { dtype, shape: [...t.shape], data: typedArrayFor(dtype, new ArrayBuffer(0), 0, 0) };
     const entry = this.zip.entry(`${this.prefix}data/${t.storage.key}`) as ZipEntry;
-    if (entry.uncompressedSize % itemSize !== 0) throw new TorchCheckpointError(`storage '${t.storage.key}' in '${this.path}' is ${entry.uncompressedSize} bytes, not a whole number of ${dtype} elements`);
+    if (entry.uncompressedSize % itemSize !== 0)
+      throw new TorchCheckpointError(
+        `storage '${t.storage.key}' in '${this.path}' is ${entry.uncompressedSize} bytes, not a whole number of ${dtype} elements`,
+      );
     const storageElements = entry.uncompressedSize / itemSize;
     const last = t.shape.reduce((s, n, d) => s + (n - 1) * t.stride[d]!, t.offset);
     if (last >= storageElements) {
-      throw new TorchCheckpointError(`tensor '${name}' in '${this.path}' reaches element ${last} of storage '${t.storage.key}', which holds ${storageElements} (corrupt checkpoint)`);
+      throw new TorchCheckpointError(
+        `tensor '${name}' in '${this.path}' reaches element ${last} of storage '${t.storage.key}', which holds ${storageElements} (corrupt checkpoint)`,
+      );
     }
     const span = await this.zip.readRange(entry, t.offset * itemSize, (last - t.offset + 1) * itemSize);
     const buffer = isContiguous(t.shape, t.stride) ? (span.buffer as ArrayBuffer) : gatherStrided(span, itemSize, t.shape, t.stride, count);
@@ -476,7 +644,9 @@ export class TorchCheckpoint {
     const t = this.tensors.get(name);
     if (t === undefined) {
       const some = this.names().slice(0, 8).join(', ');
-      throw new TorchCheckpointError(`no tensor named '${name}' in checkpoint '${this.path}' (it has ${this.tensors.size}: ${some}${this.tensors.size > 8 ? ', ...' : ''})`);
+      throw new TorchCheckpointError(
+        `no tensor named '${name}' in checkpoint '${this.path}' (it has ${this.tensors.size}: ${some}${this.tensors.size > 8 ? ', ...' : ''})`,
+      );
     }
     return t;
   }

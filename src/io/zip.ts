@@ -4,7 +4,7 @@
  * checkpoints, which are uncompressed zips, often over 4 GB (hence ZIP64), so entries are read
  * lazily from an open file and stored entries can be read in byte ranges.
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { inflateRawSync } from 'node:zlib';
 
 export class ZipError extends Error {
@@ -87,12 +87,15 @@ export class ZipReader {
   async dataOffset(entry: ZipEntry): Promise<number> {
     const header = await this.readAt(entry.localHeaderOffset, 30, `local header of '${entry.name}'`);
     const view = new DataView(header.buffer, header.byteOffset, 30);
-    if (view.getUint32(0, true) !== SIG_LOCAL) throw new ZipError(`corrupt zip '${this.path}': no local header for '${entry.name}' at byte ${entry.localHeaderOffset}`);
+    if (view.getUint32(0, true) !== SIG_LOCAL)
+      throw new ZipError(`corrupt zip '${this.path}': no local header for '${entry.name}' at byte ${entry.localHeaderOffset}`);
     const flags = view.getUint16(6, true);
     if (flags & 1) throw new ZipError(`zip '${this.path}': entry '${entry.name}' is encrypted, which is not supported`);
     const start = entry.localHeaderOffset + 30 + view.getUint16(26, true) + view.getUint16(28, true);
     if (start + entry.compressedSize > this.fileSize) {
-      throw new ZipError(`truncated zip '${this.path}': entry '${entry.name}' needs bytes up to ${start + entry.compressedSize} but the file has ${this.fileSize}`);
+      throw new ZipError(
+        `truncated zip '${this.path}': entry '${entry.name}' needs bytes up to ${start + entry.compressedSize} but the file has ${this.fileSize}`,
+      );
     }
     return start;
   }
@@ -115,7 +118,8 @@ export class ZipReader {
       } catch (err) {
         throw new ZipError(`corrupt zip '${this.path}': entry '${entry.name}' does not inflate (${(err as Error).message})`);
       }
-    } else throw new ZipError(`zip '${this.path}': entry '${entry.name}' uses compression method ${entry.method}; only stored (0) and deflate (8) are supported`);
+    } else
+      throw new ZipError(`zip '${this.path}': entry '${entry.name}' uses compression method ${entry.method}; only stored (0) and deflate (8) are supported`);
     if (data.length !== entry.uncompressedSize) {
       throw new ZipError(`corrupt zip '${this.path}': entry '${entry.name}' holds ${data.length} bytes, its header says ${entry.uncompressedSize}`);
     }
@@ -133,7 +137,9 @@ export class ZipReader {
     }
     if (entry.method !== 0) return (await this.read(entry)).slice(start, start + length);
     if (entry.compressedSize !== entry.uncompressedSize) {
-      throw new ZipError(`corrupt zip '${this.path}': stored entry '${entry.name}' has compressed size ${entry.compressedSize} != uncompressed size ${entry.uncompressedSize}`);
+      throw new ZipError(
+        `corrupt zip '${this.path}': stored entry '${entry.name}' has compressed size ${entry.compressedSize} != uncompressed size ${entry.uncompressedSize}`,
+      );
     }
     return this.readAt((await this.dataOffset(entry)) + start, length, `data of '${entry.name}'`);
   }
@@ -149,7 +155,8 @@ export class ZipReader {
 
 /** Reads exactly `length` bytes at `position` into a fresh (aligned) buffer. */
 async function readAt(handle: FileHandle, position: number, length: number, fileSize: number, source: string, what: string): Promise<Uint8Array> {
-  if (position < 0 || position + length > fileSize) throw new ZipError(`truncated zip '${source}': ${what} would end at byte ${position + length} but the file has ${fileSize}`);
+  if (position < 0 || position + length > fileSize)
+    throw new ZipError(`truncated zip '${source}': ${what} would end at byte ${position + length} but the file has ${fileSize}`);
   const out = new Uint8Array(length);
   const CHUNK = 1 << 30;
   let done = 0;

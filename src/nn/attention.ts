@@ -4,7 +4,7 @@
  * diffusers Attention block (`to_q`, `to_k`, `to_v`, `to_out`), so weights read like a UNet's.
  */
 import type { Tensor } from '../engine/ir.js';
-import { ShapeError, fmt } from '../engine/shape.js';
+import { fmt, ShapeError } from '../engine/shape.js';
 import { join, Linear } from './layers.js';
 
 export interface AttentionConfig {

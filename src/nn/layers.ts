@@ -4,9 +4,10 @@
  * builds the training graph and the inference graph) and returns the output tensor.
  * Parameter names and layouts follow PyTorch (`0.weight` [out, in], ...), so state dicts interoperate.
  */
+
+import * as F from '../engine/functional.js';
 import { fanInUniform } from '../engine/init.js';
 import type { Tensor } from '../engine/ir.js';
-import * as F from '../engine/functional.js';
 
 export const join = (prefix: string, name: string): string => (prefix ? `${prefix}.${name}` : name);
 
@@ -77,8 +78,20 @@ export class BatchNorm {
       const flatMean = m.mean.reshape([c]);
       // Running variance uses the unbiased estimate n/(n-1) var.
       const unbiased = m.variance.reshape([c]).mul(m.count.div(m.count.sub(1)));
-      g.updateBuffer(rmName, g.bufferValue(rmName).mul(1 - mom).add(flatMean.mul(mom).stopGradient()));
-      g.updateBuffer(rvName, g.bufferValue(rvName).mul(1 - mom).add(unbiased.mul(mom).stopGradient()));
+      g.updateBuffer(
+        rmName,
+        g
+          .bufferValue(rmName)
+          .mul(1 - mom)
+          .add(flatMean.mul(mom).stopGradient()),
+      );
+      g.updateBuffer(
+        rvName,
+        g
+          .bufferValue(rvName)
+          .mul(1 - mom)
+          .add(unbiased.mul(mom).stopGradient()),
+      );
       g.updateBuffer(nbName, g.bufferValue(nbName).add(1));
     } else {
       mean = g.bufferValue(rmName).reshape(bshape);

@@ -6,16 +6,15 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Device } from '../engine/runtime.js';
 import type { ModelDtype } from '../encoders/model-file.js';
 import { describeEncoderFolder, loadEncoder } from '../encoders/registry.js';
-import type { Encoder, Modality } from '../encoders/types.js';
+import type { Encoder, EncoderInput, Modality } from '../encoders/types.js';
+import type { Device } from '../engine/runtime.js';
 import { openGenerator } from '../generators/open.js';
 import type { Generator } from '../generators/types.js';
 import { loadAligner } from '../gluenet/load.js';
 import type { MixSpec } from './mix.js';
-import { alignMap, encoderSource, mixSource, type AlignFn, type ConditionSource, type MixInput } from './sources.js';
-import type { EncoderInput } from '../encoders/types.js';
+import { type AlignFn, alignMap, type ConditionSource, encoderSource, type MixInput, mixSource } from './sources.js';
 
 export interface LoadedAlignerPart {
   align: AlignFn;
@@ -36,7 +35,8 @@ export interface GenerateLoaders {
 
 export const DEFAULT_LOADERS: GenerateLoaders = {
   generator: (dir, device) => openGenerator(dir, { device }),
-  textEncoder: (dir, device, maxLength, dtype) => loadEncoder(dir, { device, ...(maxLength ? { maxLength } : {}), ...(dtype ? { dtype } : {}) }) as Promise<Encoder<'text'>>,
+  textEncoder: (dir, device, maxLength, dtype) =>
+    loadEncoder(dir, { device, ...(maxLength ? { maxLength } : {}), ...(dtype ? { dtype } : {}) }) as Promise<Encoder<'text'>>,
   audioEncoder: (dir, device, dtype) => loadEncoder(dir, { device, ...(dtype ? { dtype } : {}) }) as Promise<Encoder<'audio'>>,
   aligner: async (dir, device) => {
     const a = await loadAligner(dir, { device });
@@ -97,7 +97,10 @@ export async function loadX2ImageModels(o: X2ImageModelOptions, loaders: Generat
     const aligner = o.gluenet ? keep(await loaders.aligner(o.gluenet, device)) : null;
     // A GlueNet was trained on a fixed number of new-encoder tokens (77 for the release's XLM-R):
     // pad/truncate prompts to exactly that.
-    const encoder = modality === 'audio' ? keep(await loaders.audioEncoder(encoderDir, device, o.dtype)) : keep(await loaders.textEncoder(encoderDir, device, aligner?.tokensIn, o.dtype));
+    const encoder =
+      modality === 'audio'
+        ? keep(await loaders.audioEncoder(encoderDir, device, o.dtype))
+        : keep(await loaders.textEncoder(encoderDir, device, aligner?.tokensIn, o.dtype));
     const nativeTextEncoder = modality === 'audio' && o.textEncoder ? keep(await loaders.textEncoder(o.textEncoder, device)) : null;
     return { generator, modality, encoder, aligner, nativeTextEncoder, release };
   } catch (e) {
@@ -111,7 +114,14 @@ export async function loadX2ImageModels(o: X2ImageModelOptions, loaders: Generat
  * generator's own text encoder (zeros without one); with `mix`, GlueGen's sound + text mix.
  */
 export function modelSource(
-  m: { generator: Generator; encoder: Encoder<'text'> | Encoder<'audio'>; align?: AlignFn | null; alignName?: string; alignShape?: { tokens: number; dim: number }; nativeTextEncoder?: Encoder<'text'> | null },
+  m: {
+    generator: Generator;
+    encoder: Encoder<'text'> | Encoder<'audio'>;
+    align?: AlignFn | null;
+    alignName?: string;
+    alignShape?: { tokens: number; dim: number };
+    nativeTextEncoder?: Encoder<'text'> | null;
+  },
   mix?: MixSpec | null,
 ): ConditionSource<EncoderInput<Modality>> | ConditionSource<MixInput<EncoderInput<Modality>>> {
   const shape = m.generator.condition;

@@ -38,7 +38,9 @@ export function spliceMix(sound: Float32Array, text: Float32Array, shape: Condit
   checkPair(sound, text, shape);
   const { batch, tokens: T, dim: D } = shape;
   if (!Number.isInteger(split) || split < 1 || 2 * split > T) {
-    throw new Error(`mix: splice split ${split} must be an integer with 1 <= split and 2 x split <= ${T} tokens (the release uses ${SPLICE_SPLITS.min}..${SPLICE_SPLITS.max})`);
+    throw new Error(
+      `mix: splice split ${split} must be an integer with 1 <= split and 2 x split <= ${T} tokens (the release uses ${SPLICE_SPLITS.min}..${SPLICE_SPLITS.max})`,
+    );
   }
   const out = new Float32Array(sound.length);
   const head = split * D;
@@ -54,7 +56,8 @@ export function spliceMix(sound: Float32Array, text: Float32Array, shape: Condit
 /** w * Cs + (1 - w) * Ct, w in [0, 1]. */
 export function averageMix(sound: Float32Array, text: Float32Array, shape: ConditionShape, weight: number): Float32Array {
   checkPair(sound, text, shape);
-  if (!(Number.isFinite(weight) && weight >= 0 && weight <= 1)) throw new Error(`mix: average weight ${weight} must be a number in [0, 1] (the sound condition's share)`);
+  if (!(Number.isFinite(weight) && weight >= 0 && weight <= 1))
+    throw new Error(`mix: average weight ${weight} must be a number in [0, 1] (the sound condition's share)`);
   const out = new Float32Array(sound.length);
   for (let i = 0; i < out.length; i++) out[i] = weight * sound[i]! + (1 - weight) * text[i]!;
   return out;
@@ -70,5 +73,7 @@ export function parseMixSpec(text: string): MixSpec {
   const v = m ? Number(m[2]) : NaN;
   if (m?.[1] === 'splice' && Number.isInteger(v) && v >= 1) return { kind: 'splice', split: v };
   if (m?.[1] === 'avg' && Number.isFinite(v) && v >= 0 && v <= 1) return { kind: 'avg', weight: v };
-  throw new Error(`mix '${text}' is not understood; expected 'splice:I' with an integer split I (3..7 in the release) or 'avg:W' with the sound weight W in [0, 1]`);
+  throw new Error(
+    `mix '${text}' is not understood; expected 'splice:I' with an integer split I (3..7 in the release) or 'avg:W' with the sound weight W in [0, 1]`,
+  );
 }

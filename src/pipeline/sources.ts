@@ -13,8 +13,8 @@
  * A negative prompt replaces "" on the same path: the new text encoder + map for text inputs (as the
  * release and diffusers' GlueGen pipeline do), the generator's own text encoder for audio inputs.
  */
-import { encodeAll, type EncodedBatch, type Encoder, type EncoderInput, type Modality } from '../encoders/types.js';
-import { mixConditions, type ConditionShape, type MixSpec } from './mix.js';
+import { type EncodedBatch, type Encoder, type EncoderInput, encodeAll, type Modality } from '../encoders/types.js';
+import { type ConditionShape, type MixSpec, mixConditions } from './mix.js';
 
 /** Where an unconditional condition came from (reported with the images). */
 export type UncondSource = 'encoder' | 'native-text-encoder' | 'zeros' | 'per-input';
@@ -71,8 +71,14 @@ export function alignMap(align: AlignFn): (encoded: EncodedBatch) => Promise<Flo
 }
 
 function checkModality(modality: Modality, encoderName: string, input: unknown, i: number): void {
-  const ok = modality === 'text' ? typeof input === 'string' : typeof input === 'object' && input !== null && (input as { samples?: unknown }).samples instanceof Float32Array;
-  if (!ok) throw new Error(`x2image: input ${i} is not ${modality === 'text' ? 'a string' : 'an audio clip {samples, sampleRate}'}, but encoder '${encoderName}' takes ${modality}`);
+  const ok =
+    modality === 'text'
+      ? typeof input === 'string'
+      : typeof input === 'object' && input !== null && (input as { samples?: unknown }).samples instanceof Float32Array;
+  if (!ok)
+    throw new Error(
+      `x2image: input ${i} is not ${modality === 'text' ? 'a string' : 'an audio clip {samples, sampleRate}'}, but encoder '${encoderName}' takes ${modality}`,
+    );
 }
 
 /** encoder -> [map]; see EncoderSourceOptions. */
@@ -82,7 +88,8 @@ export function encoderSource<M extends Modality>(encoder: Encoder<M>, o: Encode
   const transform = o.transform;
   const encode = async (inputs: EncoderInput<M>[]): Promise<Float32Array> => {
     const encoded = await encodeAll(encoder, transform ? inputs.map(transform) : inputs);
-    if (encoded.batch !== inputs.length) throw new Error(`internal: encoder '${encoder.info.name}' returned ${encoded.batch} items for ${inputs.length} inputs`);
+    if (encoded.batch !== inputs.length)
+      throw new Error(`internal: encoder '${encoder.info.name}' returned ${encoded.batch} items for ${inputs.length} inputs`);
     return o.map ? o.map(encoded) : encoded.features;
   };
   return {
@@ -112,7 +119,12 @@ export interface MixInput<I> {
 }
 
 /** GlueGen's sound + text mix: source(input) mixed with text(prompt) by `spec` (see mix.ts). */
-export function mixSource<I>(source: ConditionSource<I>, text: ConditionSource<string>, spec: MixSpec, shape: { tokens: number; dim: number }): ConditionSource<MixInput<I>> {
+export function mixSource<I>(
+  source: ConditionSource<I>,
+  text: ConditionSource<string>,
+  spec: MixSpec,
+  shape: { tokens: number; dim: number },
+): ConditionSource<MixInput<I>> {
   // Validates split / weight against the token count with zero conditions of the right shape.
   const zeros = new Float32Array(shape.tokens * shape.dim);
   mixConditions(zeros, zeros, { batch: 1, ...shape }, spec);
@@ -121,7 +133,9 @@ export function mixSource<I>(source: ConditionSource<I>, text: ConditionSource<s
     shape,
     uncondSource: source.uncondSource,
     negativePrompts: source.negativePrompts,
-    ...(source.names ? { names: { ...source.names, extra: { ...source.names.extra, Mix: spec.kind === 'splice' ? `splice:${spec.split}` : `avg:${spec.weight}` } } } : {}),
+    ...(source.names
+      ? { names: { ...source.names, extra: { ...source.names.extra, Mix: spec.kind === 'splice' ? `splice:${spec.split}` : `avg:${spec.weight}` } } }
+      : {}),
     checkInput: (x, i) => {
       if (typeof x?.prompt !== 'string') throw new Error(`x2image: mix input ${i} has no text prompt`);
       source.checkInput(x.input, i);
@@ -156,7 +170,7 @@ export function perInputSource(unconditional: () => Promise<Float32Array>, name 
       for (const x of inputs) parts.push(await (x.source as ConditionSource<unknown>).condition([x.input]));
       const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
       let at = 0;
-      for (const p of parts) (out.set(p, at), (at += p.length));
+      for (const p of parts) out.set(p, at), (at += p.length);
       return out;
     },
     unconditional,

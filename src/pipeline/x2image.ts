@@ -16,8 +16,8 @@
  */
 import type { GeneratedImages, Generator } from '../generators/types.js';
 import { encodePng } from '../io/png.js';
-import { formatParameters } from './metadata.js';
 import { Rng } from '../util/rng.js';
+import { formatParameters } from './metadata.js';
 import type { ConditionSource, UncondSource } from './sources.js';
 
 export type { AlignFn, UncondSource } from './sources.js';
@@ -82,7 +82,8 @@ export class X2ImagePipeline<I> {
     if (r.inputs.length === 0) throw new Error('x2image: no inputs; pass at least one prompt or audio clip');
     r.inputs.forEach((x, i) => this.parts.source.checkInput(x, i));
     const negs = r.negativePrompts ?? [];
-    if (negs.length > 1 && negs.length !== r.inputs.length) throw new Error(`x2image: ${negs.length} negative prompts for ${r.inputs.length} inputs; pass one, or one per input`);
+    if (negs.length > 1 && negs.length !== r.inputs.length)
+      throw new Error(`x2image: ${negs.length} negative prompts for ${r.inputs.length} inputs; pass one, or one per input`);
     negs.forEach((n, i) => {
       if (typeof n !== 'string') throw new Error(`x2image: negative prompt ${i} is ${n === null ? 'null' : typeof n}; pass a string ("" for none)`);
     });
@@ -95,7 +96,8 @@ export class X2ImagePipeline<I> {
     }
     const { steps = 50, guidance = 7.5, seed = 42 } = r;
     if (!(Number.isInteger(steps) && steps >= 1)) throw new Error(`x2image: steps ${steps} must be a positive integer`);
-    if (!(Number.isFinite(guidance) && guidance >= 0)) throw new Error(`x2image: guidance ${guidance} must be a number >= 0 (7.5 is usual; <= 1 turns guidance off)`);
+    if (!(Number.isFinite(guidance) && guidance >= 0))
+      throw new Error(`x2image: guidance ${guidance} must be a number >= 0 (7.5 is usual; <= 1 turns guidance off)`);
     if (!(Number.isInteger(seed) && seed >= 0)) throw new Error(`x2image: seed ${seed} must be an integer >= 0`);
     if (r.chunk !== undefined && !(Number.isInteger(r.chunk) && r.chunk >= 1)) throw new Error(`x2image: chunk ${r.chunk} must be a positive integer`);
   }
@@ -173,7 +175,8 @@ export class X2ImagePipeline<I> {
       size = { width: out.width, height: out.height };
     }
     const result = { images, ...size };
-    const pngs = r.png === false ? [] : images.map((rgb, i) => encodePng(rgb, size.width, size.height, 3, { parameters: this.parameters(r, i, size.width, size.height) }));
+    const pngs =
+      r.png === false ? [] : images.map((rgb, i) => encodePng(rgb, size.width, size.height, 3, { parameters: this.parameters(r, i, size.width, size.height) }));
     return { images: result, pngs, condition, uncond, uncondSource: source.uncondSource };
   }
 }

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import type { Job, Queue } from 'bullmq';
 import type { Corpus } from '../encoders/corpus.js';
-import { openExtraction, recordShard, removeStaleTemps, saveManifest, type ExtractionPlan } from '../encoders/extract.js';
+import { type ExtractionPlan, openExtraction, recordShard, removeStaleTemps, saveManifest } from '../encoders/extract.js';
 import { completeShardMask, type FeatureDType, type FeatureManifest } from '../io/feature-shards.js';
 import { Progress, type ProgressStream } from '../util/progress.js';
 
@@ -78,7 +78,15 @@ export interface QueuedExtractResult {
 
 /** A stable id per (extraction, shard): the same extraction queued twice maps onto the same jobs. */
 export function shardJobId(manifest: FeatureManifest, plan: ExtractionPlan, index: number): string {
-  const key = JSON.stringify([resolve(plan.outDir), manifest.encoder.name, manifest.encoder.source ?? null, manifest.source.digest, manifest.dtype, manifest.shardSize, plan.batchSize]);
+  const key = JSON.stringify([
+    resolve(plan.outDir),
+    manifest.encoder.name,
+    manifest.encoder.source ?? null,
+    manifest.source.digest,
+    manifest.dtype,
+    manifest.shardSize,
+    plan.batchSize,
+  ]);
   return `extract-${createHash('sha256').update(key).digest('hex').slice(0, 20)}-${index}`;
 }
 
@@ -117,11 +125,20 @@ export async function extractOnQueue(o: QueuedExtractOptions): Promise<QueuedExt
       tokens: manifest.tokens,
       dim: manifest.dim,
     };
-    await queue.add('shard', data, { jobId: id, attempts: o.attempts ?? 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 7 * 24 * 3600 }, removeOnFail: false });
+    await queue.add('shard', data, {
+      jobId: id,
+      attempts: o.attempts ?? 3,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { age: 7 * 24 * 3600 },
+      removeOnFail: false,
+    });
   }
   if (o.detach) return { manifest, skipped, queued: pending, detached: true };
 
-  const bar = o.progress === false ? null : new Progress({ total: manifest.rows, label: `extract ${manifest.encoder.name} (queue)`, ...(o.progress ? { stream: o.progress } : {}) });
+  const bar =
+    o.progress === false
+      ? null
+      : new Progress({ total: manifest.rows, label: `extract ${manifest.encoder.name} (queue)`, ...(o.progress ? { stream: o.progress } : {}) });
   const doneRows = skipped.reduce((n, i) => n + manifest.shards[i]!.rows, 0);
   let shown = doneRows;
   bar?.tick(doneRows);
@@ -136,18 +153,26 @@ export async function extractOnQueue(o: QueuedExtractOptions): Promise<QueuedExt
           continue;
         }
         const job: Job<ShardJobData, ShardJobResult> | undefined = await queue.getJob(ids.get(i)!);
-        if (!job) throw new Error(`shard job ${ids.get(i)} (shard ${i}) vanished from the queue (Redis flushed or evicting keys?); rerun the command to queue it again`);
+        if (!job)
+          throw new Error(
+            `shard job ${ids.get(i)} (shard ${i}) vanished from the queue (Redis flushed or evicting keys?); rerun the command to queue it again`,
+          );
         const state = await job.getState();
         if (state === 'completed') {
           results.set(i, job.returnvalue);
           rows += manifest.shards[i]!.rows;
         } else if (state === 'failed') {
-          failures.push(`shard ${i} (${manifest.shards[i]!.file}, rows ${manifest.shards[i]!.start}..${manifest.shards[i]!.start + manifest.shards[i]!.rows - 1}) failed after ${job.attemptsMade} attempt(s): ${job.failedReason}`);
+          failures.push(
+            `shard ${i} (${manifest.shards[i]!.file}, rows ${manifest.shards[i]!.start}..${manifest.shards[i]!.start + manifest.shards[i]!.rows - 1}) failed after ${job.attemptsMade} attempt(s): ${job.failedReason}`,
+          );
         } else if (typeof job.progress === 'number') {
           rows += Math.min(job.progress, manifest.shards[i]!.rows);
         }
       }
-      if (failures.length > 0) throw new Error(`${failures.length} shard job(s) failed; ${failures[0]}${failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''}. Fix the cause and rerun the same command to retry them`);
+      if (failures.length > 0)
+        throw new Error(
+          `${failures.length} shard job(s) failed; ${failures[0]}${failures.length > 1 ? ` (and ${failures.length - 1} more)` : ''}. Fix the cause and rerun the same command to retry them`,
+        );
       if (rows > shown) bar?.tick(rows - shown);
       shown = Math.max(shown, rows);
       if (results.size < pending.length) await new Promise((r) => setTimeout(r, o.pollMs ?? 500));
@@ -160,7 +185,10 @@ export async function extractOnQueue(o: QueuedExtractOptions): Promise<QueuedExt
   for (const i of pending) {
     const shard = manifest.shards[i]!;
     const hasMask = await completeShardMask(join(plan.outDir, shard.file), shard.rows, manifest.tokens, manifest.dim, plan.dtype);
-    if (hasMask === null) throw new Error(`shard ${i}: its job completed but ${join(plan.outDir, shard.file)} is missing or incomplete (do the workers write to the same folder as this machine reads?); rerun to redo it`);
+    if (hasMask === null)
+      throw new Error(
+        `shard ${i}: its job completed but ${join(plan.outDir, shard.file)} is missing or incomplete (do the workers write to the same folder as this machine reads?); rerun to redo it`,
+      );
     recordShard(manifest, i, hasMask);
   }
   // All writers of this extraction are done: temporary files left here were orphaned by killed workers.

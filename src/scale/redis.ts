@@ -2,7 +2,7 @@
  * The Redis a BullMQ extraction queue lives on, named by a URL `redis://[user:password@]HOST:PORT[/DB]`
  * (or `rediss://` for TLS), and the one queue gluegen uses on it.
  */
-import { Queue, type ConnectionOptions } from 'bullmq';
+import { type ConnectionOptions, Queue } from 'bullmq';
 
 /** The BullMQ queue holding shard-extraction jobs. */
 export const EXTRACT_QUEUE = 'gluegen-extract';
@@ -21,7 +21,8 @@ export function redisConnection(url: string): ConnectionOptions {
   const port = u.port === '' ? 6379 : Number(u.port);
   const dbText = u.pathname.replace(/^\//, '');
   const db = dbText === '' ? 0 : Number(dbText);
-  if (!(Number.isInteger(db) && db >= 0 && db <= 15 && /^\d*$/.test(dbText))) throw new Error(`--queue ${JSON.stringify(url)}: database '${dbText}' must be a number 0..15; ${form}`);
+  if (!(Number.isInteger(db) && db >= 0 && db <= 15 && /^\d*$/.test(dbText)))
+    throw new Error(`--queue ${JSON.stringify(url)}: database '${dbText}' must be a number 0..15; ${form}`);
   return {
     host: u.hostname.replace(/^\[|\]$/g, ''),
     port,

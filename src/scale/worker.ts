@@ -8,14 +8,14 @@
  * stalled-job check then puts the job back for another worker (after about `lockMs`).
  */
 import { join } from 'node:path';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import { readCorpus, type Corpus } from '../encoders/corpus.js';
+import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { type Corpus, readCorpus } from '../encoders/corpus.js';
 import { writeShard } from '../encoders/extract.js';
 import { loadEncoder } from '../encoders/registry.js';
 import type { Encoder } from '../encoders/types.js';
 import { completeShardMask } from '../io/feature-shards.js';
-import { EXTRACT_QUEUE, redisConnection } from './redis.js';
 import type { CorpusSpec, EncoderSpec, ShardJobData, ShardJobResult } from './jobs.js';
+import { EXTRACT_QUEUE, redisConnection } from './redis.js';
 
 export interface WorkerOptions {
   /** redis://HOST:PORT[/DB] */
@@ -55,21 +55,29 @@ export async function startExtractionWorker(o: WorkerOptions): Promise<Extractio
     let c = corpora.get(key);
     if (!c) {
       if (corpora.size >= 4) corpora.delete(corpora.keys().next().value!); // a few corpora at a time
-      c = readCorpus(spec.path, { column: spec.column, modality: spec.modality, ...(spec.audioRoot !== undefined ? { audioRoot: spec.audioRoot } : {}), ...(spec.limit !== undefined ? { limit: spec.limit } : {}) });
+      c = readCorpus(spec.path, {
+        column: spec.column,
+        modality: spec.modality,
+        ...(spec.audioRoot !== undefined ? { audioRoot: spec.audioRoot } : {}),
+        ...(spec.limit !== undefined ? { limit: spec.limit } : {}),
+      });
       c.catch(() => corpora.delete(key));
       corpora.set(key, c);
     }
     const corpus = await c;
     if (corpus.digest !== spec.digest) {
       corpora.delete(key);
-      throw new UnrecoverableError(`corpus ${spec.path} on this machine differs from the one the extraction was planned on (digest ${corpus.digest.slice(0, 12)} vs ${spec.digest.slice(0, 12)}); every worker must see the same file`);
+      throw new UnrecoverableError(
+        `corpus ${spec.path} on this machine differs from the one the extraction was planned on (digest ${corpus.digest.slice(0, 12)} vs ${spec.digest.slice(0, 12)}); every worker must see the same file`,
+      );
     }
     return corpus;
   };
 
   const runJob = async (job: Job<ShardJobData, ShardJobResult>): Promise<ShardJobResult> => {
     const d = job.data;
-    if (d?.version !== 1) throw new UnrecoverableError(`job ${job.id} has data version ${String(d?.version)}; this worker understands version 1 (update gluegen on this machine)`);
+    if (d?.version !== 1)
+      throw new UnrecoverableError(`job ${job.id} has data version ${String(d?.version)}; this worker understands version 1 (update gluegen on this machine)`);
     const path = join(d.outDir, d.shard.file);
     const existing = await completeShardMask(path, d.shard.rows, d.tokens, d.dim, d.dtype);
     if (existing !== null) {
@@ -78,7 +86,9 @@ export async function startExtractionWorker(o: WorkerOptions): Promise<Extractio
     }
     const [encoder, corpus] = await Promise.all([encoderFor(d.encoder), corpusFor(d.corpus)]);
     if (encoder.info.tokens !== d.tokens || encoder.info.dim !== d.dim) {
-      throw new UnrecoverableError(`encoder ${d.encoder.dir} on this machine gives ${encoder.info.tokens}x${encoder.info.dim} features, the extraction expects ${d.tokens}x${d.dim}; every worker must load the same model`);
+      throw new UnrecoverableError(
+        `encoder ${d.encoder.dir} on this machine gives ${encoder.info.tokens}x${encoder.info.dim} features, the extraction expects ${d.tokens}x${d.dim}; every worker must load the same model`,
+      );
     }
     log(`shard ${d.shard.index}: rows ${d.shard.start}..${d.shard.start + d.shard.rows - 1} (attempt ${job.attemptsMade + 1})`);
     let done = 0;

@@ -11,7 +11,11 @@ const DRAIN_EXTRA = 1 << 20;
 
 function tooLarge(limit: number, what: string, size: number | null): HttpError {
   const got = size === null ? 'more' : `${size} bytes`;
-  return new HttpError(413, 'payload_too_large', `${what} is ${got}; this server accepts at most ${limit} bytes (${(limit / 1024).toFixed(0)} KiB); send a shorter body${what.includes('upload') ? ' or a shorter / lower-rate WAV' : ''}`);
+  return new HttpError(
+    413,
+    'payload_too_large',
+    `${what} is ${got}; this server accepts at most ${limit} bytes (${(limit / 1024).toFixed(0)} KiB); send a shorter body${what.includes('upload') ? ' or a shorter / lower-rate WAV' : ''}`,
+  );
 }
 
 function discard(req: IncomingMessage, alreadyRead: number, limit: number): void {

@@ -48,7 +48,16 @@ function pipelineFor(
   opts: { signal?: AbortSignal; onStep?: (step: number, total: number) => void } = {},
 ): { pipeline: X2ImagePipeline<unknown>; request: X2ImageRequest<unknown> } {
   const { encoder, align } = spec.encoder;
-  const source = modelSource({ generator: models.generator, encoder, align: align ?? null, ...(spec.encoder.gluenet ? { alignName: spec.encoder.gluenet } : {}), nativeTextEncoder: spec.audio ? models.native : null }, spec.audio ? spec.mix : null);
+  const source = modelSource(
+    {
+      generator: models.generator,
+      encoder,
+      align: align ?? null,
+      ...(spec.encoder.gluenet ? { alignName: spec.encoder.gluenet } : {}),
+      nativeTextEncoder: spec.audio ? models.native : null,
+    },
+    spec.audio ? spec.mix : null,
+  );
   const pipeline = new X2ImagePipeline<unknown>({ generator: models.generator, source: source as never });
   let input: unknown = spec.prompt;
   if (spec.audio) {
@@ -80,11 +89,22 @@ export function checkGeneration(models: ServerModels, spec: GenerationSpec): voi
   }
 }
 
-export async function runGeneration(models: ServerModels, spec: GenerationSpec, opts: { signal?: AbortSignal; onStep?: (step: number, total: number) => void } = {}): Promise<GenerationResult> {
+export async function runGeneration(
+  models: ServerModels,
+  spec: GenerationSpec,
+  opts: { signal?: AbortSignal; onStep?: (step: number, total: number) => void } = {},
+): Promise<GenerationResult> {
   const started = performance.now();
   const { pipeline, request } = pipelineFor(models, spec, opts);
   const r = await pipeline.run(request);
-  return { pngs: r.pngs, rgb: r.images.images, width: r.images.width, height: r.images.height, seconds: (performance.now() - started) / 1000, uncondSource: r.uncondSource };
+  return {
+    pngs: r.pngs,
+    rgb: r.images.images,
+    width: r.images.width,
+    height: r.images.height,
+    seconds: (performance.now() - started) / 1000,
+    uncondSource: r.uncondSource,
+  };
 }
 
 export function generationMetadata(models: ServerModels, spec: GenerationSpec, result: GenerationResult): GenerationMetadata {
@@ -113,5 +133,8 @@ export function generationMetadata(models: ServerModels, spec: GenerationSpec, r
 /** One PNG for a `format: png` answer: the image, or a grid of several (no captions). */
 export function singlePng(result: GenerationResult): Uint8Array {
   if (result.pngs.length === 1) return result.pngs[0]!;
-  return imageGrid(result.rgb.map((pixels) => ({ pixels, width: result.width, height: result.height })), { padding: 0 });
+  return imageGrid(
+    result.rgb.map((pixels) => ({ pixels, width: result.width, height: result.height })),
+    { padding: 0 },
+  );
 }

@@ -17,13 +17,13 @@ import { WorldMultilingualEncoder } from '../encoders/world/multilingual.js';
 import { WorldNativeEncoder } from '../encoders/world/native.js';
 import { WorldSoundEncoder } from '../encoders/world/sound.js';
 import type { Device } from '../engine/runtime.js';
+import { openGenerator } from '../generators/open.js';
 import { SCHEDULER_NAMES } from '../generators/sd/schedulers/index.js';
 import type { Generator } from '../generators/types.js';
-import { loadAligner, type LoadedAligner } from '../gluenet/load.js';
+import { type LoadedAligner, loadAligner } from '../gluenet/load.js';
 import { DEFAULT_LOADERS, type GenerateLoaders } from '../pipeline/loaders.js';
 import type { AlignFn } from '../pipeline/x2image.js';
-import { openGenerator } from '../generators/open.js';
-import { WORLD_MODEL_NAMES, worldAssetsDir, type ModelRole } from '../world/assets.js';
+import { type ModelRole, WORLD_MODEL_NAMES, worldAssetsDir } from '../world/assets.js';
 
 /** An encoder requests can name, with what aligns it to the generator. */
 export interface ServedEncoder {
@@ -102,7 +102,9 @@ async function loadEncoderDir(spec: EncoderSpec, o: ServerModelOptions, loaders:
   }
   if (encoder instanceof WorldSoundEncoder) return { ...base, modality: 'audio', encoder, languages: null, maxSeconds: encoder.config.maxSeconds };
   if (encoder instanceof WorldNativeEncoder) return { ...base, modality: 'text', encoder, languages: ['en'] };
-  return modality === 'audio' ? { ...base, modality, encoder: encoder as Encoder<'audio'>, languages: null } : { ...base, modality, encoder: encoder as Encoder<'text'>, languages: null };
+  return modality === 'audio'
+    ? { ...base, modality, encoder: encoder as Encoder<'audio'>, languages: null }
+    : { ...base, modality, encoder: encoder as Encoder<'text'>, languages: null };
 }
 
 /** Throws unless `served` turns into the generator's condition shape. */
@@ -112,13 +114,19 @@ function checkFits(served: ServedEncoder, aligner: LoadedAligner | null, generat
   if (aligner) {
     const c = aligner.config;
     if (c.dim_in !== info.dim || c.tokens_in !== info.tokens) {
-      throw new Error(`serve: encoder '${served.name}' (${where}) gives [${info.tokens}, ${info.dim}] features but its GlueNet '${served.gluenet}' takes [${c.tokens_in}, ${c.dim_in}]; pass the GlueNet trained for this encoder`);
+      throw new Error(
+        `serve: encoder '${served.name}' (${where}) gives [${info.tokens}, ${info.dim}] features but its GlueNet '${served.gluenet}' takes [${c.tokens_in}, ${c.dim_in}]; pass the GlueNet trained for this encoder`,
+      );
     }
     if (c.dim_out !== dim || c.tokens_out !== tokens) {
-      throw new Error(`serve: GlueNet '${served.gluenet}' of encoder '${served.name}' outputs [${c.tokens_out}, ${c.dim_out}] but generator '${generator.name}' takes [${tokens}, ${dim}]; pass a GlueNet trained for this generator`);
+      throw new Error(
+        `serve: GlueNet '${served.gluenet}' of encoder '${served.name}' outputs [${c.tokens_out}, ${c.dim_out}] but generator '${generator.name}' takes [${tokens}, ${dim}]; pass a GlueNet trained for this generator`,
+      );
     }
   } else if (info.tokens !== tokens || info.dim !== dim) {
-    throw new Error(`serve: encoder '${served.name}' (${where}) gives [${info.tokens}, ${info.dim}] features but generator '${generator.name}' takes [${tokens}, ${dim}]; pass --gluenet ${served.name}=DIR with a GlueNet trained for it`);
+    throw new Error(
+      `serve: encoder '${served.name}' (${where}) gives [${info.tokens}, ${info.dim}] features but generator '${generator.name}' takes [${tokens}, ${dim}]; pass --gluenet ${served.name}=DIR with a GlueNet trained for it`,
+    );
   }
 }
 
@@ -133,8 +141,10 @@ export async function loadServerModels(o: ServerModelOptions = {}): Promise<Serv
   const threads = o.threads ? { threads: o.threads } : {};
   const names = new Set<string>();
   for (const s of o.encoders ?? []) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/.test(s.name)) throw new Error(`serve: encoder name '${s.name}' must be 1-40 letters, digits, '.', '_' or '-' (it is what requests send)`);
-    if ((RESERVED_ENCODER_NAMES as readonly string[]).includes(s.name)) throw new Error(`serve: encoder name '${s.name}' is reserved (${RESERVED_ENCODER_NAMES.join(', ')}); pick another name`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,39}$/.test(s.name))
+      throw new Error(`serve: encoder name '${s.name}' must be 1-40 letters, digits, '.', '_' or '-' (it is what requests send)`);
+    if ((RESERVED_ENCODER_NAMES as readonly string[]).includes(s.name))
+      throw new Error(`serve: encoder name '${s.name}' is reserved (${RESERVED_ENCODER_NAMES.join(', ')}); pick another name`);
     if (names.has(s.name)) throw new Error(`serve: two encoders are named '${s.name}'; give each --encoder its own NAME=DIR`);
     names.add(s.name);
   }
@@ -152,13 +162,18 @@ export async function loadServerModels(o: ServerModelOptions = {}): Promise<Serv
       }
       const part = (role: ModelRole, name: string): string => join(dir, (WORLD_MODEL_NAMES[role] as Record<string, string>)[name]!);
       if (!existsSync(join(part('generator', 'world'), 'config.json'))) {
-        throw new Error(`serve: the world folder '${dir}' has no generator/config.json (the bundled world is not built there); build it with \`gluegen world build\`, or pass --generator DIR with a Stable Diffusion ONNX folder`);
+        throw new Error(
+          `serve: the world folder '${dir}' has no generator/config.json (the bundled world is not built there); build it with \`gluegen world build\`, or pass --generator DIR with a Stable Diffusion ONNX folder`,
+        );
       }
       generator = keep(await openGenerator(part('generator', 'world'), threads));
       native = { ...(await loadEncoderDir({ name: 'native', dir: part('encoder', 'world-native') }, o, loaders, null)), gluenet: null };
       keep(native.encoder);
       if (o.encoders === undefined || o.encoders.length === 0) {
-        for (const [name, short] of [['multilingual', 'world-multilingual'], ['sound', 'world-sound']] as const) {
+        for (const [name, short] of [
+          ['multilingual', 'world-multilingual'],
+          ['sound', 'world-sound'],
+        ] as const) {
           const [enc, glue] = [part('encoder', short), part('gluenet', short)];
           const missing = [enc, glue].filter((f) => !existsSync(join(f, 'config.json')));
           if (missing.length) notes.push(`the world's '${name}' encoder is not served: ${missing.join(' and ')} missing`);
@@ -172,10 +187,12 @@ export async function loadServerModels(o: ServerModelOptions = {}): Promise<Serv
       if (textDir !== null) {
         native = { name: 'native', modality: 'text', encoder: keep(await loaders.textEncoder(textDir, o.device ?? 'cpu')), gluenet: null, languages: null };
       } else {
-        notes.push(`'${dir}' has no text_encoder/ and no --text-encoder was given: no 'native' encoder, no sound + text mixing, sounds use a zero unconditional`);
+        notes.push(
+          `'${dir}' has no text_encoder/ and no --text-encoder was given: no 'native' encoder, no sound + text mixing, sounds use a zero unconditional`,
+        );
       }
     }
-    if (native) checkFits(native, null, generator, 'the generator\'s own text encoder');
+    if (native) checkFits(native, null, generator, "the generator's own text encoder");
     const encoders: ServedEncoder[] = native ? [native] : [];
     for (const spec of specs) {
       const aligner = spec.gluenet ? keep(await loadAligner(spec.gluenet, { device: o.device ?? 'cpu' })) : null;
@@ -208,6 +225,8 @@ export function parseNamedDir(value: string, flag: string): { name: string; dir:
   const m = /^([A-Za-z0-9][A-Za-z0-9_.-]{0,39})=(.+)$/.exec(value);
   if (m) return { name: m[1]!, dir: m[2]! };
   if (value.includes('=')) throw new Error(`--${flag} '${value}': expected NAME=DIR with NAME made of letters, digits, '.', '_' or '-'`);
-  const name = basename(value.replace(/[\\/]+$/, '')).replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 40);
+  const name = basename(value.replace(/[\\/]+$/, ''))
+    .replace(/[^A-Za-z0-9_.-]/g, '-')
+    .slice(0, 40);
   return { name, dir: value };
 }

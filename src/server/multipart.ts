@@ -77,14 +77,21 @@ export function parseMultipart(body: Buffer, boundary: string, limits: Multipart
     if (parts.length >= limits.maxParts) throw bad(`more than ${limits.maxParts} parts`);
     const headerEnd = body.indexOf('\r\n\r\n', at);
     if (headerEnd < 0 || headerEnd - at > limits.maxHeaderBytes) {
-      throw bad(headerEnd < 0 ? `part ${parts.length} has no blank line after its headers` : `part ${parts.length}'s headers are over ${limits.maxHeaderBytes} bytes`);
+      throw bad(
+        headerEnd < 0 ? `part ${parts.length} has no blank line after its headers` : `part ${parts.length}'s headers are over ${limits.maxHeaderBytes} bytes`,
+      );
     }
     const head = parsePartHeaders(body.subarray(at, headerEnd).toString('utf8'), parts.length);
     const dataStart = headerEnd + 4;
     const dataEnd = body.indexOf(nextDelimiter, dataStart);
     if (dataEnd < 0) throw bad(`part '${head.name}' is not closed by a boundary (truncated body?)`);
     if (head.filename === undefined && dataEnd - dataStart > limits.maxFieldBytes) {
-      throw new HttpError(413, 'payload_too_large', `form field '${head.name}' is ${dataEnd - dataStart} bytes; text fields may be at most ${limits.maxFieldBytes} bytes`, head.name);
+      throw new HttpError(
+        413,
+        'payload_too_large',
+        `form field '${head.name}' is ${dataEnd - dataStart} bytes; text fields may be at most ${limits.maxFieldBytes} bytes`,
+        head.name,
+      );
     }
     parts.push({ ...head, data: body.subarray(dataStart, dataEnd) });
     at = dataEnd + 2;

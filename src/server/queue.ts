@@ -84,9 +84,15 @@ export class JobQueue {
     if (busy && this.waiting.length >= this.options.maxQueued) {
       this.counts.rejected++;
       const retry = this.retryAfterSeconds();
-      throw new HttpError(429, 'queue_full', `the server is busy: ${this.running} generation(s) running and ${this.waiting.length} waiting (the most it queues); retry in about ${retry} s`, undefined, {
-        'Retry-After': String(retry),
-      });
+      throw new HttpError(
+        429,
+        'queue_full',
+        `the server is busy: ${this.running} generation(s) running and ${this.waiting.length} waiting (the most it queues); retry in about ${retry} s`,
+        undefined,
+        {
+          'Retry-After': String(retry),
+        },
+      );
     }
     return new Promise<T>((resolve, reject) => {
       const controller = new AbortController();

@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { decodeWav, toMono } from '../encoders/audio/index.js';
 import type { AudioClip } from '../encoders/types.js';
-import { parseMixSpec, type MixSpec } from '../pipeline/mix.js';
+import { type MixSpec, parseMixSpec } from '../pipeline/mix.js';
 import { HttpError, invalidField } from './http-error.js';
 import type { ServedEncoder, ServerModels } from './models.js';
 import type { MultipartPart } from './multipart.js';
@@ -60,7 +60,26 @@ export interface GenerationSpec {
   stream: boolean;
 }
 
-const FIELDS = ['prompt', 'negative_prompt', 'encoder', 'language', 'seed', 'steps', 'guidance', 'scheduler', 'size', 'width', 'height', 'n_images', 'format', 'stream', 'mix', 'mix_weight', 'mix_split', 'audio'];
+const FIELDS = [
+  'prompt',
+  'negative_prompt',
+  'encoder',
+  'language',
+  'seed',
+  'steps',
+  'guidance',
+  'scheduler',
+  'size',
+  'width',
+  'height',
+  'n_images',
+  'format',
+  'stream',
+  'mix',
+  'mix_weight',
+  'mix_split',
+  'audio',
+];
 
 const WAV_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave', 'application/octet-stream'];
 
@@ -87,7 +106,8 @@ function num(r: Reader, k: string, o: { integer?: boolean; min: number; max: num
   const v = r.raw[k];
   const n = typeof v === 'number' ? v : r.fromForm && typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
   const kind = o.integer ? 'an integer' : 'a number';
-  if (!Number.isFinite(n) || (o.integer && !Number.isInteger(n))) throw invalidField(k, `expected ${kind} in [${o.min}, ${o.max}], got ${JSON.stringify(v)}`, 'out_of_range');
+  if (!Number.isFinite(n) || (o.integer && !Number.isInteger(n)))
+    throw invalidField(k, `expected ${kind} in [${o.min}, ${o.max}], got ${JSON.stringify(v)}`, 'out_of_range');
   if (n < o.min || n > o.max) throw invalidField(k, `${n} is out of range; expected ${kind} in [${o.min}, ${o.max}]`, 'out_of_range');
   return n;
 }
@@ -111,7 +131,16 @@ function chooseEncoder(models: ServerModels, r: Reader, prompt: string, hasAudio
     const encoder = models.encoders.find((e) => e.name === wanted);
     if (!encoder) throw invalidField('encoder', `unknown encoder '${wanted}'; this server has ${names.join(', ')} (or 'auto')`, 'unknown_encoder');
     if (encoder.modality !== modality) {
-      throw invalidField('encoder', `encoder '${wanted}' takes ${encoder.modality}, but the request ${hasAudio ? 'sends a sound' : 'has only a prompt'}; pick a ${modality} encoder (${models.encoders.filter((e) => e.modality === modality).map((e) => e.name).join(', ') || 'none here'})`, 'wrong_modality');
+      throw invalidField(
+        'encoder',
+        `encoder '${wanted}' takes ${encoder.modality}, but the request ${hasAudio ? 'sends a sound' : 'has only a prompt'}; pick a ${modality} encoder (${
+          models.encoders
+            .filter((e) => e.modality === modality)
+            .map((e) => e.name)
+            .join(', ') || 'none here'
+        })`,
+        'wrong_modality',
+      );
     }
     if (language !== null && encoder.languages && !encoder.languages.includes(language)) {
       throw invalidField('language', `encoder '${wanted}' knows ${encoder.languages.join(', ')}, not '${language}'`, 'unknown_language');
@@ -121,12 +150,18 @@ function chooseEncoder(models: ServerModels, r: Reader, prompt: string, hasAudio
   }
   if (hasAudio) {
     const encoder = models.encoders.find((e) => e.modality === 'audio');
-    if (!encoder) throw invalidField('audio', `this server has no sound encoder (its encoders: ${names.join(', ')}); start it with --encoder NAME=DIR --gluenet NAME=DIR for an audio encoder`, 'unknown_encoder');
+    if (!encoder)
+      throw invalidField(
+        'audio',
+        `this server has no sound encoder (its encoders: ${names.join(', ')}); start it with --encoder NAME=DIR --gluenet NAME=DIR for an audio encoder`,
+        'unknown_encoder',
+      );
     return { encoder, language: null };
   }
   const text = models.encoders.filter((e) => e.modality === 'text');
-  if (text.length === 0) throw invalidField('prompt', `this server has no text encoder (its encoders: ${names.join(', ')}); send a sound instead`, 'unknown_encoder');
-  const lang = language ?? (detector?.detectLanguage!(prompt) ?? null);
+  if (text.length === 0)
+    throw invalidField('prompt', `this server has no text encoder (its encoders: ${names.join(', ')}); send a sound instead`, 'unknown_encoder');
+  const lang = language ?? detector?.detectLanguage?.(prompt) ?? null;
   if (lang !== null) {
     const encoder = text.find((e) => e.languages?.includes(lang));
     if (encoder) return { encoder, language: lang };
@@ -155,9 +190,17 @@ function parseSize(models: ServerModels, r: Reader, limits: ServerLimits): { wid
   width = num(r, 'width', side) ?? width;
   height = num(r, 'height', side) ?? height;
   if (models.fixedSize) {
-    if (width !== def.width || height !== def.height) throw invalidField('size', `${width}x${height} requested, but generator '${models.generatorName}' draws only ${def.width}x${def.height} images; omit the size`, 'invalid_size');
+    if (width !== def.width || height !== def.height)
+      throw invalidField(
+        'size',
+        `${width}x${height} requested, but generator '${models.generatorName}' draws only ${def.width}x${def.height} images; omit the size`,
+        'invalid_size',
+      );
   } else {
-    for (const [k, v] of [['width', width], ['height', height]] as const) {
+    for (const [k, v] of [
+      ['width', width],
+      ['height', height],
+    ] as const) {
       if (v % 8 !== 0 || v < limits.minSize || v > limits.maxSize) {
         throw invalidField(k, `${v} is out of range; expected a multiple of 8 in [${limits.minSize}, ${limits.maxSize}]`, 'invalid_size');
       }
@@ -173,10 +216,16 @@ function parseMix(models: ServerModels, r: Reader, hasAudio: boolean, prompt: st
   const split = num(r, 'mix_split', { integer: true, min: 1, max: Math.max(1, Math.floor(tokens / 2)) });
   const mixing = hasAudio && prompt !== '';
   if (!mixing) {
-    if (mode !== undefined || weight !== undefined || split !== undefined) throw invalidField('mix', 'mixing needs both a sound (audio) and a prompt', 'invalid_mix');
+    if (mode !== undefined || weight !== undefined || split !== undefined)
+      throw invalidField('mix', 'mixing needs both a sound (audio) and a prompt', 'invalid_mix');
     return null;
   }
-  if (!models.native) throw invalidField('prompt', "a sound + prompt mix needs the generator's own text encoder, which this server has not loaded; send the sound alone", 'mix_unavailable');
+  if (!models.native)
+    throw invalidField(
+      'prompt',
+      "a sound + prompt mix needs the generator's own text encoder, which this server has not loaded; send the sound alone",
+      'mix_unavailable',
+    );
   if (mode === undefined || mode === 'avg') return { kind: 'avg', weight: weight ?? 0.5 };
   if (mode === 'splice') return { kind: 'splice', split: split ?? Math.min(5, Math.floor(tokens / 2)) };
   try {
@@ -186,10 +235,20 @@ function parseMix(models: ServerModels, r: Reader, hasAudio: boolean, prompt: st
   }
 }
 
-function parseAudio(part: MultipartPart, encoder: ServedEncoder | undefined, limits: ServerLimits, decoded?: MonoAudio | Error): AudioClip & { seconds: number } {
+function parseAudio(
+  part: MultipartPart,
+  encoder: ServedEncoder | undefined,
+  limits: ServerLimits,
+  decoded?: MonoAudio | Error,
+): AudioClip & { seconds: number } {
   const source = part.filename ? `audio '${part.filename.slice(0, 80)}'` : 'audio';
   if (!WAV_TYPES.includes(part.contentType) && !(part.contentType.startsWith('audio/') && part.data.subarray(0, 4).toString('latin1') === 'RIFF')) {
-    throw new HttpError(415, 'unsupported_media_type', `${source} has type '${part.contentType}'; send a WAV file (audio/wav); convert other formats first`, 'audio');
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      `${source} has type '${part.contentType}'; send a WAV file (audio/wav); convert other formats first`,
+      'audio',
+    );
   }
   if (part.data.length === 0) throw invalidField('audio', `${source} is empty; send a WAV file`, 'invalid_audio');
   let wav: MonoAudio;
@@ -207,7 +266,8 @@ function parseAudio(part: MultipartPart, encoder: ServedEncoder | undefined, lim
   const seconds = samples.length / wav.sampleRate;
   const max = Math.min(limits.maxAudioSeconds, encoder?.maxSeconds ?? Infinity);
   if (samples.length === 0) throw invalidField('audio', `${source} has no samples; send a sound of at least a fraction of a second`, 'invalid_audio');
-  if (seconds > max) throw invalidField('audio', `${source} lasts ${seconds.toFixed(1)} s; the most accepted is ${max} s — send a shorter clip`, 'audio_too_long');
+  if (seconds > max)
+    throw invalidField('audio', `${source} lasts ${seconds.toFixed(1)} s; the most accepted is ${max} s — send a shorter clip`, 'audio_too_long');
   return { samples, sampleRate: wav.sampleRate, source, seconds };
 }
 
@@ -224,9 +284,11 @@ export function parseGeneration(
   let r: Reader;
   let audioPart: MultipartPart | null = null;
   if ('json' in input) {
-    if (typeof input.json !== 'object' || input.json === null || Array.isArray(input.json)) throw new HttpError(400, 'invalid_json', 'the JSON body must be an object like {"prompt": "..."}');
+    if (typeof input.json !== 'object' || input.json === null || Array.isArray(input.json))
+      throw new HttpError(400, 'invalid_json', 'the JSON body must be an object like {"prompt": "..."}');
     r = { raw: input.json as Raw, fromForm: false };
-    if ('audio' in r.raw) throw invalidField('audio', 'sounds are sent as a file in a multipart/form-data request (field "audio"), not in JSON', 'invalid_audio');
+    if ('audio' in r.raw)
+      throw invalidField('audio', 'sounds are sent as a file in a multipart/form-data request (field "audio"), not in JSON', 'invalid_audio');
   } else {
     // No prototype: fields named __proto__ or constructor are ordinary (unknown) fields.
     const raw: Raw = Object.create(null) as Raw;
@@ -243,21 +305,33 @@ export function parseGeneration(
 
   const prompt = (str(r, 'prompt') ?? '').trim();
   const hasAudio = audioPart !== null;
-  if (!hasAudio && prompt === '') throw invalidField('prompt', 'is empty; describe the image (in any language the encoders know), or send a sound', 'empty_prompt');
-  if ([...prompt].length > limits.maxPromptChars) throw invalidField('prompt', `is ${[...prompt].length} characters; the most accepted is ${limits.maxPromptChars}`, 'prompt_too_long');
+  if (!hasAudio && prompt === '')
+    throw invalidField('prompt', 'is empty; describe the image (in any language the encoders know), or send a sound', 'empty_prompt');
+  if ([...prompt].length > limits.maxPromptChars)
+    throw invalidField('prompt', `is ${[...prompt].length} characters; the most accepted is ${limits.maxPromptChars}`, 'prompt_too_long');
   const negativePrompt = (str(r, 'negative_prompt') ?? '').trim();
-  if ([...negativePrompt].length > limits.maxPromptChars) throw invalidField('negative_prompt', `is ${[...negativePrompt].length} characters; the most accepted is ${limits.maxPromptChars}`, 'prompt_too_long');
+  if ([...negativePrompt].length > limits.maxPromptChars)
+    throw invalidField('negative_prompt', `is ${[...negativePrompt].length} characters; the most accepted is ${limits.maxPromptChars}`, 'prompt_too_long');
   if (hasAudio && negativePrompt !== '' && !models.native) {
-    throw invalidField('negative_prompt', "with a sound, the negative prompt goes through the generator's own text encoder, which this server has not loaded; drop it", 'negative_prompt_unavailable');
+    throw invalidField(
+      'negative_prompt',
+      "with a sound, the negative prompt goes through the generator's own text encoder, which this server has not loaded; drop it",
+      'negative_prompt_unavailable',
+    );
   }
   const { encoder, language } = chooseEncoder(models, r, prompt, hasAudio);
   if (!hasAudio && encoder.detectLanguage && encoder.detectLanguage(prompt) === null) {
-    throw invalidField('prompt', `none of its words is known to encoder '${encoder.name}' (languages: ${encoder.languages?.join(', ')}); describe the scene with words it knows`, 'unknown_words');
+    throw invalidField(
+      'prompt',
+      `none of its words is known to encoder '${encoder.name}' (languages: ${encoder.languages?.join(', ')}); describe the scene with words it knows`,
+      'unknown_words',
+    );
   }
   const audio = audioPart ? parseAudio(audioPart, encoder, limits, 'decoded' in input ? input.decoded : undefined) : null;
   const mix = parseMix(models, r, hasAudio, prompt);
   const scheduler = str(r, 'scheduler') ?? models.defaults.scheduler;
-  if (!models.schedulers.includes(scheduler)) throw invalidField('scheduler', `unknown scheduler '${scheduler}'; expected one of ${models.schedulers.join(', ')}`, 'unknown_scheduler');
+  if (!models.schedulers.includes(scheduler))
+    throw invalidField('scheduler', `unknown scheduler '${scheduler}'; expected one of ${models.schedulers.join(', ')}`, 'unknown_scheduler');
   const format = str(r, 'format') ?? (/application\/json/i.test(accept) ? 'json' : 'png');
   if (format !== 'png' && format !== 'json') throw invalidField('format', `expected 'png' or 'json', got '${format}'`);
   const stream = bool(r, 'stream') ?? /text\/event-stream/i.test(accept);

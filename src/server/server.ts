@@ -12,13 +12,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readBody } from './body.js';
-import { checkGeneration, generationMetadata, runGeneration, singlePng, type GenerationResult } from './generation.js';
+import { checkGeneration, type GenerationResult, generationMetadata, runGeneration, singlePng } from './generation.js';
 import { HttpError } from './http-error.js';
 import type { ServerModels } from './models.js';
 import { DEFAULT_MULTIPART_LIMITS, multipartBoundary, parseMultipart } from './multipart.js';
 import { PAGE_CSS, PAGE_HTML, PAGE_JS } from './page.js';
 import { JobQueue, type QueueOptions } from './queue.js';
-import { DEFAULT_LIMITS, parseGeneration, type GenerationSpec, type ServerLimits } from './request.js';
+import { DEFAULT_LIMITS, type GenerationSpec, parseGeneration, type ServerLimits } from './request.js';
 import { SseStream } from './sse.js';
 import { builtWebDir, serveStaticFile } from './static-files.js';
 import { decodeWavOffThread } from './wav-thread.js';
@@ -61,7 +61,13 @@ const SECURITY_HEADERS = { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Content-Length': Buffer.byteLength(text),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -125,7 +131,11 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
       return parseGeneration(models, limits, { parts, ...(decoded ? { decoded } : {}) }, accept);
     }
     req.resume();
-    throw new HttpError(415, 'unsupported_media_type', `Content-Type '${type || '(none)'}' is not accepted; send application/json, or multipart/form-data with a WAV file in the field "audio"`);
+    throw new HttpError(
+      415,
+      'unsupported_media_type',
+      `Content-Type '${type || '(none)'}' is not accepted; send application/json, or multipart/form-data with a WAV file in the field "audio"`,
+    );
   }
 
   async function generate(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -143,11 +153,14 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
       else if (spec.stream) early.push([event, data]);
     };
     const id = `gen-${Date.now().toString(36)}-${Math.floor(Math.random() * 1e6).toString(36)}`;
-    const job: Promise<GenerationResult> = queue.submit((signal) => runGeneration(models, spec, { signal, onStep: (step, total) => emit('progress', { step, total }) }), {
-      signal: cancel.signal,
-      onPosition: (position) => emit('queued', { position }),
-      onStart: () => emit('started', { id }),
-    });
+    const job: Promise<GenerationResult> = queue.submit(
+      (signal) => runGeneration(models, spec, { signal, onStep: (step, total) => emit('progress', { step, total }) }),
+      {
+        signal: cancel.signal,
+        onPosition: (position) => emit('queued', { position }),
+        onStart: () => emit('started', { id }),
+      },
+    );
     if (spec.stream) {
       sse = new SseStream(res, heartbeatMs, SECURITY_HEADERS);
       for (const [event, data] of early) sse.send(event, data);
@@ -155,7 +168,9 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
     try {
       const result = await job;
       const metadata = { id, ...generationMetadata(models, spec, result) };
-      log(`generate ${id}: ${metadata.encoder} ${JSON.stringify(metadata.prompt.slice(0, 60))}${metadata.audio ? ` + ${metadata.audio.seconds}s audio` : ''} -> ${metadata.n_images} image(s) in ${metadata.seconds} s`);
+      log(
+        `generate ${id}: ${metadata.encoder} ${JSON.stringify(metadata.prompt.slice(0, 60))}${metadata.audio ? ` + ${metadata.audio.seconds}s audio` : ''} -> ${metadata.n_images} image(s) in ${metadata.seconds} s`,
+      );
       if (sse) {
         sse.send('result', { images: result.pngs.map((p) => Buffer.from(p).toString('base64')), metadata });
         sse.end();
@@ -189,7 +204,11 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
     const host = req.headers.host ?? '';
     if (loopbackOnly && !isLoopback(hostName(host))) {
       req.resume();
-      throw new HttpError(403, 'forbidden_host', `Host '${host}' is not a loopback name; this server answers only localhost / 127.0.0.1 / [::1] (start it with --host to serve others)`);
+      throw new HttpError(
+        403,
+        'forbidden_host',
+        `Host '${host}' is not a loopback name; this server answers only localhost / 127.0.0.1 / [::1] (start it with --host to serve others)`,
+      );
     }
     if (url.pathname === '/web' || url.pathname.startsWith('/web/')) return serveWeb(req, res, url.pathname);
     // HEAD is GET without the body (node:http drops the body of HEAD responses).
@@ -197,7 +216,8 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
     switch (route) {
       case 'GET /':
         return sendText(res, PAGE_HTML, 'text/html; charset=utf-8', {
-          'Content-Security-Policy': "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+          'Content-Security-Policy':
+            "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
         });
       case 'GET /app.js':
         return sendText(res, PAGE_JS, 'text/javascript; charset=utf-8');
@@ -209,7 +229,16 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
         return sendJson(res, 200, {
           status: 'ok',
           uptime_s: Math.round((Date.now() - startedAt) / 1000),
-          queue: { workers: q.workers, max_queued: q.maxQueued, running: q.running, queued: q.queued, completed: q.completed, failed: q.failed, cancelled: q.cancelled, rejected: q.rejected },
+          queue: {
+            workers: q.workers,
+            max_queued: q.maxQueued,
+            running: q.running,
+            queued: q.queued,
+            completed: q.completed,
+            failed: q.failed,
+            cancelled: q.cancelled,
+            rejected: q.rejected,
+          },
           memory: { rss_mb: Math.round(m.rss / 2 ** 20), heap_used_mb: Math.round(m.heapUsed / 2 ** 20) },
         });
       }
@@ -226,10 +255,21 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
       }
       default: {
         req.resume();
-        const methods: Record<string, string> = { '/': 'GET, HEAD', '/app.js': 'GET, HEAD', '/app.css': 'GET, HEAD', '/healthz': 'GET, HEAD', '/v1/models': 'GET, HEAD', '/v1/generate': 'POST' };
+        const methods: Record<string, string> = {
+          '/': 'GET, HEAD',
+          '/app.js': 'GET, HEAD',
+          '/app.css': 'GET, HEAD',
+          '/healthz': 'GET, HEAD',
+          '/v1/models': 'GET, HEAD',
+          '/v1/generate': 'POST',
+        };
         const allow = methods[url.pathname];
         if (allow) throw new HttpError(405, 'method_not_allowed', `${req.method} ${url.pathname} is not supported; use ${allow}`, undefined, { Allow: allow });
-        throw new HttpError(404, 'not_found', `no route ${url.pathname}; the API is GET /v1/models, POST /v1/generate, GET /healthz, and the pages at / and /web/`);
+        throw new HttpError(
+          404,
+          'not_found',
+          `no route ${url.pathname}; the API is GET /v1/models, POST /v1/generate, GET /healthz, and the pages at / and /web/`,
+        );
       }
     }
   }
@@ -242,7 +282,8 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
       return;
     }
     const dir = options.webDir === undefined ? builtWebDir() : options.webDir;
-    if (dir === null) throw new HttpError(404, 'not_found', 'the in-browser page is not built; run `npm run build:web` in the gluegen package, then reload /web/');
+    if (dir === null)
+      throw new HttpError(404, 'not_found', 'the in-browser page is not built; run `npm run build:web` in the gluegen package, then reload /web/');
     const answer = serveStaticFile(dir, pathname.slice('/web/'.length), req, res, SECURITY_HEADERS);
     if (answer.status === 405) throw new HttpError(405, 'method_not_allowed', answer.message, undefined, { Allow: 'GET, HEAD' });
     if (answer.status === 400 || answer.status === 404) throw new HttpError(answer.status, answer.status === 400 ? 'bad_request' : 'not_found', answer.message);

@@ -14,7 +14,13 @@ export class SseStream {
     heartbeatMs: number,
     headers: Record<string, string> = {},
   ) {
-    res.writeHead(200, { ...headers, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+    res.writeHead(200, {
+      ...headers,
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
     res.flushHeaders();
     this.timer = setInterval(() => this.write(': keep-alive\n\n'), heartbeatMs);
     this.timer.unref();

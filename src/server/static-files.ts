@@ -53,12 +53,20 @@ export function serveStaticFile(root: string, relPath: string, req: IncomingMess
   if (rel === '' || rel.endsWith('/')) rel += 'index.html';
   const base = resolve(root);
   const file = resolve(base, rel);
-  if (rel.includes('\0') || rel.split('/').includes('..') || !file.startsWith(base + sep)) return { status: 400, message: `the path ${JSON.stringify(rel.slice(0, 100))} leaves the page's folder` };
+  if (rel.includes('\0') || rel.split('/').includes('..') || !file.startsWith(base + sep))
+    return { status: 400, message: `the path ${JSON.stringify(rel.slice(0, 100))} leaves the page's folder` };
   const info = existsSync(file) ? statSync(file) : null;
   if (!info?.isFile()) return { status: 404, message: `the page has no file ${JSON.stringify(rel.slice(0, 200))}` };
   const etag = `"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
   const type = TYPES[extname(file)] ?? 'application/octet-stream';
-  const common = { 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer', 'Cache-Control': 'no-cache', ETag: etag, ...(type.startsWith('text/html') ? { 'Content-Security-Policy': WEB_PAGE_CSP } : {}), ...headers };
+  const common = {
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-cache',
+    ETag: etag,
+    ...(type.startsWith('text/html') ? { 'Content-Security-Policy': WEB_PAGE_CSP } : {}),
+    ...headers,
+  };
   if (req.headers['if-none-match'] === etag) {
     res.writeHead(304, common);
     res.end();

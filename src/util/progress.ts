@@ -19,8 +19,8 @@ export interface ProgressStream {
   writable?: boolean;
   destroyed?: boolean;
   writableEnded?: boolean;
-  on?(event: "error", listener: (err: Error) => void): unknown;
-  off?(event: "error", listener: (err: Error) => void): unknown;
+  on?(event: 'error', listener: (err: Error) => void): unknown;
+  off?(event: 'error', listener: (err: Error) => void): unknown;
 }
 
 export interface ProgressOptions {
@@ -73,7 +73,7 @@ export class Progress {
       throw new Error(`Progress: total is ${total}; expected a finite number >= 0 (the number of steps)`);
     }
     this.total = total;
-    this.label = options.label ?? "";
+    this.label = options.label ?? '';
     this.stream = options.stream ?? process.stderr;
     this.tty = this.stream.isTTY === true;
     this.barWidth = options.barWidth ?? 20;
@@ -84,7 +84,7 @@ export class Progress {
     this.startMs = this.now();
     this.lastDrawMs = this.startMs;
     // While the bar is alive it owns its stream's errors (e.g. EPIPE), so they do not crash the process.
-    this.stream.on?.("error", this.onError);
+    this.stream.on?.('error', this.onError);
   }
 
   /** Advance by `n` steps (default 1) and update the shown fields (merged with earlier ones). */
@@ -113,23 +113,23 @@ export class Progress {
     const now = this.now();
     if (this.tty) {
       this.drawTty(now);
-      this.write("\n");
+      this.write('\n');
     } else if (this.lastLineCount !== this.count) {
       this.drawPlain(now);
     }
     this.finished = true;
-    this.stream.off?.("error", this.onError);
+    this.stream.off?.('error', this.onError);
   }
 
   /** The status line as it would be drawn now (without `\r` or newline). */
   render(nowMs = this.now()): string {
     const percent = this.percent();
     const filled = Math.min(this.barWidth, Math.floor((percent / 100) * this.barWidth));
-    const bar = "#".repeat(filled) + ".".repeat(this.barWidth - filled);
+    const bar = '#'.repeat(filled) + '.'.repeat(this.barWidth - filled);
     const elapsed = (nowMs - this.startMs) / 1000;
     const rate = elapsed > 0 ? this.count / elapsed : 0;
     const left = Math.max(0, this.total - this.count);
-    const eta = left === 0 ? "0:00" : rate > 0 ? formatDuration(left / rate) : "--:--";
+    const eta = left === 0 ? '0:00' : rate > 0 ? formatDuration(left / rate) : '--:--';
     const parts = [
       ...(this.label ? [this.label] : []),
       `[${bar}]`,
@@ -139,7 +139,7 @@ export class Progress {
       `ETA ${eta}`,
       ...Object.entries(this.fields).map(([k, v]) => `${k}=${formatField(v)}`),
     ];
-    return parts.join(" ");
+    return parts.join(' ');
   }
 
   private percent(): number {
@@ -179,24 +179,24 @@ export class Progress {
 
 /** Seconds as m:ss, or h:mm:ss from an hour up. */
 export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return "--:--";
+  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
   const total = Math.round(seconds);
   const h = Math.floor(total / 3600);
   const m = Math.floor((total % 3600) / 60);
   const s = total % 60;
-  const ss = String(s).padStart(2, "0");
-  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${ss}` : `${m}:${ss}`;
+  const ss = String(s).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
 }
 
 /** Iterations per second with three significant digits (no exponent below 1e6). */
 export function formatRate(rate: number): string {
-  if (!Number.isFinite(rate) || rate <= 0) return "0.00";
+  if (!Number.isFinite(rate) || rate <= 0) return '0.00';
   if (rate >= 100) return String(Math.round(rate));
   return rate.toPrecision(3);
 }
 
 function formatField(value: number | string): string {
-  if (typeof value === "string") return value;
+  if (typeof value === 'string') return value;
   if (Number.isInteger(value) || !Number.isFinite(value)) return String(value);
   return String(Number(value.toPrecision(4)));
 }

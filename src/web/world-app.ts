@@ -143,7 +143,9 @@ export class WebWorld {
       const encoder = await this.multilingual();
       language = encoder.detectLanguage(prompt);
       if (language === null) {
-        throw new Error(`no word of ${JSON.stringify(prompt.slice(0, 80))} is in the world's vocabulary; describe an object, its colour, size and place in one of ${Object.keys(encoder.config.lexicon).join(', ')}`);
+        throw new Error(
+          `no word of ${JSON.stringify(prompt.slice(0, 80))} is in the world's vocabulary; describe an object, its colour, size and place in one of ${Object.keys(encoder.config.lexicon).join(', ')}`,
+        );
       }
     }
     const t1 = performance.now();

@@ -44,7 +44,9 @@ export function worldAssetsDir(part = 'generator'): string {
     if (parent === dir) break;
     dir = parent;
   }
-  throw new Error(`the bundled world model '${part}' was not found (no assets/world/${marker} above the gluegen package); run \`gluegen world build --out assets/world\` or set GLUEGEN_WORLD_DIR`);
+  throw new Error(
+    `the bundled world model '${part}' was not found (no assets/world/${marker} above the gluegen package); run \`gluegen world build --out assets/world\` or set GLUEGEN_WORLD_DIR`,
+  );
 }
 
 /** One bundled world model folder, e.g. worldModelDir('sound-encoder'). */
@@ -71,7 +73,9 @@ export const WORLD_NATIVE_ENCODER = 'world-native';
  * named without --gluenet takes the GlueNet it ships with; sounds take world-native for the
  * unconditional and the mix text.
  */
-export function resolveWorldChoice<T extends { generator: string; encoder: string | null; gluenet: string | null; textEncoder: string | null; audio: boolean }>(c: T): T {
+export function resolveWorldChoice<T extends { generator: string; encoder: string | null; gluenet: string | null; textEncoder: string | null; audio: boolean }>(
+  c: T,
+): T {
   let { encoder, gluenet, textEncoder } = c;
   if (isWorldModelName(c.generator, 'generator')) {
     encoder ??= c.audio ? 'world-sound' : WORLD_NATIVE_ENCODER;

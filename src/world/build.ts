@@ -7,26 +7,26 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Encoder } from '../encoders/types.js';
 import { WorldNativeEncoder } from '../encoders/world/native.js';
+import type { Generator } from '../generators/types.js';
 import { WorldGenerator } from '../generators/world/generator.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import type { AttributeName } from './data/attributes.js';
+import { DEFAULT_SAMPLING, evaluateGeneration, type GenerationEval, type Prompt, type SamplingOptions } from './eval.js';
+import { type AutoencoderConfig, type AutoencoderTraining, DEFAULT_AUTOENCODER, trainAutoencoder } from './models/autoencoder.js';
 import { buildWorldTokenizer, renderPool, tokenizerFromFiles } from './models/data.js';
 import { worldSchedulerConfig } from './models/diffusion.js';
-import { DEFAULT_AUTOENCODER, trainAutoencoder, type AutoencoderConfig, type AutoencoderTraining } from './models/autoencoder.js';
-import { DEFAULT_EVALUATOR, HEADS, type EvaluatorConfig } from './models/evaluator.js';
+import { DEFAULT_EVALUATOR, type EvaluatorConfig, HEADS } from './models/evaluator.js';
 import { WorldEvaluator } from './models/evaluator-session.js';
-import { samplesGrid, writeReport, type BuildReport } from './models/report.js';
+import { type BuildReport, samplesGrid, writeReport } from './models/report.js';
 import { loadReusable } from './models/reuse.js';
-import { writeWeights } from './models/weights-file.js';
 import { DEFAULT_TEXT_ENCODER, type TextEncoderConfig } from './models/text-encoder.js';
-import { trainEvaluator, type EvaluatorTraining } from './models/train-evaluator.js';
-import { trainGenerator, type GeneratorTraining } from './models/train-generator.js';
-import { trainTextEncoder, type TextEncoderTraining } from './models/train-text-encoder.js';
+import { type EvaluatorTraining, trainEvaluator } from './models/train-evaluator.js';
+import { type GeneratorTraining, trainGenerator } from './models/train-generator.js';
+import { type TextEncoderTraining, trainTextEncoder } from './models/train-text-encoder.js';
 import { DEFAULT_UNET, type UNetConfig } from './models/unet.js';
-import { DEFAULT_SAMPLING, evaluateGeneration, type GenerationEval, type Prompt, type SamplingOptions } from './eval.js';
-import type { Encoder } from '../encoders/types.js';
-import type { Generator } from '../generators/types.js';
+import { writeWeights } from './models/weights-file.js';
 
 export interface BuildPreset {
   trainImages: number;
@@ -101,7 +101,14 @@ export const TINY_PRESET: BuildPreset = {
 export const FD_REAL_IMAGES = 1000;
 
 /** A build's held-out evaluation: its first `n` test prompts, the FD against FD_REAL_IMAGES real test images. */
-export async function evaluateHeldOut(generator: Generator, encoder: Encoder<'text'>, evaluator: WorldEvaluator, n: number, seed: number, sampling: SamplingOptions): Promise<{ prompts: Prompt[]; result: GenerationEval }> {
+export async function evaluateHeldOut(
+  generator: Generator,
+  encoder: Encoder<'text'>,
+  evaluator: WorldEvaluator,
+  n: number,
+  seed: number,
+  sampling: SamplingOptions,
+): Promise<{ prompts: Prompt[]; result: GenerationEval }> {
   const real = renderPool('test', Math.max(2 * n, FD_REAL_IMAGES), seed);
   const prompts: Prompt[] = real.captions.slice(0, n).map((c, i) => ({ ...c, attrs: real.attrs[i]! }));
   const result = await evaluateGeneration(generator, encoder, evaluator, prompts, sampling, { pixels: real.pixels, n: real.attrs.length });
@@ -111,7 +118,13 @@ export async function evaluateHeldOut(generator: Generator, encoder: Encoder<'te
 /** The grid of the first 40 generated samples with their prompts. */
 export async function writeSamples(path: string, result: GenerationEval, prompts: Prompt[]): Promise<void> {
   const shown = Math.min(prompts.length, 40);
-  await writeFileAtomic(path, samplesGrid(result.images.slice(0, shown), prompts.slice(0, shown).map((q) => q.text)));
+  await writeFileAtomic(
+    path,
+    samplesGrid(
+      result.images.slice(0, shown),
+      prompts.slice(0, shown).map((q) => q.text),
+    ),
+  );
 }
 
 export interface BuildOptions {
@@ -173,10 +186,14 @@ export async function buildWorld(o: BuildOptions): Promise<BuildReport> {
   let genTrain = train;
   if (p.autoencoder) {
     ae = await trainAutoencoder(p.autoencoder.config, p.autoencoder.training, train, val, o.seed + 600, o.progress);
-    o.log(`autoencoder: validation reconstruction MSE ${ae.valMse.toFixed(5)} (pixels in [-1, 1]); latent shift ${ae.config.shiftFactor.toFixed(4)}, scale ${ae.config.scalingFactor.toFixed(4)}`);
+    o.log(
+      `autoencoder: validation reconstruction MSE ${ae.valMse.toFixed(5)} (pixels in [-1, 1]); latent shift ${ae.config.shiftFactor.toFixed(4)}, scale ${ae.config.scalingFactor.toFixed(4)}`,
+    );
     genTrain = { ...train, pixels: ae.latents };
     aeReadback = await evaluator.accuracy(ae.valReconstructions, val.attrs);
-    o.log(`autoencoder: evaluator on validation reconstructions ${HEADS.map((h) => `${h.name} ${(100 * aeReadback![h.name]).toFixed(1)}%`).join(', ')} (the latent generator's ceiling)`);
+    o.log(
+      `autoencoder: evaluator on validation reconstructions ${HEADS.map((h) => `${h.name} ${(100 * aeReadback![h.name]).toFixed(1)}%`).join(', ')} (the latent generator's ceiling)`,
+    );
     t = mark('autoencoder', t);
   }
   const unetCfg: UNetConfig = { ...p.unet, contextTokens: textCfg.maxTokens, contextDim: textCfg.dim };
@@ -186,13 +203,27 @@ export async function buildWorld(o: BuildOptions): Promise<BuildReport> {
   const checkPrompts: Prompt[] = val.captions.slice(0, p.checkPrompts).map((c, i) => ({ ...c, attrs: val.attrs[i]! }));
   const check = async (onnx: Uint8Array, step: number): Promise<Record<string, number>> => {
     const gen = await WorldGenerator.fromParts(parts(onnx));
-    const r = await evaluateGeneration(gen, encoder, evaluator, checkPrompts, { steps: 10, guidance: 3, scheduler: 'ddim', seed: o.seed + step, batch: p.checkPrompts });
+    const r = await evaluateGeneration(gen, encoder, evaluator, checkPrompts, {
+      steps: 10,
+      guidance: 3,
+      scheduler: 'ddim',
+      seed: o.seed + step,
+      batch: p.checkPrompts,
+    });
     await gen.release();
     const values = Object.fromEntries(HEADS.map((h) => [h.name, r.accuracy[h.name].accuracy]));
     o.log(`generator step ${step}: sampled accuracy ${HEADS.map((h) => `${h.name} ${(100 * values[h.name]!).toFixed(0)}%`).join(', ')}`);
     return values;
   };
-  const gen = await trainGenerator(unetCfg, p.generatorTraining, { onnx: te.onnx, tokenizer, maxTokens: textCfg.maxTokens }, genTrain, o.seed + 400, o.progress, p.checkPrompts > 0 ? check : undefined);
+  const gen = await trainGenerator(
+    unetCfg,
+    p.generatorTraining,
+    { onnx: te.onnx, tokenizer, maxTokens: textCfg.maxTokens },
+    genTrain,
+    o.seed + 400,
+    o.progress,
+    p.checkPrompts > 0 ? check : undefined,
+  );
   t = mark('generator', t);
 
   // 4. Held-out evaluation (the test split's prompts and images).
@@ -229,10 +260,41 @@ export async function buildWorld(o: BuildOptions): Promise<BuildReport> {
     totalSeconds: (Date.now() - t0) / 1000,
     phases: phase,
     data: { trainImages: p.trainImages, valImages: p.valImages, testPrompts: p.testPrompts },
-    evaluator: { params: ev.params, steps: p.evaluatorTraining.steps, loss: [ev.loop.firstLoss, ev.loop.lastLoss], valAccuracy: ev.valAccuracy, ...(ev.blurredValAccuracy ? { blurredValAccuracy: ev.blurredValAccuracy } : {}), config: p.evaluator },
-    textEncoder: { params: te.params, steps: p.textTraining.steps, loss: [te.loop.firstLoss, te.loop.lastLoss], retrievalAccuracy: te.retrievalAccuracy, vocabSize: tokenizer.vocabSize, config: textCfg },
-    autoencoder: ae ? { params: ae.params, steps: p.autoencoder!.training.steps, loss: [ae.loop.firstLoss, ae.loop.lastLoss], valMse: ae.valMse, config: ae.config, ...(aeReadback ? { reconstructionAccuracy: aeReadback } : {}) } : null,
-    generator: { params: gen.params, steps: p.generatorTraining.steps, loss: [gen.loop.firstLoss, gen.loop.lastLoss], lossCurve: gen.loop.lossCurve, checks: gen.loop.checks, config: unetCfg, training: p.generatorTraining },
+    evaluator: {
+      params: ev.params,
+      steps: p.evaluatorTraining.steps,
+      loss: [ev.loop.firstLoss, ev.loop.lastLoss],
+      valAccuracy: ev.valAccuracy,
+      ...(ev.blurredValAccuracy ? { blurredValAccuracy: ev.blurredValAccuracy } : {}),
+      config: p.evaluator,
+    },
+    textEncoder: {
+      params: te.params,
+      steps: p.textTraining.steps,
+      loss: [te.loop.firstLoss, te.loop.lastLoss],
+      retrievalAccuracy: te.retrievalAccuracy,
+      vocabSize: tokenizer.vocabSize,
+      config: textCfg,
+    },
+    autoencoder: ae
+      ? {
+          params: ae.params,
+          steps: p.autoencoder!.training.steps,
+          loss: [ae.loop.firstLoss, ae.loop.lastLoss],
+          valMse: ae.valMse,
+          config: ae.config,
+          ...(aeReadback ? { reconstructionAccuracy: aeReadback } : {}),
+        }
+      : null,
+    generator: {
+      params: gen.params,
+      steps: p.generatorTraining.steps,
+      loss: [gen.loop.firstLoss, gen.loop.lastLoss],
+      lossCurve: gen.loop.lossCurve,
+      checks: gen.loop.checks,
+      config: unetCfg,
+      training: p.generatorTraining,
+    },
     evaluation: { sampling, prompts: result.prompts, accuracy: result.accuracy, fd: result.fd, fdRealFloor: result.fdRealFloor, seconds: result.seconds },
   };
   await writeReport(o.out, report);

@@ -5,9 +5,9 @@
  */
 import type { Encoder } from '../encoders/types.js';
 import type { Generator } from '../generators/types.js';
+import { ATTRIBUTE_NAMES, type AttributeName, type Attributes, type NamedAttributes } from './data/attributes.js';
 import { nativeSource } from './experiments/conditions.js';
 import { generateWith } from './experiments/score.js';
-import { ATTRIBUTE_NAMES, type AttributeName, type Attributes, type NamedAttributes } from './data/attributes.js';
 import { bytesToPixels, IMAGE_SIDE } from './models/data.js';
 import { countAttributes, type WorldEvaluator } from './models/evaluator-session.js';
 import { frechetDistance } from './models/frechet.js';
@@ -59,13 +59,20 @@ export async function evaluateGeneration(
   realPixels?: { pixels: Float32Array; n: number },
 ): Promise<GenerationEval> {
   const start = Date.now();
-  const images = await generateWith(nativeSource(encoder), prompts.map((p) => p.text), generator, sampling);
+  const images = await generateWith(
+    nativeSource(encoder),
+    prompts.map((p) => p.text),
+    generator,
+    sampling,
+  );
   const per = 3 * IMAGE_SIDE * IMAGE_SIDE;
   const pixels = new Float32Array(images.length * per);
   images.forEach((img, i) => bytesToPixels(img, pixels, i * per));
   const cls = await evaluator.classify(pixels, images.length);
   const counts = countAttributes(cls.attributes, prompts);
-  const accuracy = Object.fromEntries(ATTRIBUTE_NAMES.map((n) => [n, { ...counts[n], accuracy: counts[n].total ? counts[n].correct / counts[n].total : NaN }])) as Record<AttributeName, AttributeScore>;
+  const accuracy = Object.fromEntries(
+    ATTRIBUTE_NAMES.map((n) => [n, { ...counts[n], accuracy: counts[n].total ? counts[n].correct / counts[n].total : NaN }]),
+  ) as Record<AttributeName, AttributeScore>;
   let fd: number | null = null;
   let fdRealFloor: number | null = null;
   const m = images.length;

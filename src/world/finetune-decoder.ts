@@ -7,13 +7,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic.js';
-import type { AttributeName } from './data/attributes.js';
-import { finetuneDecoder, type AutoencoderConfig, type DecoderFinetuning } from './models/autoencoder.js';
-import { renderPool } from './models/data.js';
-import { writeReport, type BuildReport } from './models/report.js';
-import { readWeights, writeWeights } from './models/weights-file.js';
 import { loadWorldModels } from './assets.js';
 import { evaluateHeldOut, writeSamples } from './build.js';
+import type { AttributeName } from './data/attributes.js';
+import { type AutoencoderConfig, type DecoderFinetuning, finetuneDecoder } from './models/autoencoder.js';
+import { renderPool } from './models/data.js';
+import { type BuildReport, writeReport } from './models/report.js';
+import { readWeights, writeWeights } from './models/weights-file.js';
 
 export const DECODER_FINETUNING: DecoderFinetuning = { steps: 800, batch: 64, lr: 5e-4 };
 
@@ -32,7 +32,13 @@ async function readJson<T>(path: string, what: string): Promise<T> {
   }
 }
 
-export async function finetuneWorldDecoder(dir: string, t: DecoderFinetuning, seed: number, progress: boolean, log: (line: string) => void): Promise<DecoderFinetuneResult> {
+export async function finetuneWorldDecoder(
+  dir: string,
+  t: DecoderFinetuning,
+  seed: number,
+  progress: boolean,
+  log: (line: string) => void,
+): Promise<DecoderFinetuneResult> {
   const start = Date.now();
   const genDir = join(dir, 'generator');
   const config = await readJson<{ vae?: AutoencoderConfig & { imageSize: number } }>(join(genDir, 'config.json'), 'generator config');
@@ -51,7 +57,14 @@ export async function finetuneWorldDecoder(dir: string, t: DecoderFinetuning, se
   // The build's held-out evaluation again, same prompts and seeds, through the new decoder.
   const models = await loadWorldModels(dir);
   const after = await models.evaluator.accuracy(r.valReconstructions, val.attrs);
-  const { prompts, result: evaluation } = await evaluateHeldOut(models.generator, models.encoder, models.evaluator, report.data.testPrompts, report.seed, report.evaluation.sampling);
+  const { prompts, result: evaluation } = await evaluateHeldOut(
+    models.generator,
+    models.encoder,
+    models.evaluator,
+    report.data.testPrompts,
+    report.seed,
+    report.evaluation.sampling,
+  );
   await models.release();
   await writeSamples(join(dir, 'samples.png'), evaluation, prompts);
   const seconds = (Date.now() - start) / 1000;
@@ -60,7 +73,14 @@ export async function finetuneWorldDecoder(dir: string, t: DecoderFinetuning, se
   report.autoencoder.decoderFinetune = { ...t, seed, seconds, valMse: r.valMse, reconstructionAccuracy: after };
   report.evaluationBeforeDecoderFinetune ??= report.evaluation;
   const e = evaluation;
-  report.evaluation = { sampling: report.evaluation.sampling, prompts: e.prompts, accuracy: e.accuracy, fd: e.fd, fdRealFloor: e.fdRealFloor, seconds: e.seconds };
+  report.evaluation = {
+    sampling: report.evaluation.sampling,
+    prompts: e.prompts,
+    accuracy: e.accuracy,
+    fd: e.fd,
+    fdRealFloor: e.fdRealFloor,
+    seconds: e.seconds,
+  };
   await writeReport(dir, report);
   return { seconds, before, after, valMse: [beforeMse, r.valMse] };
 }

@@ -4,15 +4,15 @@
  * GlueNet.load / align, release(), and the one-line errors for wrong use.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { encodeWav } from '../../src/encoders/audio/index.js';
-import { GlueGenPipeline, GlueNet, parseParameters, readPngText, VERSION } from '../../src/index.js';
-import { decodePng } from '../helpers/png-decode.js';
-import { writeSafetensors } from '../../src/io/safetensors.js';
-import { Rng } from '../../src/util/rng.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { encodeWav } from '../../src/encoders/audio/index.js';
+import { GlueGenPipeline, GlueNet, parseParameters, readPngText, VERSION } from '../../src/index.js';
+import { writeSafetensors } from '../../src/io/safetensors.js';
+import { Rng } from '../../src/util/rng.js';
+import { decodePng } from '../helpers/png-decode.js';
 
 let pipe: GlueGenPipeline;
 before(async () => {
@@ -41,7 +41,10 @@ test('generate: images with RGB data and a PNG whose metadata holds the run; see
   assert.equal(parseParameters(readPngText(negative.toPng()).parameters!).negativePrompt, 'une étoile rouge');
   const several = await pipe.generate({ prompt: ['un cercle bleu', 'un carré vert'], numImages: 2, steps: 4, seed: 3 });
   assert.equal(several.images.length, 4);
-  assert.deepEqual(several.images.map((im) => parseParameters(im.parameters).prompt), ['un cercle bleu', 'un cercle bleu', 'un carré vert', 'un carré vert']);
+  assert.deepEqual(
+    several.images.map((im) => parseParameters(im.parameters).prompt),
+    ['un cercle bleu', 'un cercle bleu', 'un carré vert', 'un carré vert'],
+  );
   assert.ok(!same(several.images[0]!.data, several.images[1]!.data), 'each image of a prompt has its own noise');
 });
 
@@ -54,7 +57,8 @@ test('generate refuses wrong use with one-line errors', async () => {
     [{ prompt: 'x', steps: 0 }, /^generate: steps 0 must be a positive integer/],
     [{ prompt: ['a', 'b', 'c'], negativePrompt: ['n', 'm'] }, /2 negative prompts for 3 inputs/],
   ];
-  for (const [options, re] of cases) await assert.rejects(pipe.generate(options), (e: Error) => re.test(e.message) && !e.message.includes('\n'), JSON.stringify(options));
+  for (const [options, re] of cases)
+    await assert.rejects(pipe.generate(options), (e: Error) => re.test(e.message) && !e.message.includes('\n'), JSON.stringify(options));
   await assert.rejects(GlueGenPipeline.fromPretrained('world', { device: 'tpu' as never }), /device 'tpu' is unknown; expected 'cpu' or 'cuda'/);
   await assert.rejects(GlueGenPipeline.fromPretrained('/no/such/sd-folder', { encoder: 'world-native' }), /no\/such\/sd-folder/);
 });
@@ -106,15 +110,44 @@ test('GlueNet.train learns a map from paired feature files and returns it loaded
     const w = rng.fillNormal(new Float32Array(6 * 8), 0.5);
     const x = rng.fillNormal(new Float32Array(n * 4 * 6));
     const c = new Float32Array(n * 4 * 8);
-    for (let r = 0; r < n * 4; r++) for (let j = 0; j < 8; j++) for (let i = 0; i < 6; i++) c[r * 8 + j] += x[r * 6 + i]! * w[i * 8 + j]! + (i === 0 ? (r % 4) / 4 : 0);
+    for (let r = 0; r < n * 4; r++)
+      for (let j = 0; j < 8; j++) for (let i = 0; i < 6; i++) c[r * 8 + j] += x[r * 6 + i]! * w[i * 8 + j]! + (i === 0 ? (r % 4) / 4 : 0);
     await writeSafetensors(join(dir, 'x.safetensors'), { features: { dtype: 'F32', shape: [n, 4, 6], data: x } });
     await writeSafetensors(join(dir, 'c.safetensors'), { features: { dtype: 'F32', shape: [n, 4, 8], data: c } });
-    const config = { arch: 'translator_noln', tokens_in: 4, tokens_out: 4, dim_in: 6, dim_out: 8, mult: 2, depth: 2, x_scale: 1, cond_norm: [2, 2, 2, 2], eta: 0.1, loss_weights: { distill: 1, rec: 0, adv: 0 }, disc_mult: 0.25 } as const;
-    const { glueNet, steps, history } = await GlueNet.train({ x: join(dir, 'x.safetensors'), cond: join(dir, 'c.safetensors'), config: { ...config, cond_norm: [...config.cond_norm], loss_weights: { ...config.loss_weights } }, out: join(dir, 'g'), steps: 80, batchSize: 32, lr: 1e-2, progress: null });
+    const config = {
+      arch: 'translator_noln',
+      tokens_in: 4,
+      tokens_out: 4,
+      dim_in: 6,
+      dim_out: 8,
+      mult: 2,
+      depth: 2,
+      x_scale: 1,
+      cond_norm: [2, 2, 2, 2],
+      eta: 0.1,
+      loss_weights: { distill: 1, rec: 0, adv: 0 },
+      disc_mult: 0.25,
+    } as const;
+    const { glueNet, steps, history } = await GlueNet.train({
+      x: join(dir, 'x.safetensors'),
+      cond: join(dir, 'c.safetensors'),
+      config: { ...config, cond_norm: [...config.cond_norm], loss_weights: { ...config.loss_weights } },
+      out: join(dir, 'g'),
+      steps: 80,
+      batchSize: 32,
+      lr: 1e-2,
+      progress: null,
+    });
     try {
       assert.equal(steps, 80);
       assert.ok(history.at(-1)!.loss < 0.6 * history[0]!.loss, `loss fell: ${history[0]!.loss} -> ${history.at(-1)!.loss}`);
-      assert.deepEqual([glueNet.input, glueNet.output], [{ tokens: 4, dim: 6 }, { tokens: 4, dim: 8 }]);
+      assert.deepEqual(
+        [glueNet.input, glueNet.output],
+        [
+          { tokens: 4, dim: 6 },
+          { tokens: 4, dim: 8 },
+        ],
+      );
       assert.equal((await glueNet.align(x.subarray(0, 4 * 6))).length, 4 * 8);
     } finally {
       await glueNet.release();

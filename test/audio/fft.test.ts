@@ -55,7 +55,10 @@ test('real FFT gives the n/2+1 non-negative-frequency bins of the DFT (even and 
     fft.forward(x, re, im);
     const tol = 1e-9 * Math.sqrt(n) * n;
     for (let k = 0; k < fft.bins; k++) {
-      assert.ok(Math.abs(re[k]! - want.re[k]!) < tol && Math.abs(im[k]! - want.im[k]!) < tol, `n=${n} bin ${k}: ${re[k]},${im[k]} vs ${want.re[k]},${want.im[k]}`);
+      assert.ok(
+        Math.abs(re[k]! - want.re[k]!) < tol && Math.abs(im[k]! - want.im[k]!) < tol,
+        `n=${n} bin ${k}: ${re[k]},${im[k]} vs ${want.re[k]},${want.im[k]}`,
+      );
     }
   }
 });

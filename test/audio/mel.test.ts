@@ -29,7 +29,10 @@ test('a small HTK filter bank equals hand-computed triangles', () => {
     const [lo, hi] = bank.ranges[m]!;
     for (let b = 0; b < 9; b++) if (b < lo || b >= hi) assert.equal(bank.weights[b * 3 + m], 0);
   }
-  assert.deepEqual(bank.ranges.slice(0, 2), [[1, 2], [1, 4]]);
+  assert.deepEqual(bank.ranges.slice(0, 2), [
+    [1, 2],
+    [1, 4],
+  ]);
   assert.ok(Math.abs(bank.cornerFrequencies[1]! - 614.3267383323789) < 1e-9);
 });
 
@@ -38,7 +41,15 @@ test('Slaney-normalised filters have unit area in Hz; unnormalised ones peak at 
   // so that the Riemann sum of each triangle is close to its area, 1.
   const bins = 4097;
   const df = 8000 / (bins - 1);
-  const bank = melFilterBank({ numFrequencyBins: bins, numMelFilters: 80, minFrequency: 0, maxFrequency: 8000, sampleRate: 16000, norm: 'slaney', melScale: 'slaney' });
+  const bank = melFilterBank({
+    numFrequencyBins: bins,
+    numMelFilters: 80,
+    minFrequency: 0,
+    maxFrequency: 8000,
+    sampleRate: 16000,
+    norm: 'slaney',
+    melScale: 'slaney',
+  });
   for (let m = 0; m < 80; m++) {
     let area = 0;
     for (let b = 0; b < bins; b++) area += bank.weights[b * 80 + m]! * df;
@@ -50,13 +61,24 @@ test('Slaney-normalised filters have unit area in Hz; unnormalised ones peak at 
     for (let b = 0; b < 513; b++) peak = Math.max(peak, plain.weights[b * 64 + m]!);
     assert.ok(peak <= 1 && peak > 0.3, `filter ${m}: peak ${peak}`); // no empty filter, none above 1
   }
-  assert.throws(() => melFilterBank({ numFrequencyBins: 9, numMelFilters: 3, minFrequency: 9000, maxFrequency: 8000, sampleRate: 16000 }), /minFrequency \(9000\) <= maxFrequency \(8000\)/);
+  assert.throws(
+    () => melFilterBank({ numFrequencyBins: 9, numMelFilters: 3, minFrequency: 9000, maxFrequency: 8000, sampleRate: 16000 }),
+    /minFrequency \(9000\) <= maxFrequency \(8000\)/,
+  );
 });
 
 test("a pure tone's energy lands in the mel band centred nearest to it", () => {
   const sr = 16000;
   const opts = { sampleRate: sr, nFft: 512, hop: 256, nMels: 40, fMax: 8000 };
-  const bank = melFilterBank({ numFrequencyBins: 257, numMelFilters: 40, minFrequency: 0, maxFrequency: 8000, sampleRate: sr, norm: 'slaney', melScale: 'slaney' });
+  const bank = melFilterBank({
+    numFrequencyBins: 257,
+    numMelFilters: 40,
+    minFrequency: 0,
+    maxFrequency: 8000,
+    sampleRate: sr,
+    norm: 'slaney',
+    melScale: 'slaney',
+  });
   for (const freq of [300, 1000, 2500, 6000]) {
     const x = Float32Array.from({ length: sr }, (_, i) => Math.sin((2 * Math.PI * freq * i) / sr));
     const lm = logMel(x, opts);

@@ -31,13 +31,28 @@ function fmtChunk(code: number, channels: number, rate: number, bits: number, ex
 const bytes = (...v: number[]): Uint8Array => new Uint8Array(v);
 
 test('8-bit unsigned, 16-bit and 24-bit PCM decode to the expected floats', () => {
-  const w8 = decodeWav(riff([['fmt ', fmtChunk(1, 1, 8000, 8)], ['data', bytes(0, 128, 255)]]));
+  const w8 = decodeWav(
+    riff([
+      ['fmt ', fmtChunk(1, 1, 8000, 8)],
+      ['data', bytes(0, 128, 255)],
+    ]),
+  );
   assert.equal(w8.sampleRate, 8000);
   assert.deepEqual([...w8.channels[0]!], [-1, 0, 127 / 128]);
-  const w16 = decodeWav(riff([['fmt ', fmtChunk(1, 2, 44100, 16)], ['data', bytes(0x00, 0x80, 0xff, 0x7f, 0x00, 0x40, 0xff, 0xff)]]));
+  const w16 = decodeWav(
+    riff([
+      ['fmt ', fmtChunk(1, 2, 44100, 16)],
+      ['data', bytes(0x00, 0x80, 0xff, 0x7f, 0x00, 0x40, 0xff, 0xff)],
+    ]),
+  );
   assert.deepEqual([...w16.channels[0]!], [-1, 0.5]); // L: -32768, 16384
   assert.deepEqual([...w16.channels[1]!], [32767 / 32768, -1 / 32768]); // R: 32767, -1
-  const w24 = decodeWav(riff([['fmt ', fmtChunk(1, 1, 48000, 24)], ['data', bytes(0x00, 0x00, 0x80, 0xff, 0xff, 0xff, 0x00, 0x00, 0x40)]]));
+  const w24 = decodeWav(
+    riff([
+      ['fmt ', fmtChunk(1, 1, 48000, 24)],
+      ['data', bytes(0x00, 0x00, 0x80, 0xff, 0xff, 0xff, 0x00, 0x00, 0x40)],
+    ]),
+  );
   assert.deepEqual([...w24.channels[0]!], [-1, -1 / 8388608, 0.5]);
 });
 
@@ -45,13 +60,23 @@ test('32-bit int, float32 and float64 samples', () => {
   const d32 = new DataView(new ArrayBuffer(8));
   d32.setInt32(0, -1073741824, true);
   d32.setInt32(4, 2147483647, true);
-  const w32 = decodeWav(riff([['fmt ', fmtChunk(1, 1, 16000, 32)], ['data', new Uint8Array(d32.buffer)]]));
+  const w32 = decodeWav(
+    riff([
+      ['fmt ', fmtChunk(1, 1, 16000, 32)],
+      ['data', new Uint8Array(d32.buffer)],
+    ]),
+  );
   assert.equal(w32.channels[0]![0], -0.5);
   assert.ok(Math.abs(w32.channels[0]![1]! - 1) < 1e-9);
   const f64 = new DataView(new ArrayBuffer(16));
   f64.setFloat64(0, 0.25, true);
   f64.setFloat64(8, -0.75, true);
-  const w64 = decodeWav(riff([['fmt ', fmtChunk(3, 1, 16000, 64)], ['data', new Uint8Array(f64.buffer)]]));
+  const w64 = decodeWav(
+    riff([
+      ['fmt ', fmtChunk(3, 1, 16000, 64)],
+      ['data', new Uint8Array(f64.buffer)],
+    ]),
+  );
   assert.deepEqual([...w64.channels[0]!], [0.25, -0.75]);
 });
 
@@ -62,11 +87,28 @@ test('WAVE_FORMAT_EXTENSIBLE with a PCM subformat, 24 valid bits in 32-bit conta
   data.setInt32(0, 0x40000000, true);
   data.setInt32(4, -0x40000000, true);
   data.setInt32(8, 0x20000000, true);
-  const w = decodeWav(riff([['fmt ', fmt], ['data', new Uint8Array(data.buffer)]]));
+  const w = decodeWav(
+    riff([
+      ['fmt ', fmt],
+      ['data', new Uint8Array(data.buffer)],
+    ]),
+  );
   assert.equal(w.channels.length, 3);
-  assert.deepEqual(w.channels.map((c) => c[0]), [0.5, -0.5, 0.25]);
+  assert.deepEqual(
+    w.channels.map((c) => c[0]),
+    [0.5, -0.5, 0.25],
+  );
   const mp3Guid = fmtChunk(0xfffe, 1, 8000, 16, [22, 0, 16, 0, 4, 0, 0, 0, 0x55, 0, ...guidTail]);
-  assert.throws(() => decodeWav(riff([['fmt ', mp3Guid], ['data', bytes(0, 0)]])), /0x0055 \(MP3\)/);
+  assert.throws(
+    () =>
+      decodeWav(
+        riff([
+          ['fmt ', mp3Guid],
+          ['data', bytes(0, 0)],
+        ]),
+      ),
+    /0x0055 \(MP3\)/,
+  );
 });
 
 test('unknown chunks (odd sizes padded) are skipped; fmt may follow data', () => {
@@ -80,13 +122,23 @@ test('unknown chunks (odd sizes padded) are skipped; fmt may follow data', () =>
     ]),
   );
   assert.deepEqual([...w.channels[0]!], [0.5]);
-  const late = decodeWav(riff([['data', bytes(0x00, 0xc0)], ['fmt ', fmtChunk(1, 1, 8000, 16)]]));
+  const late = decodeWav(
+    riff([
+      ['data', bytes(0x00, 0xc0)],
+      ['fmt ', fmtChunk(1, 1, 8000, 16)],
+    ]),
+  );
   assert.deepEqual([...late.channels[0]!], [-0.5]);
 });
 
 test("data size 0 or 0xFFFFFFFF (streamed writers) means 'to the end of the file'", () => {
   for (const declared of [0, 0xffffffff]) {
-    const w = decodeWav(riff([['fmt ', fmtChunk(1, 1, 8000, 16)], ['data', bytes(0x00, 0x40, 0x00, 0xc0), declared]]));
+    const w = decodeWav(
+      riff([
+        ['fmt ', fmtChunk(1, 1, 8000, 16)],
+        ['data', bytes(0x00, 0x40, 0x00, 0xc0), declared],
+      ]),
+    );
     assert.deepEqual([...w.channels[0]!], [0.5, -0.5]);
   }
 });
@@ -118,14 +170,62 @@ test('broken and unsupported files fail with AudioErrors naming the source and t
     [riff([['data', bytes(0, 0)]]), /no 'fmt ' chunk/],
     [riff([['fmt ', fmt]]), /no 'data' chunk/],
     [riff([['fmt ', bytes(1, 0, 1, 0)]]), /truncated header: the fmt chunk has 4 bytes/],
-    [riff([['fmt ', fmt], ['data', bytes(0, 0, 0)]]), /cut mid-sample: 3 bytes is not a whole number of 2-byte frames/],
-    [riff([['fmt ', fmt], ['data', bytes(0, 0), 100]]), /truncated: the data chunk declares 100 bytes but only 2 follow/],
-    [riff([['fmt ', fmtChunk(0x55, 1, 8000, 16)], ['data', bytes(0, 0)]]), /unsupported codec 0x0055 \(MP3\)/],
-    [riff([['fmt ', fmtChunk(2, 1, 8000, 4)], ['data', bytes(0, 0)]]), /unsupported codec 0x0002 \(Microsoft ADPCM\)/],
-    [riff([['fmt ', fmtChunk(1, 0, 8000, 16)], ['data', bytes(0, 0)]]), /0 channels/],
-    [riff([['fmt ', fmtChunk(1, 1, 0, 16)], ['data', bytes(0, 0)]]), /sample rate of 0 Hz/],
-    [riff([['fmt ', fmt], ['data', bytes()]]), /zero-length audio/],
-    [riff([['fmt ', fmtChunk(1, 1, 8000, 12)], ['data', bytes(0, 0)]]), /unsupported sample layout/],
+    [
+      riff([
+        ['fmt ', fmt],
+        ['data', bytes(0, 0, 0)],
+      ]),
+      /cut mid-sample: 3 bytes is not a whole number of 2-byte frames/,
+    ],
+    [
+      riff([
+        ['fmt ', fmt],
+        ['data', bytes(0, 0), 100],
+      ]),
+      /truncated: the data chunk declares 100 bytes but only 2 follow/,
+    ],
+    [
+      riff([
+        ['fmt ', fmtChunk(0x55, 1, 8000, 16)],
+        ['data', bytes(0, 0)],
+      ]),
+      /unsupported codec 0x0055 \(MP3\)/,
+    ],
+    [
+      riff([
+        ['fmt ', fmtChunk(2, 1, 8000, 4)],
+        ['data', bytes(0, 0)],
+      ]),
+      /unsupported codec 0x0002 \(Microsoft ADPCM\)/,
+    ],
+    [
+      riff([
+        ['fmt ', fmtChunk(1, 0, 8000, 16)],
+        ['data', bytes(0, 0)],
+      ]),
+      /0 channels/,
+    ],
+    [
+      riff([
+        ['fmt ', fmtChunk(1, 1, 0, 16)],
+        ['data', bytes(0, 0)],
+      ]),
+      /sample rate of 0 Hz/,
+    ],
+    [
+      riff([
+        ['fmt ', fmt],
+        ['data', bytes()],
+      ]),
+      /zero-length audio/,
+    ],
+    [
+      riff([
+        ['fmt ', fmtChunk(1, 1, 8000, 12)],
+        ['data', bytes(0, 0)],
+      ]),
+      /unsupported sample layout/,
+    ],
   ];
   for (const [file, pattern] of cases) {
     assert.throws(
@@ -164,10 +264,20 @@ test('absurd declared sample rates are refused from the 52-byte header alone, be
     assert.equal(wav.length, 52);
     assert.throws(
       () => decodeWav(wav, 'hostile.wav'),
-      (e: unknown) => e instanceof AudioError && new RegExp(`hostile\\.wav: the header declares a sample rate of ${rate} Hz; expected 1000 to 768000 Hz`).test((e as Error).message),
+      (e: unknown) =>
+        e instanceof AudioError &&
+        new RegExp(`hostile\\.wav: the header declares a sample rate of ${rate} Hz; expected 1000 to 768000 Hz`).test((e as Error).message),
     );
   }
-  assert.equal(decodeWav(riff([['fmt ', fmtChunk(1, 1, 768_000, 16)], ['data', bytes(0, 0, 1, 0)]])).sampleRate, 768_000);
+  assert.equal(
+    decodeWav(
+      riff([
+        ['fmt ', fmtChunk(1, 1, 768_000, 16)],
+        ['data', bytes(0, 0, 1, 0)],
+      ]),
+    ).sampleRate,
+    768_000,
+  );
 });
 
 test('float WAVs with NaN or Infinity samples are refused, naming the sample and channel', () => {

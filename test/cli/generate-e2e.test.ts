@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { encodeWav } from '../../src/encoders/audio/index.js';
 import { fill } from '../../src/engine/init.js';
 import { saveGlueNet } from '../../src/gluenet/checkpoint.js';
 import { parseConfig } from '../../src/gluenet/config.js';
 import { partSpecs } from '../../src/gluenet/specs.js';
-import { encodeWav } from '../../src/encoders/audio/index.js';
-import { decodePng } from '../helpers/png-decode.js';
 import { Rng } from '../../src/util/rng.js';
+import { decodePng } from '../helpers/png-decode.js';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -26,7 +26,15 @@ async function alignerOnly(dir: string, cfgRaw: Record<string, unknown>, seed: n
   const cfg = parseConfig(cfgRaw);
   const rng = new Rng(seed);
   const w = new Map<string, Float32Array>();
-  for (const p of partSpecs(cfg, 'aligner')) w.set(p.name, fill(p.init, p.shape.reduce((a, b) => a * b, 1), rng));
+  for (const p of partSpecs(cfg, 'aligner'))
+    w.set(
+      p.name,
+      fill(
+        p.init,
+        p.shape.reduce((a, b) => a * b, 1),
+        rng,
+      ),
+    );
   await saveGlueNet(dir, cfg, w);
 }
 
@@ -40,10 +48,37 @@ test('generate: new text encoder + GlueNet, sound + GlueNet, and a mix, into a t
   const tone = new Float32Array(22050).map((_, i) => 0.3 * Math.sin((2 * Math.PI * 440 * i) / 22050));
   writeFileSync(join(dir, 'tone.wav'), encodeWav([tone, tone], 22050, 'pcm16'));
 
-  const gen = (...args: string[]): Promise<{ stdout: string; stderr: string }> => run(process.execPath, [MAIN, 'generate', '--generator', join(FIX, 'sd/tiny-sd'), ...common, ...args]);
+  const gen = (...args: string[]): Promise<{ stdout: string; stderr: string }> =>
+    run(process.execPath, [MAIN, 'generate', '--generator', join(FIX, 'sd/tiny-sd'), ...common, ...args]);
   await gen('--prompt', 'un chat', '--encoder', join(FIX, 'encoders/xlm-roberta'), '--gluenet', join(dir, 'g-text'), '--out', join(dir, 'text.png'));
-  await gen('--audio', join(dir, 'tone.wav'), '--encoder', join(FIX, 'encoders/clap'), '--gluenet', join(dir, 'g-sound'), '--text-encoder', join(FIX, 'encoders/sd-text/text_encoder'), '--out', join(dir, 'sound.png'));
-  await gen('--audio', join(dir, 'tone.wav'), '--encoder', join(FIX, 'encoders/clap'), '--gluenet', join(dir, 'g-sound'), '--text-encoder', join(FIX, 'encoders/sd-text/text_encoder'), '--prompt', 'a photo', '--mix', 'splice:5', '--out', join(dir, 'mix.png'));
+  await gen(
+    '--audio',
+    join(dir, 'tone.wav'),
+    '--encoder',
+    join(FIX, 'encoders/clap'),
+    '--gluenet',
+    join(dir, 'g-sound'),
+    '--text-encoder',
+    join(FIX, 'encoders/sd-text/text_encoder'),
+    '--out',
+    join(dir, 'sound.png'),
+  );
+  await gen(
+    '--audio',
+    join(dir, 'tone.wav'),
+    '--encoder',
+    join(FIX, 'encoders/clap'),
+    '--gluenet',
+    join(dir, 'g-sound'),
+    '--text-encoder',
+    join(FIX, 'encoders/sd-text/text_encoder'),
+    '--prompt',
+    'a photo',
+    '--mix',
+    'splice:5',
+    '--out',
+    join(dir, 'mix.png'),
+  );
   const images = ['text', 'sound', 'mix'].map((n) => decodePng(readFileSync(join(dir, `${n}.png`))));
   for (const im of images) assert.deepEqual([im.width, im.height], [32, 32]);
   // Different conditions give different images.
@@ -52,10 +87,13 @@ test('generate: new text encoder + GlueNet, sound + GlueNet, and a mix, into a t
 
   // The GlueNet's token count decides the encoder's padding: a GlueNet for 9 tokens cannot take 8.
   await alignerOnly(join(dir, 'g-wrong'), { arch: 'translator_w_head', tokens_in: 8, tokens_out: 77, dim_in: 25, dim_out: 768, ...small }, 3);
-  await assert.rejects(gen('--prompt', 'un chat', '--encoder', join(FIX, 'encoders/xlm-roberta'), '--gluenet', join(dir, 'g-wrong'), '--out', join(dir, 'x.png')), (e: unknown) => {
-    const stderr = (e as { stderr: string }).stderr;
-    assert.equal(stderr.trim().split('\n').length, 1, stderr);
-    assert.match(stderr, /24|25/);
-    return true;
-  });
+  await assert.rejects(
+    gen('--prompt', 'un chat', '--encoder', join(FIX, 'encoders/xlm-roberta'), '--gluenet', join(dir, 'g-wrong'), '--out', join(dir, 'x.png')),
+    (e: unknown) => {
+      const stderr = (e as { stderr: string }).stderr;
+      assert.equal(stderr.trim().split('\n').length, 1, stderr);
+      assert.match(stderr, /24|25/);
+      return true;
+    },
+  );
 });

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { Session } from '../../src/engine/runtime.js';
+import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { Rng } from '../../src/util/rng.js';
 
 const run = promisify(execFile);
@@ -48,12 +48,32 @@ test('train -> eval -> align -> export -> stats from the command line', async ()
   assert.equal(stats.code, 0, stats.stderr);
   const norm = JSON.parse(stats.stdout) as number[];
   assert.equal(norm.length, 4);
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ arch: 'translator_noln', tokens_in: 4, tokens_out: 4, dim_in: 6, dim_out: 8, mult: 2, depth: 1, cond_norm: norm }));
-  const tr = await gluegen('train', '--x', join(dir, 'x.safetensors'), '--cond', join(dir, 'c.safetensors'), '--config', join(dir, 'config.json'), '--out', join(dir, 'g'), '--steps', '60', '--batch-size', '16', '--lr', '3e-3');
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({ arch: 'translator_noln', tokens_in: 4, tokens_out: 4, dim_in: 6, dim_out: 8, mult: 2, depth: 1, cond_norm: norm }),
+  );
+  const tr = await gluegen(
+    'train',
+    '--x',
+    join(dir, 'x.safetensors'),
+    '--cond',
+    join(dir, 'c.safetensors'),
+    '--config',
+    join(dir, 'config.json'),
+    '--out',
+    join(dir, 'g'),
+    '--steps',
+    '60',
+    '--batch-size',
+    '16',
+    '--lr',
+    '3e-3',
+  );
   assert.equal(tr.code, 0, tr.stderr);
   assert.match(tr.stdout, /trained 60 steps/);
   for (const f of ['config.json', 'model.safetensors', 'metrics.jsonl', 'loss.png']) assert.ok(existsSync(join(dir, 'g', f)), f);
-  for (const f of ['model.safetensors', 'optimizer.safetensors', 'trainer_state.json', 'manifest.json']) assert.ok(existsSync(join(dir, 'g', 'checkpoints', 'step-00000060', f)), f);
+  for (const f of ['model.safetensors', 'optimizer.safetensors', 'trainer_state.json', 'manifest.json'])
+    assert.ok(existsSync(join(dir, 'g', 'checkpoints', 'step-00000060', f)), f);
 
   const ev = await gluegen('eval', '--gluenet', join(dir, 'g'), '--x', join(dir, 'x.safetensors'), '--cond', join(dir, 'c.safetensors'));
   assert.equal(ev.code, 0, ev.stderr);
@@ -84,7 +104,15 @@ test('convert imports a release-style PyTorch checkpoint and refuses a malicious
   const dir = mkdtempSync(join(tmpdir(), 'cli-'));
   const meta = JSON.parse(readFileSync(join(FIXTURES, 'gluenet/parity-noln.json'), 'utf8'));
   writeFileSync(join(dir, 'config.json'), JSON.stringify(meta.config));
-  const ok = await gluegen('convert', '--ckpt', join(FIXTURES, 'gluenet/release-style-aligner.pt'), '--config', join(dir, 'config.json'), '--out', join(dir, 'g'));
+  const ok = await gluegen(
+    'convert',
+    '--ckpt',
+    join(FIXTURES, 'gluenet/release-style-aligner.pt'),
+    '--config',
+    join(dir, 'config.json'),
+    '--out',
+    join(dir, 'g'),
+  );
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /\(aligner\)/);
   const saved = (await readSafetensors(join(dir, 'g', 'model.safetensors'))).tensors;
@@ -104,7 +132,20 @@ test('bad input gives one-line errors and non-zero exit codes', async () => {
   assertOneLineError(await gluegen('align', '--gluenet', join(dir, 'missing'), '--features', 'f', '--out', 'o'), /does not exist/);
   writeFileSync(join(dir, 'config.json'), '{"arch": "mlp"}');
   writeFileSync(join(dir, 'x.safetensors'), 'not a safetensors file');
-  assertOneLineError(await gluegen('train', '--x', join(dir, 'x.safetensors'), '--cond', join(dir, 'x.safetensors'), '--config', join(dir, 'config.json'), '--out', join(dir, 'o')), /unknown arch "mlp"/);
+  assertOneLineError(
+    await gluegen(
+      'train',
+      '--x',
+      join(dir, 'x.safetensors'),
+      '--cond',
+      join(dir, 'x.safetensors'),
+      '--config',
+      join(dir, 'config.json'),
+      '--out',
+      join(dir, 'o'),
+    ),
+    /unknown arch "mlp"/,
+  );
   assertOneLineError(await gluegen('stats', '--features', join(dir, 'x.safetensors')), /x\.safetensors/);
   const help = await gluegen('train', '--help');
   assert.equal(help.code, 0);
@@ -113,7 +154,10 @@ test('bad input gives one-line errors and non-zero exit codes', async () => {
 
 test('extract with the bundled world encoders, then train straight from the shard folders', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cli-'));
-  writeFileSync(join(dir, 'pairs.tsv'), 'new\told\nune étoile rouge\ta red star\nun oiseau bleu en haut\ta blue bird at the top\nein kleines Auto\ta small car\n');
+  writeFileSync(
+    join(dir, 'pairs.tsv'),
+    'new\told\nune étoile rouge\ta red star\nun oiseau bleu en haut\ta blue bird at the top\nein kleines Auto\ta small car\n',
+  );
   const x = await gluegen('extract', '--encoder', 'world-multilingual', '--input', join(dir, 'pairs.tsv'), '--column', 'new', '--out', join(dir, 'x'));
   assert.equal(x.code, 0, x.stderr);
   const c = await gluegen('extract', '--encoder', 'world-native', '--input', join(dir, 'pairs.tsv'), '--column', 'old', '--out', join(dir, 'c'));
@@ -121,8 +165,25 @@ test('extract with the bundled world encoders, then train straight from the shar
   const stats = await gluegen('stats', '--features', join(dir, 'c'));
   const norm = JSON.parse(stats.stdout) as number[];
   assert.equal(norm.length, 16);
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ arch: 'translator_w_head', tokens_in: 24, tokens_out: 16, dim_in: 96, dim_out: 128, mult: 1, depth: 3, cond_norm: norm }));
-  const tr = await gluegen('train', '--x', join(dir, 'x'), '--cond', join(dir, 'c'), '--config', join(dir, 'config.json'), '--out', join(dir, 'g'), '--steps', '2', '--batch-size', '3');
+  writeFileSync(
+    join(dir, 'config.json'),
+    JSON.stringify({ arch: 'translator_w_head', tokens_in: 24, tokens_out: 16, dim_in: 96, dim_out: 128, mult: 1, depth: 3, cond_norm: norm }),
+  );
+  const tr = await gluegen(
+    'train',
+    '--x',
+    join(dir, 'x'),
+    '--cond',
+    join(dir, 'c'),
+    '--config',
+    join(dir, 'config.json'),
+    '--out',
+    join(dir, 'g'),
+    '--steps',
+    '2',
+    '--batch-size',
+    '3',
+  );
   assert.equal(tr.code, 0, tr.stderr);
   assert.match(tr.stdout, /trained 2 steps/);
 });

@@ -43,7 +43,7 @@ test('every command: help in one layout (name — summary, blank line, usage:); 
   const viaHelp = await gluegen('help', 'generate');
   const viaFlag = await gluegen('generate', '--help');
   assert.equal(viaHelp.code, 0);
-  assert.equal(viaHelp.stdout, helpText(generate) + '\n');
+  assert.equal(viaHelp.stdout, `${helpText(generate)}\n`);
   assert.equal(viaFlag.stdout, viaHelp.stdout);
   const unknown = await gluegen('help', 'nope');
   assert.equal(unknown.code, 2);
@@ -60,7 +60,10 @@ test('one name per concept: --num-images (formerly --batch); the former name wor
   const base = ['--generator', 'g', '--encoder', 'e', '--out', 'x.png', '--prompt', 'p'];
   assert.equal(parseGenerateArgs([...base, '--num-images', '3']).batch, 3);
   assert.equal(parseGenerateArgs([...base, '--batch', '2']).batch, 2);
-  assert.throws(() => parseGenerateArgs([...base, '--num-images', '3', '--batch', '2']), (e: unknown) => e instanceof UsageError && /give --num-images or --batch \(its former name\), not both/.test(e.message));
+  assert.throws(
+    () => parseGenerateArgs([...base, '--num-images', '3', '--batch', '2']),
+    (e: unknown) => e instanceof UsageError && /give --num-images or --batch \(its former name\), not both/.test(e.message),
+  );
   assert.throws(() => parseGenerateArgs([...base, '--num-images', '0']), /--num-images must be an integer >= 1/);
   const usage = COMMANDS.map((c) => c.usage).join('\n');
   assert.ok(!/--batch [N0-9]/.test(usage) && !/--limit /.test(usage) && !/--features /.test(usage), 'help text uses only the current names');
@@ -74,7 +77,10 @@ test("--device cuda without onnxruntime's CUDA provider: one line saying how to 
   } catch (e) {
     const msg = (e as Error).message;
     assert.ok(!msg.includes('\n') && !msg.includes('\u001b'), `one clean line: ${JSON.stringify(msg)}`);
-    assert.match(msg, /^device 'cuda' is not available: onnxruntime-node.*CUDA provider.*ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install.*or use --device cpu\.$/);
+    assert.match(
+      msg,
+      /^device 'cuda' is not available: onnxruntime-node.*CUDA provider.*ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install.*or use --device cpu\.$/,
+    );
     return;
   }
   await session.release();

@@ -55,8 +55,14 @@ test('train and convert: configs and checkpoints built to exhaust memory are ref
   writeFileSync(join(dir, 'deep.json'), JSON.stringify({ ...cfg, depth: 100000 }));
   writeFileSync(join(dir, 'disc.json'), JSON.stringify({ ...cfg, disc_mult: 'abc' }));
   const x = join(dir, 'x.safetensors');
-  await oneLineError(['train', '--x', x, '--cond', x, '--config', join(dir, 'deep.json'), '--out', join(dir, 'o')], /'depth' is 100000, above the limit of 256 blocks/);
-  await oneLineError(['train', '--x', x, '--cond', x, '--config', join(dir, 'disc.json'), '--out', join(dir, 'o')], /'disc_mult' must be a number in \(0, 64\] .* got "abc"/);
+  await oneLineError(
+    ['train', '--x', x, '--cond', x, '--config', join(dir, 'deep.json'), '--out', join(dir, 'o')],
+    /'depth' is 100000, above the limit of 256 blocks/,
+  );
+  await oneLineError(
+    ['train', '--x', x, '--cond', x, '--config', join(dir, 'disc.json'), '--out', join(dir, 'o')],
+    /'disc_mult' must be a number in \(0, 64\] .* got "abc"/,
+  );
   // A 262 KB-class zip bomb: a 1-element tensor whose compressed storage inflates to 256 MiB.
   // {'w': _rebuild_tensor_v2(persistent ('storage', FloatStorage, '0', 'cpu', 1), 0, (1,), (1,), False, None)}
   const pickle = Buffer.from(
@@ -64,7 +70,16 @@ test('train and convert: configs and checkpoints built to exhaust memory are ref
       '4b0174514b004b01854b0185894e7452732e',
     'hex',
   );
-  writeFileSync(join(dir, 'bomb.pt'), buildZip([{ name: 'archive/data.pkl', data: pickle }, { name: 'archive/data/0', data: new Uint8Array(256 * 2 ** 20), deflate: true }]));
+  writeFileSync(
+    join(dir, 'bomb.pt'),
+    buildZip([
+      { name: 'archive/data.pkl', data: pickle },
+      { name: 'archive/data/0', data: new Uint8Array(256 * 2 ** 20), deflate: true },
+    ]),
+  );
   writeFileSync(join(dir, 'ok.json'), JSON.stringify(cfg));
-  await oneLineError(['convert', '--ckpt', join(dir, 'bomb.pt'), '--config', join(dir, 'ok.json'), '--out', join(dir, 'g')], /inflates to 268435456 bytes but its tensors use 4/);
+  await oneLineError(
+    ['convert', '--ckpt', join(dir, 'bomb.pt'), '--config', join(dir, 'ok.json'), '--out', join(dir, 'g')],
+    /inflates to 268435456 bytes but its tensors use 4/,
+  );
 });

@@ -2,15 +2,15 @@
 // rates are resampled and turned into the right model input (checked by building that input with
 // the audio front end directly and running the ONNX file), pooled outputs are read as tokens.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Session, type HostTensor } from '../../src/engine/runtime.js';
-import { OnnxAudioEncoder } from '../../src/encoders/audio/onnx-audio-encoder.js';
 import { clapLogMel, resample, whisperLogMel } from '../../src/encoders/audio/index.js';
+import { OnnxAudioEncoder } from '../../src/encoders/audio/onnx-audio-encoder.js';
+import { type HostTensor, Session } from '../../src/engine/runtime.js';
 import { Rng } from '../../src/util/rng.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/encoders/', import.meta.url));

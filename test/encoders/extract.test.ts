@@ -2,27 +2,27 @@
 // manifest, read back and compared with encoding the same rows directly; resume after an
 // interruption; the reader on shard folders and single files; bad input errors.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { extractCommand } from '../../src/cli/extract.js';
 import { UsageError } from '../../src/cli/command.js';
+import { extractCommand } from '../../src/cli/extract.js';
 import { decodeWav, encodeWav } from '../../src/encoders/audio/index.js';
 import { OnnxAudioEncoder } from '../../src/encoders/audio/onnx-audio-encoder.js';
 import { readCorpus } from '../../src/encoders/corpus.js';
 import { extractFeatures } from '../../src/encoders/extract.js';
-import { readFeatureStore } from '../../src/io/feature-shards.js';
 import { OnnxTextEncoder } from '../../src/encoders/text/onnx-text-encoder.js';
 import type { Encoder } from '../../src/encoders/types.js';
+import { readFeatureStore } from '../../src/io/feature-shards.js';
 import { roundToFloat16 } from '../../src/io/half.js';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/encoders/', import.meta.url));
 const PROMPTS = ['a photo of a cat', 'the red dog', '', 'big sky', 'hello world', 'cat on the dog', 'a painting of the sky'];
-const TSV = ['fr\ten', ...PROMPTS.map((p, i) => `texte ${i}\t${p}`)].join('\n') + '\n';
+const TSV = `${['fr\ten', ...PROMPTS.map((p, i) => `texte ${i}\t${p}`)].join('\n')}\n`;
 
 async function withTmp(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'gluegen-extract-'));
@@ -35,7 +35,12 @@ async function withTmp(fn: (dir: string) => Promise<void>): Promise<void> {
 
 /** Wraps an encoder and counts the rows it is asked to encode. */
 function counting<M extends 'text' | 'audio'>(inner: Encoder<M>): Encoder<M> & { rows: number } {
-  const c = { info: inner.info, rows: 0, release: () => inner.release(), encode: async (xs: Parameters<Encoder<M>['encode']>[0]) => ((c.rows += xs.length), inner.encode(xs)) };
+  const c = {
+    info: inner.info,
+    rows: 0,
+    release: () => inner.release(),
+    encode: async (xs: Parameters<Encoder<M>['encode']>[0]) => ((c.rows += xs.length), inner.encode(xs)),
+  };
   return c;
 }
 
@@ -61,13 +66,19 @@ test('extract: TSV column -> shards + manifest; read back equals direct encoding
     try {
       const { manifest, written } = await extractFeatures({ encoder: enc, corpus, outDir: join(dir, 'out'), batchSize: 2, shardSize: 3, progress: false });
       assert.deepEqual(written, [0, 1, 2]);
-      assert.deepEqual(manifest.shards.map((s) => [s.file, s.start, s.rows]), [
-        ['features-00000.safetensors', 0, 3],
-        ['features-00001.safetensors', 3, 3],
-        ['features-00002.safetensors', 6, 1],
-      ]);
+      assert.deepEqual(
+        manifest.shards.map((s) => [s.file, s.start, s.rows]),
+        [
+          ['features-00000.safetensors', 0, 3],
+          ['features-00001.safetensors', 3, 3],
+          ['features-00002.safetensors', 6, 1],
+        ],
+      );
       const onDisk = JSON.parse(await readFile(join(dir, 'out', 'manifest.json'), 'utf8'));
-      assert.deepEqual([onDisk.rows, onDisk.tokens, onDisk.dim, onDisk.dtype, onDisk.mask, onDisk.complete, onDisk.source.column], [7, 8, 32, 'fp32', true, true, 'en']);
+      assert.deepEqual(
+        [onDisk.rows, onDisk.tokens, onDisk.dim, onDisk.dtype, onDisk.mask, onDisk.complete, onDisk.source.column],
+        [7, 8, 32, 'fp32', true, true, 'en'],
+      );
       // Shards are plain safetensors files any reader accepts.
       const shard = await readSafetensors(join(dir, 'out', 'features-00001.safetensors'));
       assert.deepEqual(shard.tensors.get('features')!.shape, [3, 8, 32]);
@@ -109,7 +120,17 @@ test('extract: an interrupted run resumes, redoing only missing shards, ignoring
       const first = counting(enc);
       const crash = new Error('simulated kill');
       await assert.rejects(
-        extractFeatures({ encoder: first, corpus, outDir: out, batchSize: 2, shardSize: 3, progress: false, onShard: (i) => { if (i === 0) throw crash; } }),
+        extractFeatures({
+          encoder: first,
+          corpus,
+          outDir: out,
+          batchSize: 2,
+          shardSize: 3,
+          progress: false,
+          onShard: (i) => {
+            if (i === 0) throw crash;
+          },
+        }),
         /simulated kill/,
       );
       assert.equal(first.rows, 3);
@@ -119,7 +140,12 @@ test('extract: an interrupted run resumes, redoing only missing shards, ignoring
       const second = counting(enc);
       const { written, skipped } = await extractFeatures({ encoder: second, corpus, outDir: out, batchSize: 2, shardSize: 3, progress: false });
       assert.deepEqual([skipped, written, second.rows], [[0], [1, 2], 4]);
-      assert.deepEqual((await readdir(out)).sort(), ['features-00000.safetensors', 'features-00001.safetensors', 'features-00002.safetensors', 'manifest.json']);
+      assert.deepEqual((await readdir(out)).sort(), [
+        'features-00000.safetensors',
+        'features-00001.safetensors',
+        'features-00002.safetensors',
+        'manifest.json',
+      ]);
       const direct = await enc.encode(PROMPTS);
       assert.deepEqual(Array.from((await readAllRows(out)).features), Array.from(direct.features));
       // A corrupt shard (e.g. copied partially) is recomputed rather than trusted.
@@ -128,9 +154,15 @@ test('extract: an interrupted run resumes, redoing only missing shards, ignoring
       assert.deepEqual((await extractFeatures({ encoder: third, corpus, outDir: out, batchSize: 2, shardSize: 3, progress: false })).written, [2]);
       assert.equal(third.rows, 1);
       // The same folder with other settings is refused.
-      await assert.rejects(extractFeatures({ encoder: enc, corpus, outDir: out, shardSize: 4, progress: false }), /different extraction \(shard size: was 3, now 4\)/);
+      await assert.rejects(
+        extractFeatures({ encoder: enc, corpus, outDir: out, shardSize: 4, progress: false }),
+        /different extraction \(shard size: was 3, now 4\)/,
+      );
       const other = await readCorpus(join(dir, 'pairs.tsv'), { column: 'fr', modality: 'text' });
-      await assert.rejects(extractFeatures({ encoder: enc, corpus: other, outDir: out, shardSize: 3, progress: false }), /different extraction \(column: was en, now fr\)/);
+      await assert.rejects(
+        extractFeatures({ encoder: enc, corpus: other, outDir: out, shardSize: 3, progress: false }),
+        /different extraction \(column: was en, now fr\)/,
+      );
     } finally {
       await enc.release();
     }
@@ -175,7 +207,10 @@ async function urbanSound(dir: string): Promise<{ csv: string; clips: { samples:
   }
   const csv = join(dir, 'metadata', 'UrbanSound8K.csv');
   await mkdir(join(dir, 'metadata'), { recursive: true });
-  await writeFile(csv, ['slice_file_name,fsID,start,end,salience,fold,classID,class', ...specs.map((s) => `${s.file},1,0,4,1,${s.fold},${s.id},${s.cls}`)].join('\n') + '\n');
+  await writeFile(
+    csv,
+    `${['slice_file_name,fsID,start,end,salience,fold,classID,class', ...specs.map((s) => `${s.file},1,0,4,1,${s.fold},${s.id},${s.cls}`)].join('\n')}\n`,
+  );
   return { csv, clips };
 }
 
@@ -183,7 +218,10 @@ test('extract: UrbanSound8K CSV + WAVs at several rates through an audio encoder
   await withTmp(async (dir) => {
     const { csv, clips } = await urbanSound(dir);
     const corpus = await readCorpus(csv, { column: 'audio', modality: 'audio' }); // audio root defaults to ../audio
-    assert.deepEqual(corpus.items.map((p) => p.slice(dir.length)), ['/audio/fold1/100032-3-0-0.wav', '/audio/fold2/100263-2-0-117.wav', '/audio/fold1/100648-1-0-0.wav']);
+    assert.deepEqual(
+      corpus.items.map((p) => p.slice(dir.length)),
+      ['/audio/fold1/100032-3-0-0.wav', '/audio/fold2/100263-2-0-117.wav', '/audio/fold1/100648-1-0-0.wav'],
+    );
     const enc = await OnnxAudioEncoder.load(join(FIXTURES, 'wav2vec2'));
     try {
       const { manifest } = await extractFeatures({ encoder: enc, corpus, outDir: join(dir, 'out'), batchSize: 2, progress: false });
@@ -206,7 +244,10 @@ test('extract: missing and unreadable WAVs are one-line errors naming the file',
   await withTmp(async (dir) => {
     const { csv } = await urbanSound(dir);
     await rm(join(dir, 'audio', 'fold2', '100263-2-0-117.wav'));
-    await assert.rejects(readCorpus(csv, { column: 'audio', modality: 'audio' }), /UrbanSound8K\.csv:3: WAV file .*fold2\/100263-2-0-117\.wav does not exist; check --audio-root/);
+    await assert.rejects(
+      readCorpus(csv, { column: 'audio', modality: 'audio' }),
+      /UrbanSound8K\.csv:3: WAV file .*fold2\/100263-2-0-117\.wav does not exist; check --audio-root/,
+    );
     await writeFile(join(dir, 'audio', 'fold2', '100263-2-0-117.wav'), 'this is not a wav file at all');
     const corpus = await readCorpus(csv, { column: 'audio', modality: 'audio' });
     const enc = await OnnxAudioEncoder.load(join(FIXTURES, 'wav2vec2'));
@@ -257,8 +298,17 @@ test('cli: gluegen extract writes shards; flag errors are UsageErrors', async ()
     assert.deepEqual([store.rows, store.manifest!.source.column], [3, 'fr']);
     await store.close();
     await assert.rejects(extractCommand.run(args), (e: unknown) => e instanceof UsageError && /--column is required/.test(e.message));
-    await assert.rejects(extractCommand.run([...args, '--column', 'new', '--dtype', 'bf16']), (e: unknown) => e instanceof UsageError && /--dtype must be fp16 or fp32/.test(e.message));
-    await assert.rejects(extractCommand.run([...args, '--column', 'new', '--batch-size', '0']), (e: unknown) => e instanceof UsageError && /--batch-size must be an integer >= 1/.test(e.message));
-    await assert.rejects(extractCommand.run(['--encoder', join(dir, 'nope'), '--input', 'x.tsv', '--out', 'o', '--column', 'new']), (e: unknown) => e instanceof UsageError && /does not exist/.test(e.message));
+    await assert.rejects(
+      extractCommand.run([...args, '--column', 'new', '--dtype', 'bf16']),
+      (e: unknown) => e instanceof UsageError && /--dtype must be fp16 or fp32/.test(e.message),
+    );
+    await assert.rejects(
+      extractCommand.run([...args, '--column', 'new', '--batch-size', '0']),
+      (e: unknown) => e instanceof UsageError && /--batch-size must be an integer >= 1/.test(e.message),
+    );
+    await assert.rejects(
+      extractCommand.run(['--encoder', join(dir, 'nope'), '--input', 'x.tsv', '--out', 'o', '--column', 'new']),
+      (e: unknown) => e instanceof UsageError && /does not exist/.test(e.message),
+    );
   });
 });

@@ -1,14 +1,14 @@
 // OnnxTextEncoder on the tiny fixture exports: the ids, mask and token types it feeds are checked by
 // running the same ONNX file directly with ids worked out by hand from the fixture vocabularies.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Session, type HostTensor } from '../../src/engine/runtime.js';
 import { OnnxTextEncoder } from '../../src/encoders/text/onnx-text-encoder.js';
+import { type HostTensor, Session } from '../../src/engine/runtime.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/encoders/', import.meta.url));
 const fixture = (rel: string) => join(FIXTURES, rel);
@@ -100,10 +100,19 @@ test('t5: no BOS, </s> = 1, <pad> = 0; bert: [CLS] ... [SEP], [PAD] = 0, token_t
   try {
     const t5ids = padded([6, 11, 9, 6, 12, 1], 10, 0);
     const t5mask = padded([1, 1, 1, 1, 1, 1], 10, 0);
-    assertClose((await t5.encode(['a photo of a cat'])).features, await runDirect('t5/model.onnx', { input_ids: i64([t5ids]), attention_mask: i64([t5mask]) }), 1e-5, 't5');
+    assertClose(
+      (await t5.encode(['a photo of a cat'])).features,
+      await runDirect('t5/model.onnx', { input_ids: i64([t5ids]), attention_mask: i64([t5mask]) }),
+      1e-5,
+      't5',
+    );
     const bertIds = padded([101, 107, 108, 109, 107, 110, 102], 10, 0);
     const bertMask = padded([1, 1, 1, 1, 1, 1, 1], 10, 0);
-    const expected = await runDirect('bert/model.onnx', { input_ids: i64([bertIds]), attention_mask: i64([bertMask]), token_type_ids: i64([bertIds.map(() => 0)]) });
+    const expected = await runDirect('bert/model.onnx', {
+      input_ids: i64([bertIds]),
+      attention_mask: i64([bertMask]),
+      token_type_ids: i64([bertIds.map(() => 0)]),
+    });
     assertClose((await bert.encode(['A photo of a cat'])).features, expected, 1e-5, 'bert');
     assert.equal(t5.info.tokens, 10);
   } finally {

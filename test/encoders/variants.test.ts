@@ -61,12 +61,22 @@ test('a missing variant is a one-line error that lists the .onnx files found and
   await assert.rejects(
     locateTextEncoder(textVariantsOnly),
     (e: Error) =>
-      /^text encoder: no ONNX model in ".*xlmr-small" \(looked for model\.onnx, onnx\/model\.onnx, .*\); found onnx\/model_fp16\.onnx, onnx\/model_quantized\.onnx; pass dtype 'fp16' or 'q8' to use one of those$/.test(e.message) &&
-      !e.message.includes('\n'),
+      /^text encoder: no ONNX model in ".*xlmr-small" \(looked for model\.onnx, onnx\/model\.onnx, .*\); found onnx\/model_fp16\.onnx, onnx\/model_quantized\.onnx; pass dtype 'fp16' or 'q8' to use one of those$/.test(
+        e.message,
+      ) && !e.message.includes('\n'),
   );
-  await assert.rejects(locateTextEncoder(text, 'q4'), /no q4 ONNX model .*\(looked for model_q4\.onnx, onnx\/model_q4\.onnx, .*\); found onnx\/model\.onnx, onnx\/model_fp16\.onnx, onnx\/model_quantized\.onnx; pass dtype 'fp32' or 'fp16' or 'q8'/);
-  await assert.rejects(locateTextEncoder(text, 'fp8' as never), /text encoder: dtype "fp8" is unknown; expected one of fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4/);
-  await assert.rejects(findModelFile(tmp, ['model.onnx'], 'encoder'), /encoder: no ONNX model in .* \(looked for model\.onnx\); it holds no \.onnx file; export it with optimum-cli/);
+  await assert.rejects(
+    locateTextEncoder(text, 'q4'),
+    /no q4 ONNX model .*\(looked for model_q4\.onnx, onnx\/model_q4\.onnx, .*\); found onnx\/model\.onnx, onnx\/model_fp16\.onnx, onnx\/model_quantized\.onnx; pass dtype 'fp32' or 'fp16' or 'q8'/,
+  );
+  await assert.rejects(
+    locateTextEncoder(text, 'fp8' as never),
+    /text encoder: dtype "fp8" is unknown; expected one of fp32, fp16, q8, int8, uint8, q4, q4f16, bnb4/,
+  );
+  await assert.rejects(
+    findModelFile(tmp, ['model.onnx'], 'encoder'),
+    /encoder: no ONNX model in .* \(looked for model\.onnx\); it holds no \.onnx file; export it with optimum-cli/,
+  );
 });
 
 test('audio encoders take the same dtype option', async () => {

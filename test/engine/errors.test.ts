@@ -1,17 +1,20 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { gradients, GradientError } from '../../src/engine/autodiff.js';
+import { GradientError, gradients } from '../../src/engine/autodiff.js';
+import { conv } from '../../src/engine/functional.js';
 import { Graph } from '../../src/engine/ir.js';
 import { OP_DEFS } from '../../src/engine/ops.js';
-import { ShapeError } from '../../src/engine/shape.js';
-import { conv } from '../../src/engine/functional.js';
 import { evaluate, nd } from '../../src/engine/reference.js';
+import { ShapeError } from '../../src/engine/shape.js';
 
 test('shape errors are raised at build time, naming the op and both shapes', () => {
   const g = new Graph();
   const a = g.input('a', [2, 3]);
   const b = g.input('b', [4, 3]);
-  assert.throws(() => a.add(b), (e: unknown) => e instanceof ShapeError && /Add: shapes \[2, 3\] and \[4, 3\] do not broadcast/.test((e as Error).message));
+  assert.throws(
+    () => a.add(b),
+    (e: unknown) => e instanceof ShapeError && /Add: shapes \[2, 3\] and \[4, 3\] do not broadcast/.test((e as Error).message),
+  );
   assert.throws(() => a.matmul(b), /MatMul: inner dims differ: \[2, 3\] @ \[4, 3\]/);
   assert.throws(() => a.reshape([5, -1]), /Reshape: cannot reshape \[2, 3\] to \[5, -1\]/);
   assert.throws(() => a.transpose([0, 0]), /Transpose: perm \[0,0\] is not a permutation/);
@@ -30,7 +33,10 @@ test('an op without a gradient rule fails loudly by name', () => {
     const g = new Graph(true);
     const x = g.param('x', [3], { kind: 'const', value: 1 });
     const loss = x.exp().sum([0]);
-    assert.throws(() => gradients(loss, [x]), (e: unknown) => e instanceof GradientError && /op 'Exp' has no gradient rule/.test((e as Error).message));
+    assert.throws(
+      () => gradients(loss, [x]),
+      (e: unknown) => e instanceof GradientError && /op 'Exp' has no gradient rule/.test((e as Error).message),
+    );
   } finally {
     (OP_DEFS.Exp as { grad?: unknown }).grad = saved;
   }

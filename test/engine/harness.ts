@@ -7,8 +7,8 @@ import { gradients } from '../../src/engine/autodiff.js';
 import { emitOnnx } from '../../src/engine/emit.js';
 import { Graph, type Tensor } from '../../src/engine/ir.js';
 import { serializeModel } from '../../src/engine/onnx/model.js';
-import { evaluate, nd, type NDArray } from '../../src/engine/reference.js';
-import { Session, type HostTensor } from '../../src/engine/runtime.js';
+import { evaluate, type NDArray, nd } from '../../src/engine/reference.js';
+import { type HostTensor, Session } from '../../src/engine/runtime.js';
 import { Rng } from '../../src/util/rng.js';
 
 export interface OpCase {
@@ -96,13 +96,20 @@ export async function checkOp(c: OpCase): Promise<void> {
     feedsRef.loss_weight = w;
     const axes = b.out.shape.map((_, i) => i);
     const loss = axes.length ? b.out.mul(wIn).sum(axes) : b.out.mul(wIn);
-    gradTensors = gradients(loss, floatNames.map((n) => b.xs[n]!));
+    gradTensors = gradients(
+      loss,
+      floatNames.map((n) => b.xs[n]!),
+    );
     gradTensors.forEach((gt, i) => {
       if (gt) outputs[`grad_${floatNames[i]}`] = gt;
     });
 
     // Finite differences on the float64 reference.
-    const refGrads = evaluate(b.graph, feedsRef, gradTensors.filter((t): t is Tensor => t !== null));
+    const refGrads = evaluate(
+      b.graph,
+      feedsRef,
+      gradTensors.filter((t): t is Tensor => t !== null),
+    );
     let k = 0;
     const lossOf = (f: Record<string, NDArray>): number => {
       const [o] = evaluate(b.graph, f, [b.out]);
@@ -138,7 +145,11 @@ export async function checkOp(c: OpCase): Promise<void> {
   for (const info of session.inputs) feeds[info.name] = toHost(info.name, feedsRef[info.name]!, c);
   const result = await session.run(feeds);
   const names = Object.keys(outputs);
-  const expected = evaluate(b.graph, feedsRef, names.map((n) => outputs[n]!));
+  const expected = evaluate(
+    b.graph,
+    feedsRef,
+    names.map((n) => outputs[n]!),
+  );
   names.forEach((n, i) => {
     const got = result[n]!;
     assert.deepEqual([...got.dims], expected[i]!.shape, `${c.name}: ${n} shape`);

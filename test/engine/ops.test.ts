@@ -1,6 +1,6 @@
 import { test } from 'node:test';
+import { concat, conv, crossEntropy, embedding, gelu, groupNorm, layerNorm, upsampleNearest2d, where } from '../../src/engine/functional.js';
 import { checkOp, type OpCase } from './harness.js';
-import { conv, gelu, groupNorm, layerNorm, upsampleNearest2d, embedding, concat, where, crossEntropy } from '../../src/engine/functional.js';
 
 const awayFromZero = (_i: number, r: { range(a: number, b: number): number }): number => {
   const v = r.range(0.2, 1.5);
@@ -46,7 +46,12 @@ const cases: OpCase[] = [
   {
     name: 'Gather (embedding) with repeats',
     inputs: { table: [5, 3] },
-    intInputs: { ids: [[2, 3], [0, 4, 4, 1, 0, 0]] },
+    intInputs: {
+      ids: [
+        [2, 3],
+        [0, 4, 4, 1, 0, 0],
+      ],
+    },
     build: (x) => embedding(x.table!, x.ids!),
   },
   { name: 'Softmax', inputs: { a: [2, 5] }, build: (x) => x.a!.softmax(-1) },

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Graph } from '../../src/engine/ir.js';
-import { initWeights } from '../../src/engine/init.js';
-import { Trainer, NonFiniteLossError } from '../../src/engine/trainer.js';
-import { gelu, mse, crossEntropy } from '../../src/engine/functional.js';
 import { gradients } from '../../src/engine/autodiff.js';
-import { evaluate, nd } from '../../src/engine/reference.js';
-import { Linear, BatchNorm, LayerNorm } from '../../src/nn/layers.js';
 import { compileTrainStep } from '../../src/engine/compile.js';
-import { Rng } from '../../src/util/rng.js';
+import { crossEntropy, gelu, mse } from '../../src/engine/functional.js';
+import { initWeights } from '../../src/engine/init.js';
+import { Graph } from '../../src/engine/ir.js';
 import type { OptimizerConfig } from '../../src/engine/optim.js';
+import { evaluate, nd } from '../../src/engine/reference.js';
+import { NonFiniteLossError, Trainer } from '../../src/engine/trainer.js';
+import { BatchNorm, LayerNorm, Linear } from '../../src/nn/layers.js';
+import { Rng } from '../../src/util/rng.js';
 
 /** loss = 0.5 * sum((p - target)^2), so the gradient is p - target. */
 function quadratic(optimizer: OptimizerConfig, p0: number[], target: number[]): { g: Graph; spec: Parameters<typeof Trainer.create>[0] } {
@@ -179,8 +179,14 @@ test('gradient reversal flips the sign of the gradient of the branch behind it o
   const [ga] = gradients(a.add(b), [x]);
   const [gOnlyB] = gradients(b, [x]);
   const [v, vb] = evaluate(g, { x: nd([3], [1, 2, 3]) }, [ga!, gOnlyB!]);
-  assert.deepEqual([...vb!.data].map((t) => Math.round(t * 1e6) / 1e6), [-0.3, -0.3, -0.3]);
-  assert.deepEqual([...v!.data].map((t) => Math.round(t * 1e6) / 1e6), [2 - 0.3, 4 - 0.3, 6 - 0.3]);
+  assert.deepEqual(
+    [...vb!.data].map((t) => Math.round(t * 1e6) / 1e6),
+    [-0.3, -0.3, -0.3],
+  );
+  assert.deepEqual(
+    [...v!.data].map((t) => Math.round(t * 1e6) / 1e6),
+    [2 - 0.3, 4 - 0.3, 6 - 0.3],
+  );
 });
 
 test('cross-entropy training of a classifier reaches high accuracy', async () => {
@@ -278,6 +284,7 @@ test('in-place and double-buffered training steps give bit-identical weights and
   const bad = { x: batch.x, y: { data: new Float32Array(n * 2).fill(Infinity), dims: [n, 2] } };
   await assert.rejects(tr.runStep(bad, 0.01), NonFiniteLossError);
   const after = tr.getState();
-  for (const [k, v] of [...before.weights, ...before.optimizer]) assert.deepEqual(after.weights.get(k) ?? after.optimizer.get(k), v, `${k} changed by a discarded step`);
+  for (const [k, v] of [...before.weights, ...before.optimizer])
+    assert.deepEqual(after.weights.get(k) ?? after.optimizer.get(k), v, `${k} changed by a discarded step`);
   await tr.release();
 });

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Session, type HostTensor } from '../../src/engine/runtime.js';
+import { type HostTensor, Session } from '../../src/engine/runtime.js';
 import { guidanceIsOn } from '../../src/generators/denoise.js';
 import { SdOnnxGenerator } from '../../src/generators/sd/index.js';
 import type { Generator } from '../../src/generators/types.js';
@@ -66,7 +66,9 @@ test('Stable Diffusion: guidance 1 (and below) = one UNet row per image per step
   }
 });
 
-test('world generator: the same rule through the same loop', { skip: !existsSync(join(WORLD, 'config.json')) && `no world generator in ${WORLD}` }, async () => {
+test('world generator: the same rule through the same loop', {
+  skip: !existsSync(join(WORLD, 'config.json')) && `no world generator in ${WORLD}`,
+}, async () => {
   const g = await WorldGenerator.load(WORLD, { threads: 1 });
   try {
     assert.deepEqual(await unetUse(g, 1, 2, 'ddim'), { calls: STEPS, rows: 2 * STEPS });

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { listCheckpoints } from '../../src/gluenet/checkpoint-set.js';
-import { trainGlueNet, TrainingStopped } from '../../src/gluenet/train.js';
 import { parseConfig } from '../../src/gluenet/config.js';
+import { TrainingStopped, trainGlueNet } from '../../src/gluenet/train.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -71,7 +71,10 @@ test('an old-layout run whose three files are from different steps is refused, n
   copyFileSync(join(sets, 'step-00000004/optimizer.safetensors'), join(out, 'optimizer.safetensors'));
   copyFileSync(join(sets, 'step-00000004/trainer_state.json'), join(out, 'trainer_state.json'));
   rmSync(sets, { recursive: true });
-  await assert.rejects(trainGlueNet({ ...options(f, out), resume: true }), /mixed checkpoint .*model\.safetensors is from step 6 but trainer_state\.json from step 4/);
+  await assert.rejects(
+    trainGlueNet({ ...options(f, out), resume: true }),
+    /mixed checkpoint .*model\.safetensors is from step 6 but trainer_state\.json from step 4/,
+  );
   rmSync(join(out, 'model.safetensors'));
   await assert.rejects(trainGlueNet({ ...options(f, out), resume: true }), /model\.safetensors' is missing beside trainer_state\.json \(step 4\)/);
 });
@@ -121,7 +124,8 @@ async function waitFor(ready: () => boolean, child: Child): Promise<boolean> {
   return false;
 }
 
-const metricLines = (out: string): number => (existsSync(join(out, 'metrics.jsonl')) ? readFileSync(join(out, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).length : 0);
+const metricLines = (out: string): number =>
+  existsSync(join(out, 'metrics.jsonl')) ? readFileSync(join(out, 'metrics.jsonl'), 'utf8').split('\n').filter(Boolean).length : 0;
 
 test('SIGTERM saves a checkpoint at the current step and exits with a one-line message, like Ctrl-C', { timeout: 60_000 }, async () => {
   const f = await fixture();
@@ -172,7 +176,11 @@ test('SIGKILL at random points, each followed by --resume, ends byte-identical t
   for (const file of ['model.safetensors', 'optimizer.safetensors']) {
     assert.deepEqual(readFileSync(join(out, 'checkpoints/step-00000030', file)), readFileSync(join(f.dir, 'ref', 'checkpoints/step-00000030', file)), file);
   }
-  const losses = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { loss: number }).loss);
+  const losses = (dir: string) =>
+    readFileSync(join(dir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { loss: number }).loss);
   assert.deepEqual(losses(out), losses(join(f.dir, 'ref')));
   assert.ok(resumedFrom.length >= 4);
   assert.ok(!readdirSync(join(out, 'checkpoints')).some((n) => n.includes('.tmp-')), 'stale temp sets left behind');

@@ -38,7 +38,10 @@ test('depth, mult and widths are bounded before any graph is built', () => {
   rejects({ tokens_in: 1e6, tokens_out: 1e6 }, /'tokens_in' is 1000000, above the limit of 4096 tokens/);
   rejects({ dim_in: 1e7 }, /'dim_in' is 10000000, above the limit of 16384 channels/);
   // Each key within its bound, together far too big.
-  rejects({ dim_in: 16384, dim_out: 16384, mult: 8, depth: 64, cond_norm: [1, 1, 1, 1] }, /needs about \d+M parameters .* above the limit of 500M; lower mult, depth or the widths/);
+  rejects(
+    { dim_in: 16384, dim_out: 16384, mult: 8, depth: 64, cond_norm: [1, 1, 1, 1] },
+    /needs about \d+M parameters .* above the limit of 500M; lower mult, depth or the widths/,
+  );
 });
 
 test('disc_mult: 0, negative, huge, non-numeric and too small for dim_out are refused by name', () => {

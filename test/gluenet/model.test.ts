@@ -26,8 +26,15 @@ test('state-dict names and layouts follow the PyTorch release', () => {
   assert.equal(names.has('aligner.tail.net_sen.1.weight'), false);
   const disc = new Map(partSpecs(multi, 'discriminator').map((p) => [p.name, p.shape]));
   assert.deepEqual([...disc.keys()].sort(), [
-    'discriminator.net.0.bias', 'discriminator.net.0.weight', 'discriminator.net.1.bias', 'discriminator.net.1.num_batches_tracked',
-    'discriminator.net.1.running_mean', 'discriminator.net.1.running_var', 'discriminator.net.1.weight', 'discriminator.net.3.bias', 'discriminator.net.3.weight',
+    'discriminator.net.0.bias',
+    'discriminator.net.0.weight',
+    'discriminator.net.1.bias',
+    'discriminator.net.1.num_batches_tracked',
+    'discriminator.net.1.running_mean',
+    'discriminator.net.1.running_var',
+    'discriminator.net.1.weight',
+    'discriminator.net.3.bias',
+    'discriminator.net.3.weight',
   ]);
   const sound = parseConfig(RELEASE_CONFIGS['sound-audioclip-sd1']);
   const s = new Map(partSpecs(sound, 'aligner').map((p) => [p.name, p.shape]));

@@ -10,11 +10,11 @@ import { gradients } from '../../src/engine/autodiff.js';
 import { emitOnnx } from '../../src/engine/emit.js';
 import { Graph, type Tensor } from '../../src/engine/ir.js';
 import { serializeModel } from '../../src/engine/onnx/model.js';
-import { Session, type HostTensor } from '../../src/engine/runtime.js';
+import { type HostTensor, Session } from '../../src/engine/runtime.js';
 import { Trainer } from '../../src/engine/trainer.js';
 import { parseConfig } from '../../src/gluenet/config.js';
-import { glueNetLoss } from '../../src/gluenet/losses.js';
 import { Aligner } from '../../src/gluenet/inference.js';
+import { glueNetLoss } from '../../src/gluenet/losses.js';
 import { readSafetensors, tensorToFloat32 } from '../../src/io/safetensors.js';
 
 /** Tensors whose updates are round-off driven (zero true gradient) or follow such a tensor. */
@@ -75,7 +75,10 @@ for (const name of ['noln', 'ln', 'w_head']) {
     const g0 = new Graph(true);
     const t0 = glueNetLoss(g0, cfg);
     const params = [...g0.params.values()];
-    const grads = gradients(t0.total, params.map((p) => p.tensor));
+    const grads = gradients(
+      t0.total,
+      params.map((p) => p.tensor),
+    );
     const outputs: Record<string, Tensor> = {};
     params.forEach((p, i) => (outputs[`grad.${p.name}`] = grads[i]!));
     const session = await Session.create(serializeModel(emitOnnx(g0, { outputs, weights: 'inputs' })));

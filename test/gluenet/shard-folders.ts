@@ -3,7 +3,7 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { shardFileName, type FeatureManifest } from '../../src/io/feature-shards.js';
+import { type FeatureManifest, shardFileName } from '../../src/io/feature-shards.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 
 /** `rows` rows of [tokens, dim] produced shard by shard by `fill(start, count)` (so no whole-set buffer). */
@@ -34,5 +34,5 @@ export async function writeShardFolder(
     shards,
     complete: true,
   };
-  await writeFile(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  await writeFile(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }

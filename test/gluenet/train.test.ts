@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { loadGlueNet, CheckpointError } from '../../src/gluenet/checkpoint.js';
-import { parseConfig, ConfigError, type GlueNetConfig } from '../../src/gluenet/config.js';
-import { FeatureSource, DataError } from '../../src/gluenet/data.js';
+import { CheckpointError, loadGlueNet } from '../../src/gluenet/checkpoint.js';
+import { ConfigError, type GlueNetConfig, parseConfig } from '../../src/gluenet/config.js';
+import { DataError, FeatureSource } from '../../src/gluenet/data.js';
 import { Aligner } from '../../src/gluenet/inference.js';
 import { alignmentMetrics } from '../../src/gluenet/metrics.js';
 import { perTokenNorm } from '../../src/gluenet/stats.js';
-import { trainGlueNet, TrainingStopped } from '../../src/gluenet/train.js';
+import { TrainingStopped, trainGlueNet } from '../../src/gluenet/train.js';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -112,15 +112,24 @@ test('bad inputs: unpaired rows, shape mismatch, NaN features, unknown arch, cor
   const f = await fixture(32);
   const short = join(f.dir, 'short.safetensors');
   await writeSafetensors(short, { features: { dtype: 'F32', shape: [16, T, DG], data: new Float32Array(16 * T * DG) } });
-  await assert.rejects(trainGlueNet({ x: f.x, cond: short, config: f.cfg, out: join(f.dir, 'o1'), steps: 1, progress: null }), (e: unknown) => e instanceof DataError && /32 rows but .* 16/.test((e as Error).message));
+  await assert.rejects(
+    trainGlueNet({ x: f.x, cond: short, config: f.cfg, out: join(f.dir, 'o1'), steps: 1, progress: null }),
+    (e: unknown) => e instanceof DataError && /32 rows but .* 16/.test((e as Error).message),
+  );
   const wide = { ...f.cfg, dim_in: DN + 1 };
-  await assert.rejects(trainGlueNet({ x: f.x, cond: f.c, config: wide, out: join(f.dir, 'o2'), steps: 1, progress: null }), /expects new-encoder features \[N, 4, 7\]/);
+  await assert.rejects(
+    trainGlueNet({ x: f.x, cond: f.c, config: wide, out: join(f.dir, 'o2'), steps: 1, progress: null }),
+    /expects new-encoder features \[N, 4, 7\]/,
+  );
   const nanPath = join(f.dir, 'nan.safetensors');
   const bad = new Float32Array(32 * T * DN);
   bad[3 * T * DN + 5] = NaN;
   await writeSafetensors(nanPath, { features: { dtype: 'F32', shape: [32, T, DN], data: bad } });
   await assert.rejects(FeatureSource.open(nanPath), /row 3 \(token 0\) contains NaN/);
-  assert.throws(() => parseConfig({ ...f.cfg, arch: 'transformer' }), (e: unknown) => e instanceof ConfigError && /unknown arch "transformer"/.test((e as Error).message));
+  assert.throws(
+    () => parseConfig({ ...f.cfg, arch: 'transformer' }),
+    (e: unknown) => e instanceof ConfigError && /unknown arch "transformer"/.test((e as Error).message),
+  );
   assert.throws(() => parseConfig({ ...f.cfg, tokens_out: 5 }), /keeps the token count/);
   // Corrupt checkpoint: truncated model.safetensors.
   const out = join(f.dir, 'ok');

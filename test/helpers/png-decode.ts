@@ -5,8 +5,8 @@
  * samples only for RGB/RGBA, non-interlaced. Anything else (16-bit, Adam7) and corrupt files throw
  * a clear Error. Only tests read PNGs, so this lives beside them rather than in src/io.
  */
-import { inflateSync } from "node:zlib";
-import { crc32, predict, type PngChannels } from "../../src/io/png.js";
+import { inflateSync } from 'node:zlib';
+import { crc32, type PngChannels, predict } from '../../src/io/png.js';
 
 export interface DecodedPng {
   width: number;
@@ -39,7 +39,7 @@ interface Header {
 /** Decode a PNG file's bytes. See the module comment for the formats read. */
 export function decodePng(bytes: Uint8Array): DecodedPng {
   if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) {
-    throw new Error("decodePng: not a PNG file (the first 8 bytes are not the PNG signature); check the file path and format");
+    throw new Error('decodePng: not a PNG file (the first 8 bytes are not the PNG signature); check the file path and format');
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let header: Header | null = null;
@@ -61,25 +61,25 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
         `decodePng: CRC mismatch in chunk "${type}" at byte ${at} (stored 0x${storedCrc.toString(16)}, computed 0x${actualCrc.toString(16)}); the file is corrupt`,
       );
     }
-    if (header === null && type !== "IHDR") throw new Error(`decodePng: first chunk is "${type}"; expected IHDR; the file is corrupt`);
+    if (header === null && type !== 'IHDR') throw new Error(`decodePng: first chunk is "${type}"; expected IHDR; the file is corrupt`);
     switch (type) {
-      case "IHDR":
+      case 'IHDR':
         header = parseHeader(data);
         break;
-      case "PLTE":
+      case 'PLTE':
         if (length % 3 !== 0 || length === 0 || length > 768) {
           throw new Error(`decodePng: PLTE chunk has ${length} bytes; expected a positive multiple of 3, at most 768`);
         }
         palette = data;
         break;
-      case "tRNS":
+      case 'tRNS':
         if (header!.colourType === PALETTE) paletteAlpha = data;
         // A single transparent colour for grey/RGB images is ignored: pixels are returned opaque.
         break;
-      case "IDAT":
+      case 'IDAT':
         idat.push(data);
         break;
-      case "IEND":
+      case 'IEND':
         sawEnd = true;
         break;
       default:
@@ -92,9 +92,9 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
   }
   if (header === null) throw truncated(at);
   if (!sawEnd) throw truncated(at);
-  if (idat.length === 0) throw new Error("decodePng: no IDAT (image data) chunk; the file is corrupt");
+  if (idat.length === 0) throw new Error('decodePng: no IDAT (image data) chunk; the file is corrupt');
   if (header.colourType === PALETTE && palette === null) {
-    throw new Error("decodePng: palette image without a PLTE chunk; the file is corrupt");
+    throw new Error('decodePng: palette image without a PLTE chunk; the file is corrupt');
   }
   // Inflate no further than the header's image needs: a few KB of IDAT could otherwise expand to GBs.
   const needed = header.height * (Math.ceil((header.width * SAMPLES_PER_PIXEL[header.colourType]! * header.bitDepth) / 8) + 1);
@@ -132,9 +132,9 @@ function parseHeader(data: Uint8Array): Header {
       `decodePng: bit depth ${bitDepth} with colour type ${colourType} is not supported; only 8-bit samples (and 1/2/4-bit grey or palette) are read — convert the image to 8-bit`,
     );
   }
-  if (data[10] !== 0 || data[11] !== 0) throw new Error("decodePng: unknown compression or filter method in IHDR; the file is corrupt");
+  if (data[10] !== 0 || data[11] !== 0) throw new Error('decodePng: unknown compression or filter method in IHDR; the file is corrupt');
   if (data[12] !== 0) {
-    throw new Error("decodePng: interlaced (Adam7) PNGs are not supported; re-save the image without interlacing");
+    throw new Error('decodePng: interlaced (Adam7) PNGs are not supported; re-save the image without interlacing');
   }
   return { width, height, bitDepth, colourType };
 }

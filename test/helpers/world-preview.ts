@@ -3,11 +3,11 @@
  * objects in the centre cell (canonical rendering), optionally with a second sheet half of small
  * objects at random positions. Written as PNG with src/io/png.ts. Test helper (no run-time caller).
  */
-import { writeFileSync } from "node:fs";
-import { encodePng } from "../../src/io/png.js";
-import { Rng } from "../../src/util/rng.js";
-import { COLOURS, OBJECTS, POSITIONS } from "../../src/world/data/attributes.js";
-import { IMAGE_SIZE, renderImage } from "../../src/world/data/render.js";
+import { writeFileSync } from 'node:fs';
+import { encodePng } from '../../src/io/png.js';
+import { Rng } from '../../src/util/rng.js';
+import { COLOURS, OBJECTS, POSITIONS } from '../../src/world/data/attributes.js';
+import { IMAGE_SIZE, renderImage } from '../../src/world/data/render.js';
 
 export interface PreviewGrid {
   width: number;

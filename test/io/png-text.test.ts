@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import zlib from 'node:zlib';
 import { encodePng, readPngText } from '../../src/io/png.js';
+import { formatParameters, type GenerationParameters, parseParameters } from '../../src/pipeline/metadata.js';
 import { decodePng } from '../helpers/png-decode.js';
-import { formatParameters, parseParameters, type GenerationParameters } from '../../src/pipeline/metadata.js';
 
 const pixels = Uint8Array.from({ length: 4 * 3 * 3 }, (_, i) => (i * 37) % 256);
 
@@ -18,7 +18,12 @@ function chunks(png: Uint8Array): { type: string; data: Uint8Array; crc: number;
   const out = [];
   for (let at = 8; at < png.length; ) {
     const length = view.getUint32(at);
-    out.push({ type: Buffer.from(png.subarray(at + 4, at + 8)).toString('latin1'), data: png.subarray(at + 8, at + 8 + length), crc: view.getUint32(at + 8 + length), at });
+    out.push({
+      type: Buffer.from(png.subarray(at + 4, at + 8)).toString('latin1'),
+      data: png.subarray(at + 8, at + 8 + length),
+      crc: view.getUint32(at + 8 + length),
+      at,
+    });
     at += 12 + length;
   }
   return out;
@@ -28,7 +33,10 @@ test('tEXt: written before IDAT with a correct CRC, read back exactly; pixels un
   const text = 'une petite étoile rouge\nNegative prompt: flou\nSteps: 20, Sampler: DDIM, CFG scale: 3, Seed: 1';
   const png = encodePng(pixels, 4, 3, 3, { parameters: text, Software: 'gluegen' });
   const list = chunks(png);
-  assert.deepEqual(list.map((c) => c.type), ['IHDR', 'tEXt', 'tEXt', 'IDAT', 'IEND']);
+  assert.deepEqual(
+    list.map((c) => c.type),
+    ['IHDR', 'tEXt', 'tEXt', 'IDAT', 'IEND'],
+  );
   for (const c of list) {
     const typed = png.subarray(c.at + 4, c.at + 8 + c.data.length);
     assert.equal(c.crc, zlib.crc32(typed), `${c.type} CRC`);

@@ -10,8 +10,8 @@ import {
   openSafetensors,
   readSafetensors,
   SafetensorsError,
-  writeSafetensors,
   type TensorToWrite,
+  writeSafetensors,
 } from '../../src/io/safetensors.js';
 import { Rng } from '../../src/util/rng.js';
 
@@ -108,7 +108,10 @@ test('round trip of every dtype through a file, whole and lazily', async () => {
       assert.deepEqual([...(await lazy.readFloat32('enc.d'))], [Math.fround(Math.PI), -Infinity]);
       assert.deepEqual((await lazy.read('enc.i64')).data, tensors['enc.i64']!.data);
       await assert.rejects(lazy.readFloat32('enc.i32'), /dtype I32.*floating/);
-      await assert.rejects(lazy.read('missing'), (e: Error) => e instanceof SafetensorsError && e.message.includes(file) && /no tensor named 'missing'/.test(e.message));
+      await assert.rejects(
+        lazy.read('missing'),
+        (e: Error) => e instanceof SafetensorsError && e.message.includes(file) && /no tensor named 'missing'/.test(e.message),
+      );
     } finally {
       await lazy.close();
     }

@@ -7,7 +7,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { MAX_PICKLE_BYTES, openTorchCheckpoint, PickleDict, TorchCheckpointError, unpickleRestricted, type PickleValue, type StorageRef } from '../../src/io/torch-pickle.js';
+import {
+  MAX_PICKLE_BYTES,
+  openTorchCheckpoint,
+  type PickleDict,
+  type PickleValue,
+  type StorageRef,
+  TorchCheckpointError,
+  unpickleRestricted,
+} from '../../src/io/torch-pickle.js';
 import { buildZip } from './zip-builder.js';
 
 const op = (...parts: Array<number[] | string>): number[] => parts.flatMap((p) => (typeof p === 'string' ? [...Buffer.from(p, 'latin1')] : p));
@@ -17,7 +25,12 @@ const STOP = [0x2e];
 /** Pushes _rebuild_tensor_v2's args for a 1-D F32 tensor of n elements in storage '0'. */
 const tensorArgs = (n: number): number[] =>
   op(
-    [0x28, 0x28], str('storage'), 'ctorch\nFloatStorage\n', str('0'), str('cpu'), [0x4b, n, 0x74, 0x51], // MARK (MARK persid-tuple) BINPERSID
+    [0x28, 0x28],
+    str('storage'),
+    'ctorch\nFloatStorage\n',
+    str('0'),
+    str('cpu'),
+    [0x4b, n, 0x74, 0x51], // MARK (MARK persid-tuple) BINPERSID
     [0x4b, 0, 0x4b, n, 0x85, 0x4b, 1, 0x85, 0x89, 0x4e, 0x74], // offset 0, (n,), (1,), False, None; TUPLE
   );
 /** Pushes a tensor: _rebuild_tensor_v2(*tensorArgs(n)). */
@@ -76,8 +89,17 @@ test('300k and 1M APPENDS items and deeply nested containers need no call stack'
   const root = unpickleRestricted(nested, 'nested', persistent) as PickleValue[];
   assert.ok(Array.isArray(root[0]));
   // ... and a checkpoint whose containers nest past 200 is refused by name, not by a stack overflow.
-  const deepDict = op(PROTO, new Array<number>(300).fill(0).flatMap(() => op([0x7d], str('k'))), tensor(1), new Array<number>(300).fill(0x73), STOP);
-  await assert.rejects(openTorchCheckpoint(checkpoint(deepDict, new Uint8Array(4))), (e: unknown) => e instanceof TorchCheckpointError && /nested more than 200 deep/.test((e as Error).message));
+  const deepDict = op(
+    PROTO,
+    new Array<number>(300).fill(0).flatMap(() => op([0x7d], str('k'))),
+    tensor(1),
+    new Array<number>(300).fill(0x73),
+    STOP,
+  );
+  await assert.rejects(
+    openTorchCheckpoint(checkpoint(deepDict, new Uint8Array(4))),
+    (e: unknown) => e instanceof TorchCheckpointError && /nested more than 200 deep/.test((e as Error).message),
+  );
 });
 
 test('_rebuild_from_type_v2 nested 100k deep unwraps in a loop', async () => {
@@ -108,7 +130,10 @@ test('a compressed storage that inflates past its tensors (zip bomb) is refused 
     assert.ok(process.memoryUsage().arrayBuffers - before < 8 * 2 ** 20, 'the bomb was inflated');
   }
   // A compressed storage that holds exactly its tensors still reads.
-  const ok = checkpoint(op(PROTO, [0x7d], str('w'), tensor(2), [0x73], STOP), new Uint8Array(new Float32Array([1.5, -2]).buffer), { deflateStorage: true, deflatePickle: true });
+  const ok = checkpoint(op(PROTO, [0x7d], str('w'), tensor(2), [0x73], STOP), new Uint8Array(new Float32Array([1.5, -2]).buffer), {
+    deflateStorage: true,
+    deflatePickle: true,
+  });
   const ckpt = await openTorchCheckpoint(ok);
   assert.deepEqual([...(await ckpt.readFloat32('w'))], [1.5, -2]);
   await ckpt.close();
@@ -119,6 +144,12 @@ test('a data.pkl that inflates past 32 MiB is refused from its header', async ()
   // A deflated data.pkl of 32 MiB + 1 KiB zeros (~33 KB on disk).
   const dir = mkdtempSync(join(tmpdir(), 'hostile-pkl-'));
   const bomb = join(dir, 'model.pt');
-  writeFileSync(bomb, buildZip([{ name: 'archive/data.pkl', data: big, deflate: true }, { name: 'archive/data/0', data: new Uint8Array(4) }]));
+  writeFileSync(
+    bomb,
+    buildZip([
+      { name: 'archive/data.pkl', data: big, deflate: true },
+      { name: 'archive/data/0', data: new Uint8Array(4) },
+    ]),
+  );
   await quickly('pickle bomb', 2000, () => assert.rejects(openTorchCheckpoint(bomb), /'archive\/data\.pkl' is 33555456 bytes uncompressed, above the 32 MiB/));
 });

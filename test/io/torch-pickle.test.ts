@@ -9,10 +9,10 @@ import {
   loadTorchCheckpoint,
   openTorchCheckpoint,
   PickleDict,
-  TorchCheckpointError,
-  unpickleRestricted,
-  UnsafePickleError,
   type PickleValue,
+  TorchCheckpointError,
+  UnsafePickleError,
+  unpickleRestricted,
 } from '../../src/io/torch-pickle.js';
 
 // Fixtures written by scripts/fixtures/make_torch_ckpt.py with PyTorch 1.13; expected.json holds the
@@ -86,7 +86,10 @@ test('strided views: transposed, offset slices sharing storage, expanded (stride
 });
 
 test('malicious checkpoints are refused before anything runs', async () => {
-  for (const [file, global] of [['malicious.pt', 'os.system'], ['malicious_p4.pt', 'builtins.eval']] as const) {
+  for (const [file, global] of [
+    ['malicious.pt', 'os.system'],
+    ['malicious_p4.pt', 'builtins.eval'],
+  ] as const) {
     await assert.rejects(
       loadTorchCheckpoint(fixture(file)),
       (e: Error) =>
@@ -102,7 +105,10 @@ test('malicious checkpoints are refused before anything runs', async () => {
 });
 
 test('legacy, big-endian, out-of-range and non-checkpoint files get clear errors', async () => {
-  await assert.rejects(loadTorchCheckpoint(fixture('legacy.pt')), (e: Error) => e instanceof TorchCheckpointError && /legacy/.test(e.message) && /re-save/.test(e.message));
+  await assert.rejects(
+    loadTorchCheckpoint(fixture('legacy.pt')),
+    (e: Error) => e instanceof TorchCheckpointError && /legacy/.test(e.message) && /re-save/.test(e.message),
+  );
   await assert.rejects(loadTorchCheckpoint(fixture('big_endian.pt')), /'big' byte order/);
   await assert.rejects(loadTorchCheckpoint(fixture('out_of_range.pt')), /reaches element 5 of storage '0', which holds 4/);
   await assert.rejects(loadTorchCheckpoint(fixture('expected.json')), /is not a PyTorch checkpoint/);
@@ -120,14 +126,18 @@ test('unpickler: scalars, LONG1, BINFLOAT, memo and containers', () => {
   // {'a': [1, -2, 2**70, 1.5, None, True], 'b': <same list via BINGET>, 7: 'x'}
   const pickle = bytes(
     [0x80, 2, 0x7d, 0x28], // PROTO 2, EMPTY_DICT, MARK
-    [0x58, 1, 0, 0, 0], 'a',
+    [0x58, 1, 0, 0, 0],
+    'a',
     [0x5d, 0x71, 5, 0x28], // EMPTY_LIST, BINPUT 5, MARK
     [0x4b, 1, 0x4a, 0xfe, 0xff, 0xff, 0xff], // BININT1 1, BININT -2
     [0x8a, 9, 0, 0, 0, 0, 0, 0, 0, 0, 0x40], // LONG1 9 bytes: 2**70
     [0x47, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0], // BINFLOAT 1.5 (big-endian)
     [0x4e, 0x88, 0x65], // NONE, NEWTRUE, APPENDS
-    [0x8c, 1], 'b', [0x68, 5], // SHORT_BINUNICODE 'b', BINGET 5
-    [0x4b, 7, 0x8c, 1], 'x',
+    [0x8c, 1],
+    'b',
+    [0x68, 5], // SHORT_BINUNICODE 'b', BINGET 5
+    [0x4b, 7, 0x8c, 1],
+    'x',
     [0x75, 0x2e], // SETITEMS, STOP
   );
   const out = unpickleRestricted(pickle, 'inline', noPersistent) as PickleDict;
@@ -142,14 +152,20 @@ test('unpickler: scalars, LONG1, BINFLOAT, memo and containers', () => {
 
 test('unpickler: unknown opcodes and disallowed globals raise UnsafePickleError; damage raises TorchCheckpointError', () => {
   const unsafe = (pickle: Uint8Array, pattern: RegExp): void =>
-    assert.throws(() => unpickleRestricted(pickle, 'inline.pt', noPersistent), (e: Error) => e instanceof UnsafePickleError && pattern.test(e.message) && e.message.includes('inline.pt'));
+    assert.throws(
+      () => unpickleRestricted(pickle, 'inline.pt', noPersistent),
+      (e: Error) => e instanceof UnsafePickleError && pattern.test(e.message) && e.message.includes('inline.pt'),
+    );
   unsafe(bytes([0x80, 2], 'cposix\nsystem\n', [0x2e]), /global 'posix.system'/);
   unsafe(bytes([0x80, 4, 0x8c, 8], 'builtins', [0x8c, 4], 'exec', [0x93, 0x2e]), /global 'builtins.exec'/);
   unsafe(bytes([0x80, 2], 'ctorch\nload\n', [0x2e]), /global 'torch.load'/);
   unsafe(bytes([0x80, 2, 0x28], 'ios\nsystem\n', [0x2e]), /opcode 0x69 at byte 3/); // INST
   unsafe(bytes([0x80, 2, 0x82, 1, 0x2e]), /opcode 0x82/); // EXT1
   const damaged = (pickle: Uint8Array, pattern: RegExp): void =>
-    assert.throws(() => unpickleRestricted(pickle, 'inline.pt', noPersistent), (e: Error) => e instanceof TorchCheckpointError && pattern.test(e.message));
+    assert.throws(
+      () => unpickleRestricted(pickle, 'inline.pt', noPersistent),
+      (e: Error) => e instanceof TorchCheckpointError && pattern.test(e.message),
+    );
   damaged(bytes([0x80, 2, 0x58, 0xff, 0xff, 0, 0, 0x61]), /ends early/);
   damaged(bytes([0x80, 2, 0x68, 3, 0x2e]), /memo entry 3 is missing/);
   damaged(bytes([0x80, 2, 0x2e]), /stack underflow/);

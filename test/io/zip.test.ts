@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as zlib from 'node:zlib';
 import { crc32, ZipError, ZipReader } from '../../src/io/zip.js';
-import { buildZip } from './zip-builder.js';
 import { Rng } from '../../src/util/rng.js';
+import { buildZip } from './zip-builder.js';
 
 const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'torch');
 
@@ -46,7 +46,14 @@ for (const zip64 of [false, true]) {
     await withZipFile(bytes, async (file) => {
       const zip = await ZipReader.open(file);
       try {
-        assert.deepEqual(zip.entries.map((e) => [e.name, e.method, e.uncompressedSize]), [['arc/data.pkl', 8, text.length], ['arc/data/0', 0, 3000], ['arc/empty', 0, 0]]);
+        assert.deepEqual(
+          zip.entries.map((e) => [e.name, e.method, e.uncompressedSize]),
+          [
+            ['arc/data.pkl', 8, text.length],
+            ['arc/data/0', 0, 3000],
+            ['arc/empty', 0, 0],
+          ],
+        );
         assert.deepEqual(await zip.read(zip.entry('arc/data.pkl')!), text);
         assert.deepEqual(await zip.read(zip.entry('arc/data/0')!), blob);
         assert.deepEqual(await zip.read(zip.entry('arc/empty')!), new Uint8Array(0));
@@ -64,7 +71,10 @@ for (const zip64 of [false, true]) {
 test('reads a torch.save zip (entries padded to 64-byte alignment with local extra fields)', async () => {
   const zip = await ZipReader.open(path.join(FIXTURES, 'plain.pt'));
   try {
-    assert.deepEqual(zip.entries.map((e) => e.name), ['plain/data.pkl', 'plain/data/0', 'plain/data/1', 'plain/version']);
+    assert.deepEqual(
+      zip.entries.map((e) => e.name),
+      ['plain/data.pkl', 'plain/data/0', 'plain/data/1', 'plain/version'],
+    );
     assert.equal(new TextDecoder().decode(await zip.read(zip.entry('plain/version')!)).trim(), '3');
     const pkl = await zip.read(zip.entry('plain/data.pkl')!);
     assert.deepEqual([...pkl.subarray(0, 2)], [0x80, 0x02]); // pickle PROTO 2
@@ -75,7 +85,10 @@ test('reads a torch.save zip (entries padded to 64-byte alignment with local ext
 });
 
 test('not-a-zip, truncated and corrupt files give ZipError naming the file', async () => {
-  const good = buildZip([{ name: 'a', data: blob }, { name: 'b', data: text, deflate: true }]);
+  const good = buildZip([
+    { name: 'a', data: blob },
+    { name: 'b', data: text, deflate: true },
+  ]);
   const check = async (bytes: Uint8Array, pattern: RegExp, read?: string): Promise<void> =>
     withZipFile(bytes, async (file) => {
       const attempt = async (): Promise<void> => {

@@ -12,7 +12,12 @@ import { Session } from '../../src/engine/runtime.js';
 import { causalBias, MultiHeadAttention } from '../../src/nn/attention.js';
 import { Rng } from '../../src/util/rng.js';
 
-const B = 2, N = 3, M = 4, D = 8, C = 6, H = 2;
+const B = 2,
+  N = 3,
+  M = 4,
+  D = 8,
+  C = 6,
+  H = 2;
 
 /** y = x W^T (+ b), W [out, in], rows of x [rows, in]. */
 function lin(x: number[][], w: Float64Array, out: number, bias?: Float64Array): number[][] {
@@ -28,7 +33,9 @@ function reference(x: number[][], ctx: number[][], w: Record<string, Float64Arra
   const mixed = x.map(() => new Array<number>(D).fill(0));
   for (let h = 0; h < H; h++) {
     for (let i = 0; i < q.length; i++) {
-      const scores = k.map((kr, j) => (causal && j > i ? -Infinity : kr.slice(h * dh, (h + 1) * dh).reduce((s, kv, d) => s + kv * q[i]![h * dh + d]!, 0) / Math.sqrt(dh)));
+      const scores = k.map((kr, j) =>
+        causal && j > i ? -Infinity : kr.slice(h * dh, (h + 1) * dh).reduce((s, kv, d) => s + kv * q[i]![h * dh + d]!, 0) / Math.sqrt(dh),
+      );
       const mx = Math.max(...scores);
       const e = scores.map((s) => Math.exp(s - mx));
       const z = e.reduce((a, b) => a + b, 0);
@@ -71,14 +78,18 @@ test('cross-attention forward matches a float64 reference and its gradients matc
   const refLoss = (xs: Float64Array, ws: Record<string, Float64Array>): number => {
     let s = 0;
     for (let b = 0; b < B; b++) {
-      reference(rows(xs, b, N, D), rows(Float64Array.from(cv), b, M, C), ws, false).forEach((r, i) => r.forEach((v, d) => (s += v * lossW[(b * N + i) * D + d]!)));
+      reference(rows(xs, b, N, D), rows(Float64Array.from(cv), b, M, C), ws, false).forEach((r, i) =>
+        r.forEach((v, d) => (s += v * lossW[(b * N + i) * D + d]!)),
+      );
     }
     return s;
   };
   const got = res.out!.data as Float32Array;
   for (let b = 0; b < B; b++) {
     const ref = reference(rows(Float64Array.from(xv), b, N, D), rows(Float64Array.from(cv), b, M, C), w64, false);
-    ref.forEach((r, i) => r.forEach((v, d) => assert.ok(Math.abs(got[(b * N + i) * D + d]! - v) < 1e-5, `out[${b},${i},${d}]: ${got[(b * N + i) * D + d]} vs ${v}`)));
+    ref.forEach((r, i) =>
+      r.forEach((v, d) => assert.ok(Math.abs(got[(b * N + i) * D + d]! - v) < 1e-5, `out[${b},${i},${d}]: ${got[(b * N + i) * D + d]} vs ${v}`)),
+    );
   }
   const h = 1e-5;
   const x64 = Float64Array.from(xv);

@@ -42,8 +42,10 @@ test('one block with zero attention output adds exactly the GELU MLP of the Laye
     for (let i = 1; i < n; i++) s += (i % 2 ? 4 : 2) * Math.exp(-((i * h) ** 2));
     return (2 / Math.sqrt(Math.PI)) * (h / 3) * s;
   };
-  const f1 = w.get('enc.layers.0.mlp.fc1.weight')!, b1 = w.get('enc.layers.0.mlp.fc1.bias')!;
-  const f2 = w.get('enc.layers.0.mlp.fc2.weight')!, b2 = w.get('enc.layers.0.mlp.fc2.bias')!;
+  const f1 = w.get('enc.layers.0.mlp.fc1.weight')!,
+    b1 = w.get('enc.layers.0.mlp.fc1.bias')!;
+  const f2 = w.get('enc.layers.0.mlp.fc2.weight')!,
+    b2 = w.get('enc.layers.0.mlp.fc2.bias')!;
   for (let t = 0; t < 3; t++) {
     const row = Array.from(x.subarray(t * 8, t * 8 + 8));
     const mean = row.reduce((a, b) => a + b, 0) / 8;

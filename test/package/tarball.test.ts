@@ -18,8 +18,8 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { readPngText } from '../../src/io/png.js';
-import { decodePng } from '../helpers/png-decode.js';
 import { parseParameters } from '../../src/pipeline/metadata.js';
+import { decodePng } from '../helpers/png-decode.js';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -71,7 +71,17 @@ before(async () => {
   );
   await writeFile(
     join(project, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, types: ['node'], outDir: 'out', skipLibCheck: false } }),
+    JSON.stringify({
+      compilerOptions: {
+        target: 'ES2022',
+        module: 'NodeNext',
+        moduleResolution: 'NodeNext',
+        strict: true,
+        types: ['node'],
+        outDir: 'out',
+        skipLibCheck: false,
+      },
+    }),
   );
   await writeFile(join(project, 'main.ts'), SNIPPET);
   await run(NPM, ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error'], {
@@ -85,9 +95,23 @@ after(() => (tmp ? rm(tmp, { recursive: true, force: true }) : undefined));
 
 test('the tarball holds the built library, declarations, world models and LICENSE, and nothing else', () => {
   // Nor the browser build's modules (src/web, *.web.ts): esbuild bundles those from sources.
-  const bad = files.filter((f) => /(^|\/)(test|tests|bench|fixtures|scripts|docs|web)\//.test(f) || /\.web\.(js|d\.ts)$/.test(f) || /\.map$/.test(f) || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)));
+  const bad = files.filter(
+    (f) =>
+      /(^|\/)(test|tests|bench|fixtures|scripts|docs|web)\//.test(f) ||
+      /\.web\.(js|d\.ts)$/.test(f) ||
+      /\.map$/.test(f) ||
+      (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)),
+  );
   assert.deepEqual(bad, []);
-  for (const f of ['LICENSE', 'README.md', 'package.json', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js', 'assets/world/generator/config.json']) {
+  for (const f of [
+    'LICENSE',
+    'README.md',
+    'package.json',
+    'dist/src/index.js',
+    'dist/src/index.d.ts',
+    'dist/src/cli/main.js',
+    'assets/world/generator/config.json',
+  ]) {
     assert.ok(files.includes(f), `${f} is in the tarball`);
   }
   assert.match(readFileSync(join(ROOT, 'LICENSE'), 'utf8'), /Apache License\s+Version 2\.0, January 2004[\s\S]*END OF TERMS AND CONDITIONS/);
@@ -96,7 +120,9 @@ test('the tarball holds the built library, declarations, world models and LICENS
 test('a separate project compiles the snippet with tsc --strict, runs it, and reads the prompt back from the PNG', async () => {
   const project = join(tmp, 'consumer');
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  await run(process.execPath, [tsc, '--strict', '-p', project]).catch((e: { stdout?: string; message: string }) => assert.fail(`tsc failed: ${e.stdout ?? e.message}`));
+  await run(process.execPath, [tsc, '--strict', '-p', project]).catch((e: { stdout?: string; message: string }) =>
+    assert.fail(`tsc failed: ${e.stdout ?? e.message}`),
+  );
   const pngPath = join(tmp, 'star.png');
   const { stdout } = await run(process.execPath, [join(project, 'out', 'main.js'), pngPath], { cwd: project });
   assert.deepEqual(JSON.parse(stdout), { size: [32, 32], aligned: 16 * 128, out: { tokens: 16, dim: 128 } });
@@ -104,7 +130,10 @@ test('a separate project compiles the snippet with tsc --strict, runs it, and re
   assert.deepEqual([decodePng(png).width, decodePng(png).height], [32, 32]);
   const params = parseParameters(readPngText(png).parameters ?? '');
   assert.equal(params.prompt, 'une petite étoile rouge');
-  assert.deepEqual([params.values.Steps, params.values['CFG scale'], params.values.Seed, params.values.Encoder, params.values.GlueNet], ['20', '3', '1', 'world-multilingual', 'world-multilingual']);
+  assert.deepEqual(
+    [params.values.Steps, params.values['CFG scale'], params.values.Seed, params.values.Encoder, params.values.GlueNet],
+    ['20', '3', '1', 'world-multilingual', 'world-multilingual'],
+  );
 });
 
 test('internals are not importable, and the installed bin prints the package version', async () => {

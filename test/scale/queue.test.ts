@@ -4,14 +4,14 @@
 // job that keeps failing is reported with its error, and an unreachable Redis is one clear error.
 
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { extractCommand } from '../../src/cli/extract.js';
 import { UsageError } from '../../src/cli/command.js';
+import { extractCommand } from '../../src/cli/extract.js';
 import { workerCommand } from '../../src/cli/worker.js';
 import { redisConnection } from '../../src/scale/redis.js';
 import { makeSplit } from '../../src/world/data/dataset.js';
@@ -76,7 +76,7 @@ test('3 workers, one SIGKILLed mid-shard: shards byte-identical to a single-proc
   const workers: WorkerProcess[] = [];
   try {
     const captions = makeSplit('train', 1600, 21).map((e) => e.caption.text);
-    await writeFile(join(dir, 'corpus.tsv'), ['caption', ...captions].join('\n') + '\n');
+    await writeFile(join(dir, 'corpus.tsv'), `${['caption', ...captions].join('\n')}\n`);
     const common = ['--encoder', 'world-multilingual', '--input', join(dir, 'corpus.tsv'), '--column', 'caption', '--shard-size', '200', '--batch-size', '25'];
 
     const t0 = performance.now();
@@ -107,7 +107,10 @@ test('3 workers, one SIGKILLed mid-shard: shards byte-identical to a single-proc
     assert.match(done, /1600 rows x 24 tokens x 96 dims \(fp32\)/);
     // The killed worker's shard was redone by another worker.
     const survivors = workers.filter((w) => w !== victim);
-    assert.ok(survivors.some((w) => w.lines.some((l) => l.includes(`shard ${shard}: written`))), `shard ${shard} was rewritten by a surviving worker`);
+    assert.ok(
+      survivors.some((w) => w.lines.some((l) => l.includes(`shard ${shard}: written`))),
+      `shard ${shard} was rewritten by a surviving worker`,
+    );
 
     const names = (await readdir(join(dir, 'single'))).sort();
     assert.equal(names.length, 9);
@@ -120,9 +123,12 @@ test('3 workers, one SIGKILLed mid-shard: shards byte-identical to a single-proc
     assert.match(await extract([...common, '--out', join(dir, 'queued'), '--queue', redis.url]), /\(0 shard\(s\) by workers, 8 already complete\)/);
 
     // A job that keeps failing ends as failed, and extract shows why.
-    await writeFile(join(dir, 'bad.tsv'), ['caption', ...captions.slice(0, 30), 'zzqx vvkw', ...captions.slice(30, 50)].join('\n') + '\n');
+    await writeFile(join(dir, 'bad.tsv'), `${['caption', ...captions.slice(0, 30), 'zzqx vvkw', ...captions.slice(30, 50)].join('\n')}\n`);
     const bad = [...common.slice(0, 3), join(dir, 'bad.tsv'), '--column', 'caption', '--shard-size', '20', '--out', join(dir, 'bad'), '--queue', redis.url];
-    await assert.rejects(extract(bad), /shard job\(s\) failed; shard 1 \(features-00001\.safetensors, rows 20\.\.39\) failed after 3 attempt\(s\): .*no word of this prompt is in the world vocabulary: "zzqx vvkw"/);
+    await assert.rejects(
+      extract(bad),
+      /shard job\(s\) failed; shard 1 \(features-00001\.safetensors, rows 20\.\.39\) failed after 3 attempt\(s\): .*no word of this prompt is in the world vocabulary: "zzqx vvkw"/,
+    );
   } finally {
     for (const w of workers) if (w.proc.exitCode === null && w.proc.signalCode === null) w.proc.kill('SIGTERM');
     await Promise.all(workers.map((w) => (w.proc.exitCode !== null || w.proc.signalCode !== null ? null : new Promise((r) => w.proc.once('exit', r)))));
@@ -136,7 +142,10 @@ test('extract --queue: an unreachable Redis or --detach without --queue is a one
   try {
     await writeFile(join(dir, 'c.tsv'), 'caption\na red circle\n');
     const args = ['--encoder', 'world-multilingual', '--input', join(dir, 'c.tsv'), '--column', 'caption', '--out', join(dir, 'o')];
-    await assert.rejects(extract([...args, '--queue', 'redis://127.0.0.1:1']), (e: unknown) => e instanceof UsageError && /cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(.*ECONNREFUSED.*\); start redis-server/.test(e.message));
+    await assert.rejects(
+      extract([...args, '--queue', 'redis://127.0.0.1:1']),
+      (e: unknown) => e instanceof UsageError && /cannot reach Redis at redis:\/\/127\.0\.0\.1:1 \(.*ECONNREFUSED.*\); start redis-server/.test(e.message),
+    );
     await assert.rejects(extract([...args, '--detach']), (e: unknown) => e instanceof UsageError && /--detach needs --queue/.test(e.message));
   } finally {
     await rm(dir, { recursive: true, force: true });

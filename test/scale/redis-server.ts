@@ -3,7 +3,7 @@
 // Without it (a developer's `npm test`), each test starts a throwaway redis-server on a free loopback
 // port, with no persistence, killed by stop().
 
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 
 /** Why queue tests cannot run here, or null when redis-server is installed. */
@@ -51,7 +51,9 @@ export async function startRedis(): Promise<TestRedis> {
   const shared = process.env.GLUEGEN_TEST_REDIS_URL;
   if (shared) return sharedRedis(shared);
   const port = await freePort();
-  const proc: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc: ChildProcess = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let log = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`redis-server did not start within 10 s: ${log.slice(-500)}`)), 10_000);

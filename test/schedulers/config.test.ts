@@ -1,11 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  noiseSchedule,
-  parseSchedulerConfig,
-  schedulerNameForConfig,
-  SD15_SCHEDULER_CONFIG,
-} from '../../src/generators/sd/schedulers/index.js';
+import { noiseSchedule, parseSchedulerConfig, SD15_SCHEDULER_CONFIG, schedulerNameForConfig } from '../../src/generators/sd/schedulers/index.js';
 
 // Stable Diffusion 1.5's scheduler/scheduler_config.json as published.
 const SD15_JSON = {
@@ -56,5 +51,8 @@ test('noise schedules match values computed with numpy', () => {
   assert.ok(Math.abs((cos.alphasCumprod[500] as number) - 0.49228517244880304) < 1e-12);
   assert.equal(cos.betas[999], 0.999); // capped
   const trained = noiseSchedule(parseSchedulerConfig({ trained_betas: [0.1, 0.2, 0.5] }));
-  assert.deepEqual([...trained.alphasCumprod].map((v) => +v.toFixed(12)), [0.9, 0.72, 0.36]);
+  assert.deepEqual(
+    [...trained.alphasCumprod].map((v) => +v.toFixed(12)),
+    [0.9, 0.72, 0.36],
+  );
 });

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createScheduler, LcmScheduler, schedulerNameForConfig } from '../../src/generators/sd/schedulers/index.js';
+import { createScheduler, type LcmScheduler, schedulerNameForConfig } from '../../src/generators/sd/schedulers/index.js';
 import { Rng } from '../../src/util/rng.js';
 
 // abar_t of Stable Diffusion: betas = linspace(sqrt(0.00085), sqrt(0.012), 1000)^2.

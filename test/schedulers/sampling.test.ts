@@ -7,12 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  createScheduler,
-  type PredictionType,
-  type Scheduler,
-  type SchedulerName,
-} from '../../src/generators/sd/schedulers/index.js';
+import { createScheduler, type PredictionType, type Scheduler, type SchedulerName } from '../../src/generators/sd/schedulers/index.js';
 import { Rng } from '../../src/util/rng.js';
 
 const SIGMA_TABLE: number[] = [];
@@ -105,8 +100,11 @@ function gaussianOdeError(name: SchedulerName, type: PredictionType, steps: numb
   let x: Float32Array = z0.map((v) => v * s.initNoiseSigma);
   for (const t of s.timesteps.slice(0, half)) {
     // Posterior mean of x0 given x_t = sqrt(a) x0 + sqrt(1-a) eps, x0 ~ N(mu, sd^2).
-    const out = predict(type, s.scaleModelInput(x, t), t, (i, xv, a) =>
-      mu[i]! + (Math.sqrt(a) * sd[i]! ** 2 * (xv - Math.sqrt(a) * mu[i]!)) / (a * sd[i]! ** 2 + 1 - a),
+    const out = predict(
+      type,
+      s.scaleModelInput(x, t),
+      t,
+      (i, xv, a) => mu[i]! + (Math.sqrt(a) * sd[i]! ** 2 * (xv - Math.sqrt(a) * mu[i]!)) / (a * sd[i]! ** 2 + 1 - a),
     );
     x = s.step(out, t, x);
   }

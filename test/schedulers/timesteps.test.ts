@@ -1,16 +1,22 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createScheduler, EulerScheduler, DpmSolverPlusPlus2MScheduler } from '../../src/generators/sd/schedulers/index.js';
+import { createScheduler, type DpmSolverPlusPlus2MScheduler, type EulerScheduler } from '../../src/generators/sd/schedulers/index.js';
 
 const range = (n: number, f: (i: number) => number): number[] => Array.from({ length: n }, (_, i) => f(i));
 
 test('DDIM timesteps: leading, trailing, linspace', () => {
   const s = createScheduler('ddim');
   s.setTimesteps(50);
-  assert.deepEqual(s.timesteps, range(50, (i) => 981 - 20 * i)); // 981, 961, ..., 1
+  assert.deepEqual(
+    s.timesteps,
+    range(50, (i) => 981 - 20 * i),
+  ); // 981, 961, ..., 1
   const tr = createScheduler('ddim', { timestep_spacing: 'trailing' });
   tr.setTimesteps(50);
-  assert.deepEqual(tr.timesteps, range(50, (i) => 999 - 20 * i)); // 999, ..., 19
+  assert.deepEqual(
+    tr.timesteps,
+    range(50, (i) => 999 - 20 * i),
+  ); // 999, ..., 19
   const ls = createScheduler('ddim', { timestep_spacing: 'linspace' });
   ls.setTimesteps(50);
   // numpy: np.linspace(0, 999, 50).round()[::-1][:5]
@@ -23,13 +29,19 @@ test('PNDM (PLMS) timesteps: 51 entries with the second one duplicated', () => {
   s.setTimesteps(50);
   assert.equal(s.timesteps.length, 51);
   assert.deepEqual(s.timesteps.slice(0, 4), [981, 961, 961, 941]);
-  assert.deepEqual(s.timesteps.slice(3), range(48, (i) => 941 - 20 * i));
+  assert.deepEqual(
+    s.timesteps.slice(3),
+    range(48, (i) => 941 - 20 * i),
+  );
 });
 
 test('Euler timesteps, sigmas and init noise sigma', () => {
   const s = createScheduler('euler') as EulerScheduler;
   s.setTimesteps(50);
-  assert.deepEqual(s.timesteps, range(50, (i) => 981 - 20 * i));
+  assert.deepEqual(
+    s.timesteps,
+    range(50, (i) => 981 - 20 * i),
+  );
   assert.equal(s.sigmas.length, 51);
   assert.equal(s.sigmas[50], 0);
   // numpy: sqrt((1 - abar_981) / abar_981) and sqrt(that^2 + 1)
@@ -51,7 +63,10 @@ test('DPM++ 2M uses its own leading spacing', () => {
   const s = createScheduler('dpmpp2m') as DpmSolverPlusPlus2MScheduler;
   s.setTimesteps(20);
   // ratio = 1000 // 21 = 47: reverse(arange(21) * 47)[:-1] + 1
-  assert.deepEqual(s.timesteps, range(20, (i) => 941 - 47 * i));
+  assert.deepEqual(
+    s.timesteps,
+    range(20, (i) => 941 - 47 * i),
+  );
   assert.equal(s.sigmas.length, 21);
   assert.equal(s.initNoiseSigma, 1);
   const ls = createScheduler('dpmpp2m', { timestep_spacing: 'linspace' });

@@ -74,7 +74,12 @@ test('DDIM eta>0 adds sigma_t z with sigma_t = eta sqrt((1-abar_prev)/(1-abar_t)
   const s = createScheduler('ddim', {}, { eta });
   s.setTimesteps(50);
   let k = 0;
-  assertClose(s.step(eps, t, x, () => z[k++] as number), expected, 2e-5, 'ddim eta');
+  assertClose(
+    s.step(eps, t, x, () => z[k++] as number),
+    expected,
+    2e-5,
+    'ddim eta',
+  );
   assert.throws(() => s.step(eps, t, x), /needs a noise source/);
 });
 
@@ -85,7 +90,12 @@ test('DDIM clip_sample clamps the predicted x0; the final step uses abar_0 (set_
   s.setTimesteps(50);
   // eps = 0: x0 = x / sqrt(abar_1), clamped to [-1, 1]; x_prev = sqrt(abar_0) x0.
   const x0 = Array.from(x, (v) => Math.max(-1, Math.min(1, v / Math.sqrt(abar(1)))));
-  assertClose(s.step(eps, 1, x), x0.map((v) => Math.sqrt(abar(0)) * v), 1e-6, 'clip');
+  assertClose(
+    s.step(eps, 1, x),
+    x0.map((v) => Math.sqrt(abar(0)) * v),
+    1e-6,
+    'clip',
+  );
 });
 
 /** The PLMS transfer of the paper, eq. (11). */
@@ -192,7 +202,7 @@ test('DPM++ 2M: first order, then second order midpoint, last step first order t
       assert.ok(d < 1e-4 * (1 + Math.abs(xv)), `dpm step ${k} [${i}]: got ${got[k]![i]}, expected ${xv}`);
     }
     // The last step lands on the data prediction itself.
-    assert.ok(Math.abs(got[4]![i]! - ((got[3]![i]! - sigmaT(sigmas[4]!) * outs[4]![i]!) / alphaT(sigmas[4]!))) < 1e-4);
+    assert.ok(Math.abs(got[4]![i]! - (got[3]![i]! - sigmaT(sigmas[4]!) * outs[4]![i]!) / alphaT(sigmas[4]!)) < 1e-4);
   }
 });
 

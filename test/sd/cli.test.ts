@@ -8,13 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { generateCommand, parseGenerateArgs, runGenerate, type GenerateLoaders } from '../../src/cli/generate.js';
 import { UsageError } from '../../src/cli/command.js';
+import { type GenerateLoaders, generateCommand, parseGenerateArgs, runGenerate } from '../../src/cli/generate.js';
 import { encodeWav } from '../../src/encoders/audio/index.js';
 import type { EncodedBatch, Encoder, Modality } from '../../src/encoders/types.js';
 import { SdOnnxGenerator } from '../../src/generators/sd/index.js';
-import { decodePng } from '../helpers/png-decode.js';
 import { Rng } from '../../src/util/rng.js';
+import { decodePng } from '../helpers/png-decode.js';
 
 const TINY = fileURLToPath(new URL('../../../test/fixtures/sd/tiny-sd/', import.meta.url));
 let tmp: string;
@@ -29,10 +29,40 @@ const base = ['--generator', TINY, '--encoder', 'enc', '--out', 'x.png'];
 test('parses flags with the documented defaults', () => {
   const a = parseGenerateArgs([...base, '--prompt', 'a cat']);
   assert.deepEqual(
-    { steps: a.steps, guidance: a.guidance, scheduler: a.scheduler, seed: a.seed, batch: a.batch, device: a.device, height: a.height, gluenet: a.gluenet, mix: a.mix },
+    {
+      steps: a.steps,
+      guidance: a.guidance,
+      scheduler: a.scheduler,
+      seed: a.seed,
+      batch: a.batch,
+      device: a.device,
+      height: a.height,
+      gluenet: a.gluenet,
+      mix: a.mix,
+    },
     { steps: 50, guidance: 7.5, scheduler: 'default', seed: 42, batch: 1, device: 'cpu', height: null, gluenet: null, mix: null },
   );
-  const b = parseGenerateArgs([...base, '--audio', 'dog.wav', '--gluenet', 'g', '--prompt', 'oil painting', '--mix', 'splice:5', '--steps', '20', '--scheduler', 'dpmpp2m', '--height', '256', '--width', '384', '--device', 'cuda']);
+  const b = parseGenerateArgs([
+    ...base,
+    '--audio',
+    'dog.wav',
+    '--gluenet',
+    'g',
+    '--prompt',
+    'oil painting',
+    '--mix',
+    'splice:5',
+    '--steps',
+    '20',
+    '--scheduler',
+    'dpmpp2m',
+    '--height',
+    '256',
+    '--width',
+    '384',
+    '--device',
+    'cuda',
+  ]);
   assert.deepEqual([b.mix, b.steps, b.scheduler, b.height, b.width, b.device], [{ kind: 'splice', split: 5 }, 20, 'dpmpp2m', 256, 384, 'cuda']);
 });
 
@@ -55,7 +85,11 @@ test('bad flag combinations are usage errors that say what to pass', () => {
     [[...base, '--prompt', 'p', '--bogus'], /Unknown option '--bogus'/],
   ];
   for (const [argv, re] of bad) {
-    assert.throws(() => parseGenerateArgs(argv), (e: unknown) => e instanceof UsageError && re.test(e.message), argv.join(' '));
+    assert.throws(
+      () => parseGenerateArgs(argv),
+      (e: unknown) => e instanceof UsageError && re.test(e.message),
+      argv.join(' '),
+    );
   }
   assert.match(generateCommand.usage, /--mix SPEC .*'splice:I'/s);
   assert.match(generateCommand.usage, /ONNXRUNTIME_NODE_INSTALL=cuda12/);
@@ -103,17 +137,22 @@ test('a prompt run writes one PNG per batch item', async () => {
   assert.match(messages.at(-1)!, /wrote .*cat-0\.png, .*cat-1\.png \(64x64, 3 steps, seed 1, unconditional from encoder\)/);
 });
 
-test('an audio run with a mix needs the generator\'s text encoder; without a mix it falls back to zeros', async () => {
+test("an audio run with a mix needs the generator's text encoder; without a mix it falls back to zeros", async () => {
   const wav = path.join(tmp, 'dog.wav');
   fs.writeFileSync(wav, encodeWav([new Rng(2).fillNormal(new Float32Array(1600), 0.1)], 16000));
   const log: string[] = [];
   const messages: string[] = [];
   const common = ['--generator', TINY, '--audio', wav, '--encoder', 'clap', '--gluenet', 'gn', '--steps', '2'];
   await assert.rejects(
-    runGenerate(parseGenerateArgs([...common, '--prompt', 'a painting', '--mix', 'splice:3', '--out', path.join(tmp, 'm.png')]), loaders(log), { progress: quiet }),
+    runGenerate(parseGenerateArgs([...common, '--prompt', 'a painting', '--mix', 'splice:3', '--out', path.join(tmp, 'm.png')]), loaders(log), {
+      progress: quiet,
+    }),
     /--mix needs the generator's text encoder: .* has no text_encoder\/, pass --text-encoder DIR/,
   );
-  const [p] = await runGenerate(parseGenerateArgs([...common, '--out', path.join(tmp, 'dog.png')]), loaders(log), { log: (l) => messages.push(l), progress: quiet });
+  const [p] = await runGenerate(parseGenerateArgs([...common, '--out', path.join(tmp, 'dog.png')]), loaders(log), {
+    log: (l) => messages.push(l),
+    progress: quiet,
+  });
   assert.equal(decodePng(fs.readFileSync(p!)).width, 64);
   assert.match(messages.join('\n'), /unconditional condition is zeros/);
   assert.match(messages.at(-1)!, /unconditional from zeros/);
@@ -127,12 +166,15 @@ test('an audio run with a mix needs the generator\'s text encoder; without a mix
   assert.ok(log.includes('text sd-clip') && log.includes('aligner gn') && log.includes('audio clap'));
 });
 
-test('--prompt without --encoder uses the SD folder\'s text_encoder/, and says so when there is none', async () => {
+test("--prompt without --encoder uses the SD folder's text_encoder/, and says so when there is none", async () => {
   const withText = path.join(tmp, 'sd-with-text');
   fs.cpSync(TINY, withText, { recursive: true });
   fs.mkdirSync(path.join(withText, 'text_encoder'));
   const log: string[] = [];
-  await runGenerate(parseGenerateArgs(['--generator', withText, '--prompt', 'a cat', '--steps', '1', '--out', path.join(tmp, 'own.png')]), loaders(log), { log: () => {}, progress: quiet });
+  await runGenerate(parseGenerateArgs(['--generator', withText, '--prompt', 'a cat', '--steps', '1', '--out', path.join(tmp, 'own.png')]), loaders(log), {
+    log: () => {},
+    progress: quiet,
+  });
   assert.deepEqual(log, ['generator sd-with-text', 'text text_encoder']);
   await assert.rejects(
     runGenerate(parseGenerateArgs(['--generator', TINY, '--prompt', 'a cat', '--out', path.join(tmp, 'x.png')]), loaders([]), { progress: quiet }),
@@ -141,8 +183,22 @@ test('--prompt without --encoder uses the SD folder\'s text_encoder/, and says s
 });
 
 test('a missing audio file is a usage error naming it', async () => {
-  const args = parseGenerateArgs(['--generator', TINY, '--audio', path.join(tmp, 'none.wav'), '--encoder', 'e', '--gluenet', 'g', '--out', path.join(tmp, 'n.png')]);
-  await assert.rejects(runGenerate(args, loaders([]), { progress: quiet }), (e: unknown) => e instanceof UsageError && /cannot read --audio '.*none\.wav'/.test(e.message));
+  const args = parseGenerateArgs([
+    '--generator',
+    TINY,
+    '--audio',
+    path.join(tmp, 'none.wav'),
+    '--encoder',
+    'e',
+    '--gluenet',
+    'g',
+    '--out',
+    path.join(tmp, 'n.png'),
+  ]);
+  await assert.rejects(
+    runGenerate(args, loaders([]), { progress: quiet }),
+    (e: unknown) => e instanceof UsageError && /cannot read --audio '.*none\.wav'/.test(e.message),
+  );
 });
 
 const SD_TEXT = fileURLToPath(new URL('../../../test/fixtures/encoders/sd-text/text_encoder/', import.meta.url));

@@ -40,7 +40,10 @@ test('folders that are not SD ONNX exports', async () => {
   await assert.rejects(SdOnnxGenerator.load(path.join(base, 'nope')), /generator folder '.*nope' does not exist/);
   await assert.rejects(SdOnnxGenerator.load(path.join(good, 'model_index.json')), /is a file; pass the folder/);
   const noUnet = variant('no-unet', (d) => fs.rmSync(path.join(d, 'unet', 'model.onnx')));
-  await assert.rejects(SdOnnxGenerator.load(noUnet), /unet\/model\.onnx is missing; expected unet\/model\.onnx, vae_decoder\/model\.onnx.*optimum-cli export onnx/);
+  await assert.rejects(
+    SdOnnxGenerator.load(noUnet),
+    /unet\/model\.onnx is missing; expected unet\/model\.onnx, vae_decoder\/model\.onnx.*optimum-cli export onnx/,
+  );
   const noSched = variant('no-sched', (d) => fs.rmSync(path.join(d, 'scheduler'), { recursive: true }));
   await assert.rejects(SdOnnxGenerator.load(noSched), /scheduler\/scheduler_config\.json is missing/);
   const torch = variant('torch', (d) => {
@@ -54,13 +57,17 @@ test('folders that are not SD ONNX exports', async () => {
 test('broken or unsupported configs', async () => {
   const badJson = variant('bad-json', (d) => fs.writeFileSync(path.join(d, 'scheduler', 'scheduler_config.json'), '{"beta_start": '));
   await assert.rejects(SdOnnxGenerator.load(badJson), /scheduler config '.*scheduler_config\.json' is not valid JSON/);
-  const karras = variant('karras', (d) => fs.writeFileSync(path.join(d, 'scheduler', 'scheduler_config.json'), JSON.stringify({ _class_name: 'EulerDiscreteScheduler', use_karras_sigmas: true })));
+  const karras = variant('karras', (d) =>
+    fs.writeFileSync(path.join(d, 'scheduler', 'scheduler_config.json'), JSON.stringify({ _class_name: 'EulerDiscreteScheduler', use_karras_sigmas: true })),
+  );
   await assert.rejects(SdOnnxGenerator.load(karras), /'use_karras_sigmas' to true, which gluegen does not implement/);
   const scale = variant('scale', (d) => fs.writeFileSync(path.join(d, 'vae_decoder', 'config.json'), JSON.stringify({ scaling_factor: -1 })));
   await assert.rejects(SdOnnxGenerator.load(scale), /'scaling_factor' in '.*config\.json' is -1; expected a positive number/);
   const width = variant('width', (d) => fs.writeFileSync(path.join(d, 'unet', 'config.json'), JSON.stringify({ cross_attention_dim: 1024 })));
   await assert.rejects(SdOnnxGenerator.load(width), /takes conditions of width 768 but unet\/config\.json says cross_attention_dim 1024/);
-  const lms = variant('lms', (d) => fs.writeFileSync(path.join(d, 'scheduler', 'scheduler_config.json'), JSON.stringify({ _class_name: 'LMSDiscreteScheduler' })));
+  const lms = variant('lms', (d) =>
+    fs.writeFileSync(path.join(d, 'scheduler', 'scheduler_config.json'), JSON.stringify({ _class_name: 'LMSDiscreteScheduler' })),
+  );
   const g = await SdOnnxGenerator.load(lms);
   try {
     assert.throws(() => g.resolveScheduler('default'), /scheduler LMSDiscreteScheduler is not implemented; choose one of ddim, pndm, euler, dpmpp2m/);
@@ -88,7 +95,10 @@ test('bad generate() arguments', async () => {
     rng: new Rng(1),
     ...over,
   });
-  await assert.rejects(gen.generate(opts({ cond: new Float32Array(77 * 1024) })), /cond has 78848 values; expected batch x tokens x dim = 1 x 77 x 768 = 59136/);
+  await assert.rejects(
+    gen.generate(opts({ cond: new Float32Array(77 * 1024) })),
+    /cond has 78848 values; expected batch x tokens x dim = 1 x 77 x 768 = 59136/,
+  );
   await assert.rejects(gen.generate(opts({ batch: 2 })), /cond has 59136 values; expected .* = 118272/);
   await assert.rejects(gen.generate(opts({ uncond: new Float32Array(10) })), /uncond has 10 values; expected \[1, 77, 768\]/);
   await assert.rejects(gen.generate(opts({ height: 60 })), /image height 60 must be a positive multiple of 8/);

@@ -152,13 +152,17 @@ test('a [1, T, D] unconditional is shared by every image of a batch', async () =
   assert.deepEqual(a.images, b.images);
 });
 
-test('every scheduler runs, reports each step, and the default is the folder\'s PNDM', async () => {
+test("every scheduler runs, reports each step, and the default is the folder's PNDM", async () => {
   const images = new Map<string, Uint8Array>();
   for (const scheduler of ['ddim', 'pndm', 'euler', 'dpmpp2m', 'lcm']) {
     const seen: [number, number][] = [];
     const out = await gen.generate(options({ scheduler, steps: 4, onStep: (s, total) => seen.push([s, total]) }));
     const total = scheduler === 'pndm' ? 5 : 4; // PLMS repeats its second timestep
-    assert.deepEqual(seen, Array.from({ length: total }, (_, i) => [i + 1, total]), scheduler);
+    assert.deepEqual(
+      seen,
+      Array.from({ length: total }, (_, i) => [i + 1, total]),
+      scheduler,
+    );
     images.set(scheduler, out.images[0]!);
   }
   assert.equal(new Set([...images.values()].map((im) => im.join(','))).size, 5);
@@ -183,10 +187,7 @@ test('timings split the run into UNet, VAE and the rest', async () => {
 
 test('an aborted signal stops between steps', async () => {
   const ctl = new AbortController();
-  await assert.rejects(
-    gen.generate(options({ steps: 10, signal: ctl.signal, onStep: (s) => s === 2 && ctl.abort() })),
-    /aborted at step 2 of 10/,
-  );
+  await assert.rejects(gen.generate(options({ steps: 10, signal: ctl.signal, onStep: (s) => s === 2 && ctl.abort() })), /aborted at step 2 of 10/);
 });
 
 test('VAE output to RGB bytes: clamp((x + 1) / 2, 0, 1) x 255, rounded, HWC', () => {

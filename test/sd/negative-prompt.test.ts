@@ -5,19 +5,19 @@
  * --negative-prompt flag.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { parseGenerateArgs, runGenerate } from '../../src/cli/generate.js';
 import type { AudioClip, EncodedBatch, Encoder, EncoderInput, Modality } from '../../src/encoders/types.js';
 import { SdOnnxGenerator } from '../../src/generators/sd/index.js';
 import type { GeneratedImages, GenerateOptions, Generator } from '../../src/generators/types.js';
 import { readPngText } from '../../src/io/png.js';
-import { parseParameters } from '../../src/pipeline/metadata.js';
 import { modelSource } from '../../src/pipeline/loaders.js';
-import { X2ImagePipeline, type AlignFn } from '../../src/pipeline/x2image.js';
+import { parseParameters } from '../../src/pipeline/metadata.js';
+import { type AlignFn, X2ImagePipeline } from '../../src/pipeline/x2image.js';
 import { Rng } from '../../src/util/rng.js';
 
 const TINY = fileURLToPath(new URL('../../../test/fixtures/sd/tiny-sd/', import.meta.url));
@@ -39,7 +39,9 @@ function stubEncoder<M extends Modality>(modality: M, dim: number, name: string)
     async encode(inputs): Promise<EncodedBatch> {
       calls.push(inputs);
       const out = new Float32Array(inputs.length * T * dim);
-      inputs.forEach((x, i) => out.set(new Rng(seedOf(`${name}:${typeof x === 'string' ? x : (x as AudioClip).samples.length}`)).fillNormal(new Float32Array(T * dim)), i * T * dim));
+      inputs.forEach((x, i) =>
+        out.set(new Rng(seedOf(`${name}:${typeof x === 'string' ? x : (x as AudioClip).samples.length}`)).fillNormal(new Float32Array(T * dim)), i * T * dim),
+      );
       return { features: out, batch: inputs.length, tokens: T, dim };
     },
     async release() {},
@@ -68,7 +70,13 @@ function recordingGenerator(): Generator & { last: GenerateOptions | null } {
 }
 
 /** The pipeline `gluegen generate` builds from these parts (src/pipeline/loaders.ts modelSource). */
-function pipe(parts: { encoder: Encoder<'text'> | Encoder<'audio'>; align?: AlignFn; alignName?: string; generator: Generator; nativeTextEncoder?: Encoder<'text'> }): X2ImagePipeline<unknown> {
+function pipe(parts: {
+  encoder: Encoder<'text'> | Encoder<'audio'>;
+  align?: AlignFn;
+  alignName?: string;
+  generator: Generator;
+  nativeTextEncoder?: Encoder<'text'>;
+}): X2ImagePipeline<unknown> {
   const source = modelSource({ ...parts, align: parts.align ?? null, alignShape: { tokens: T, dim: D } });
   return new X2ImagePipeline<unknown>({ generator: parts.generator, source: source as never });
 }
@@ -103,9 +111,15 @@ test("audio: the negative prompt goes through the generator's own text encoder; 
   assert.equal(encoder.calls.length, 1);
   assert.deepEqual(generator.last!.uncond, (await stubEncoder('text', D, 'clip').encode(['noisy'])).features);
   const without = pipe({ encoder, align: align16, generator });
-  assert.throws(() => without.checkRequest({ inputs: [clip], negativePrompts: ['noisy'] }), /a negative prompt with audio inputs goes through the generator's own text encoder, which is not loaded/);
+  assert.throws(
+    () => without.checkRequest({ inputs: [clip], negativePrompts: ['noisy'] }),
+    /a negative prompt with audio inputs goes through the generator's own text encoder, which is not loaded/,
+  );
   const counts = pipe({ encoder: stubEncoder('text', 16, 'x'), align: align16, generator });
-  assert.throws(() => counts.checkRequest({ inputs: ['a', 'b', 'c'], negativePrompts: ['n', 'm'] }), /2 negative prompts for 3 inputs; pass one, or one per input/);
+  assert.throws(
+    () => counts.checkRequest({ inputs: ['a', 'b', 'c'], negativePrompts: ['n', 'm'] }),
+    /2 negative prompts for 3 inputs; pass one, or one per input/,
+  );
 });
 
 test('tiny SD: a negative prompt changes the image, and the PNG records it with the run parameters', async () => {
@@ -141,14 +155,32 @@ test('gluegen generate --negative-prompt on the bundled world: the PNG records p
   const dir = await mkdtemp(join(tmpdir(), 'gluegen-neg-'));
   try {
     const out = join(dir, 'star.png');
-    const argv = ['--generator', 'world', '--encoder', 'world-multilingual', '--prompt', 'une petite étoile rouge', '--steps', '3', '--guidance', '3', '--seed', '4', '--out', out];
+    const argv = [
+      '--generator',
+      'world',
+      '--encoder',
+      'world-multilingual',
+      '--prompt',
+      'une petite étoile rouge',
+      '--steps',
+      '3',
+      '--guidance',
+      '3',
+      '--seed',
+      '4',
+      '--out',
+      out,
+    ];
     const silent = { log: () => undefined, progress: { isTTY: false, write: () => true } as never };
     await runGenerate(parseGenerateArgs([...argv, '--negative-prompt', 'un cercle bleu']), undefined, silent);
     const png = new Uint8Array(await readFile(out));
     const params = parseParameters(readPngText(png).parameters!);
     assert.equal(params.prompt, 'une petite étoile rouge');
     assert.equal(params.negativePrompt, 'un cercle bleu');
-    assert.deepEqual([params.values.Steps, params.values.Seed, params.values.Model, params.values.Encoder, params.values.GlueNet], ['3', '4', 'world', 'world-multilingual', 'world-multilingual']);
+    assert.deepEqual(
+      [params.values.Steps, params.values.Seed, params.values.Model, params.values.Encoder, params.values.GlueNet],
+      ['3', '4', 'world', 'world-multilingual', 'world-multilingual'],
+    );
     await runGenerate(parseGenerateArgs(argv), undefined, silent);
     assert.notDeepEqual(new Uint8Array(await readFile(out)), png, 'the negative prompt changed the image');
   } finally {

@@ -9,12 +9,12 @@ import { fileURLToPath } from 'node:url';
 import type { AudioClip, EncodedBatch, Encoder, EncoderInput, Modality } from '../../src/encoders/types.js';
 import { SdOnnxGenerator } from '../../src/generators/sd/index.js';
 import type { GeneratedImages, GenerateOptions, Generator } from '../../src/generators/types.js';
-import { decodePng } from '../helpers/png-decode.js';
 import { modelSource } from '../../src/pipeline/loaders.js';
-import { spliceMix, type MixSpec } from '../../src/pipeline/mix.js';
+import { type MixSpec, spliceMix } from '../../src/pipeline/mix.js';
 import type { ConditionSource, MixInput } from '../../src/pipeline/sources.js';
-import { X2ImagePipeline, type AlignFn, type X2ImageRequest } from '../../src/pipeline/x2image.js';
+import { type AlignFn, X2ImagePipeline, type X2ImageRequest } from '../../src/pipeline/x2image.js';
 import { Rng } from '../../src/util/rng.js';
+import { decodePng } from '../helpers/png-decode.js';
 
 const TINY = fileURLToPath(new URL('../../../test/fixtures/sd/tiny-sd/', import.meta.url));
 const T = 77;
@@ -27,7 +27,12 @@ function hash(s: string): number {
 }
 
 /** A stub encoder: features of an input are normal noise seeded by the input. */
-function stubEncoder<M extends Modality>(modality: M, tokens: number, dim: number, name = `stub-${modality}-${dim}`): Encoder<M> & { calls: EncoderInput<M>[][] } {
+function stubEncoder<M extends Modality>(
+  modality: M,
+  tokens: number,
+  dim: number,
+  name = `stub-${modality}-${dim}`,
+): Encoder<M> & { calls: EncoderInput<M>[][] } {
   const calls: EncoderInput<M>[][] = [];
   const features = (x: EncoderInput<M>): Float32Array =>
     new Rng(typeof x === 'string' ? hash(`${name}:${x}`) : hash(`${name}:${(x as AudioClip).samples.length}`)).fillNormal(new Float32Array(tokens * dim));
@@ -103,9 +108,12 @@ test('audio: the unconditional is "" through the generator\'s text encoder, or z
   assert.deepEqual([generator.last!.steps, generator.last!.guidance, generator.last!.scheduler], [50, 7.5, 'default']);
 });
 
-test('sound + text mix splices the aligned sound with the text encoder\'s condition', async () => {
+test("sound + text mix splices the aligned sound with the text encoder's condition", async () => {
   const generator = recordingGenerator();
-  const source = modelSource({ encoder: stubEncoder('audio', T, 16), align: align16, generator, nativeTextEncoder: stubEncoder('text', T, D, 'clip') }, { kind: 'splice', split: 4 });
+  const source = modelSource(
+    { encoder: stubEncoder('audio', T, 16), align: align16, generator, nativeTextEncoder: stubEncoder('text', T, D, 'clip') },
+    { kind: 'splice', split: 4 },
+  );
   const p = new X2ImagePipeline({ generator, source: source as ConditionSource<MixInput<AudioClip>> });
   const r = await p.run({ inputs: [clip(100), clip(200)].map((input) => ({ input, prompt: 'a painting' })) });
   const sound = await align16((await stubEncoder('audio', T, 16).encode([clip(100), clip(200)])).features, 2);
@@ -131,26 +139,39 @@ test('chunks: a shared noise stream continues across generator calls', async () 
   const p = new X2ImagePipeline({ generator, source: modelSource({ encoder: stubEncoder('text', T, D), generator }) as ConditionSource<string> });
   const rng = new Rng(3);
   const r = await p.run({ inputs: ['a', 'b', 'c'], chunk: 2, rng, png: false });
-  assert.deepEqual(calls.map((c) => c.batch), [2, 1]);
+  assert.deepEqual(
+    calls.map((c) => c.batch),
+    [2, 1],
+  );
   assert.ok(calls.every((c) => c.rng === rng));
   assert.deepEqual([r.pngs.length, r.images.images.length], [0, 3]);
 });
 
 test('checks before running name the mismatch', async () => {
   const generator = recordingGenerator();
-  const build = (m: Parameters<typeof modelSource>[0], mix?: MixSpec) => () => new X2ImagePipeline({ generator, source: modelSource(m, mix) as ConditionSource<unknown> });
+  const build = (m: Parameters<typeof modelSource>[0], mix?: MixSpec) => () =>
+    new X2ImagePipeline({ generator, source: modelSource(m, mix) as ConditionSource<unknown> });
   const check = (m: Parameters<typeof modelSource>[0], request: X2ImageRequest<unknown>) => () => build(m)().checkRequest(request);
-  assert.throws(build({ encoder: stubEncoder('text', T, 1024, 'xlm-r'), generator }), /'xlm-r' gives \[77, 1024\] features but generator 'recorder' takes \[77, 768\].*--gluenet/);
+  assert.throws(
+    build({ encoder: stubEncoder('text', T, 1024, 'xlm-r'), generator }),
+    /'xlm-r' gives \[77, 1024\] features but generator 'recorder' takes \[77, 768\].*--gluenet/,
+  );
   assert.throws(check({ encoder: stubEncoder('text', T, 16), align: align16, generator }, { inputs: [] }), /no inputs/);
   assert.throws(check({ encoder: stubEncoder('audio', T, 16), align: align16, generator }, { inputs: ['a dog'] }), /input 0 is not an audio clip/);
-  assert.throws(build({ encoder: stubEncoder('audio', T, 16), align: align16, generator }, { kind: 'splice', split: 3 }), /mixing needs the generator's own text encoder/);
+  assert.throws(
+    build({ encoder: stubEncoder('audio', T, 16), align: align16, generator }, { kind: 'splice', split: 3 }),
+    /mixing needs the generator's own text encoder/,
+  );
   const full = { encoder: stubEncoder('audio', T, 16), align: align16, generator, nativeTextEncoder: stubEncoder('text', T, D) };
   assert.throws(build(full, { kind: 'splice', split: 40 }), /splice split 40/);
   assert.throws(build({ ...full, nativeTextEncoder: stubEncoder('text', T, 512, 'small') }), /text encoder 'small' gives \[77, 512\]/);
   assert.throws(check(full, { inputs: [clip(1)], steps: 0 }), /steps 0 must be a positive integer/);
   const wrongAligner: AlignFn = (_f, b) => new Float32Array(b * T * 1024);
   await assert.rejects(
-    new X2ImagePipeline({ generator, source: modelSource({ encoder: stubEncoder('text', T, 16), align: wrongAligner, generator }) as ConditionSource<string> }).run({ inputs: ['x'] }),
+    new X2ImagePipeline({
+      generator,
+      source: modelSource({ encoder: stubEncoder('text', T, 16), align: wrongAligner, generator }) as ConditionSource<string>,
+    }).run({ inputs: ['x'] }),
     /condition has 78848 values but the generator takes \[1, 77, 768\] = 59136; the aligner \(GlueNet\) does not output this generator's condition shape/,
   );
 });
@@ -159,7 +180,12 @@ test('through the tiny SD export: the PNGs hold the images generate() makes', as
   const generator = await SdOnnxGenerator.load(TINY);
   try {
     const encoder = stubEncoder('text', T, D, 'clip');
-    const r = await new X2ImagePipeline({ generator, source: modelSource({ encoder, generator }) as ConditionSource<string> }).run({ inputs: ['a red bicycle'], steps: 3, scheduler: 'ddim', seed: 5 });
+    const r = await new X2ImagePipeline({ generator, source: modelSource({ encoder, generator }) as ConditionSource<string> }).run({
+      inputs: ['a red bicycle'],
+      steps: 3,
+      scheduler: 'ddim',
+      seed: 5,
+    });
     const direct = await generator.generate({
       cond: (await encoder.encode(['a red bicycle'])).features,
       uncond: (await encoder.encode([''])).features,

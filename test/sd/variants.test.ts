@@ -47,7 +47,10 @@ test('each variant declares the dtypes its export has', () => {
   const s = (v: string) => gens.get(v)!.unetSignature;
   assert.deepEqual([s('tiny-sd').sample, s('tiny-sd').timestep, s('tiny-sd').condition], ['float32', 'int64', 'float32']);
   assert.deepEqual([s('tiny-sd-external').timestep, s('tiny-sd-external').tokens], ['float32', null]);
-  assert.deepEqual([s('tiny-sd-fp16').sample, s('tiny-sd-fp16').timestep, s('tiny-sd-fp16').condition, s('tiny-sd-fp16').output], ['float16', 'float16', 'float16', 'float16']);
+  assert.deepEqual(
+    [s('tiny-sd-fp16').sample, s('tiny-sd-fp16').timestep, s('tiny-sd-fp16').condition, s('tiny-sd-fp16').output],
+    ['float16', 'float16', 'float16', 'float16'],
+  );
   // A symbolic token dim falls back to 77 (CLIP's positions); the width is declared.
   assert.deepEqual(gens.get('tiny-sd-external')!.condition, { tokens: 77, dim: 768 });
 });
@@ -55,7 +58,9 @@ test('each variant declares the dtypes its export has', () => {
 test('the external-data variant keeps its weights in weights.pb, loaded through the model path', () => {
   const dir = path.join(FIXTURES, 'tiny-sd-external', 'unet');
   const model = decodeModel(fs.readFileSync(path.join(dir, 'model.onnx')));
-  const external = (model.graph.initializer as { external_data?: { key: string; value: string }[]; data_location?: number }[]).filter((i) => i.data_location === 1);
+  const external = (model.graph.initializer as { external_data?: { key: string; value: string }[]; data_location?: number }[]).filter(
+    (i) => i.data_location === 1,
+  );
   assert.ok(external.length >= 3);
   for (const init of external) assert.equal(init.external_data!.find((e) => e.key === 'location')!.value, 'weights.pb');
   assert.ok(fs.statSync(path.join(dir, 'weights.pb')).size > 4 * fs.statSync(path.join(dir, 'model.onnx')).size);

@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Encoder } from '../../src/encoders/types.js';
-import { decodePng } from '../helpers/png-decode.js';
-import { X2ImagePipeline } from '../../src/pipeline/x2image.js';
 import { alignMap, encoderSource } from '../../src/pipeline/sources.js';
+import { X2ImagePipeline } from '../../src/pipeline/x2image.js';
 import type { ServerModels } from '../../src/server/models.js';
-import { fixtureModels, startServer, toneWav, type Running } from './helpers.js';
+import { decodePng } from '../helpers/png-decode.js';
+import { fixtureModels, type Running, startServer, toneWav } from './helpers.js';
 
 let models: ServerModels;
 let srv: Running;
@@ -26,10 +26,18 @@ after(async () => {
 const SMALL = { size: '32x32', steps: 2, scheduler: 'ddim' };
 
 function postJson(body: unknown, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(`${srv.url}/v1/generate`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  return fetch(`${srv.url}/v1/generate`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 }
 
-function postForm(fields: Record<string, string>, audio?: { bytes: Uint8Array; type?: string; name?: string }, headers: Record<string, string> = {}): Promise<Response> {
+function postForm(
+  fields: Record<string, string>,
+  audio?: { bytes: Uint8Array; type?: string; name?: string },
+  headers: Record<string, string> = {},
+): Promise<Response> {
   const fd = new FormData();
   for (const [k, v] of Object.entries(fields)) fd.set(k, v);
   if (audio) fd.set('audio', new Blob([audio.bytes as Uint8Array<ArrayBuffer>], { type: audio.type ?? 'audio/wav' }), audio.name ?? 'tone.wav');
@@ -60,7 +68,11 @@ describe('read-only endpoints', () => {
   test('GET /v1/models lists the generator and the encoders by name, never by path', async () => {
     const res = await fetch(`${srv.url}/v1/models`);
     const text = await res.text();
-    const m = JSON.parse(text) as { generator: { name: string; condition: { tokens: number; dim: number }; default_size: { width: number } }; encoders: { name: string; modality: string; gluenet: string | null; tokens: number; dim: number }[]; mixing: boolean };
+    const m = JSON.parse(text) as {
+      generator: { name: string; condition: { tokens: number; dim: number }; default_size: { width: number } };
+      encoders: { name: string; modality: string; gluenet: string | null; tokens: number; dim: number }[];
+      mixing: boolean;
+    };
     assert.deepEqual(m.generator.condition, { tokens: 77, dim: 768 });
     assert.equal(m.generator.default_size.width, 64);
     assert.deepEqual(
@@ -79,7 +91,8 @@ describe('read-only endpoints', () => {
     const res = await fetch(`${srv.url}/`);
     assert.equal(res.status, 200);
     const html = await res.text();
-    for (const id of ['prompt', 'encoder', 'language', 'sound-file', 'mix-slider', 'seed', 'steps', 'guidance', 'gallery', 'progress']) assert.match(html, new RegExp(`id="${id}"`));
+    for (const id of ['prompt', 'encoder', 'language', 'sound-file', 'mix-slider', 'seed', 'steps', 'guidance', 'gallery', 'progress'])
+      assert.match(html, new RegExp(`id="${id}"`));
     assert.doesNotMatch(html, /https?:\/\//, 'no external URL (CDN) in the page');
     assert.match(res.headers.get('content-security-policy') ?? '', /script-src 'self'/);
     const js = await fetch(`${srv.url}/app.js`);
@@ -117,15 +130,28 @@ describe('POST /v1/generate', () => {
   test('format json: several base64 images and their metadata; a French prompt through XLM-R + GlueNet', async () => {
     const res = await postJson({ prompt: 'un chat rouge', encoder: 'xlmr', seed: 3, n_images: 2, format: 'json', ...SMALL });
     assert.equal(res.status, 200);
-    const body = (await res.json()) as { images: { png_base64: string }[]; metadata: { encoder: string; gluenet: string; n_images: number; width: number; prompt: string } };
+    const body = (await res.json()) as {
+      images: { png_base64: string }[];
+      metadata: { encoder: string; gluenet: string; n_images: number; width: number; prompt: string };
+    };
     assert.equal(body.images.length, 2);
     const [a, b] = body.images.map((i) => decodePng(Buffer.from(i.png_base64, 'base64')));
     assert.deepEqual([a!.width, a!.height], [32, 32]);
     assert.notDeepEqual(a!.pixels, b!.pixels, 'each image has its own noise');
-    assert.deepEqual([body.metadata.encoder, body.metadata.gluenet, body.metadata.n_images, body.metadata.width, body.metadata.prompt], ['xlmr', 'gluenet-xlmr', 2, 32, 'un chat rouge']);
+    assert.deepEqual(
+      [body.metadata.encoder, body.metadata.gluenet, body.metadata.n_images, body.metadata.width, body.metadata.prompt],
+      ['xlmr', 'gluenet-xlmr', 2, 32, 'un chat rouge'],
+    );
     const xlmr = models.encoders.find((e) => e.name === 'xlmr')!;
     const source = encoderSource(xlmr.encoder as Encoder<'text'>, { map: alignMap(xlmr.align!), gluenetName: 'gluenet-xlmr' });
-    const direct = await new X2ImagePipeline({ generator: models.generator, source }).run({ inputs: ['un chat rouge', 'un chat rouge'], seed: 3, steps: 2, scheduler: 'ddim', width: 32, height: 32 });
+    const direct = await new X2ImagePipeline({ generator: models.generator, source }).run({
+      inputs: ['un chat rouge', 'un chat rouge'],
+      seed: 3,
+      steps: 2,
+      scheduler: 'ddim',
+      width: 32,
+      height: 32,
+    });
     assert.deepEqual(Buffer.from(body.images[1]!.png_base64, 'base64'), Buffer.from(direct.pngs[1]!));
   });
 
@@ -139,14 +165,23 @@ describe('POST /v1/generate', () => {
     const wav = toneWav(1);
     const alone = await postForm({ seed: '5', steps: '2', size: '32', scheduler: 'ddim', format: 'json' }, { bytes: wav });
     assert.equal(alone.status, 200);
-    const a = (await alone.json()) as { images: { png_base64: string }[]; metadata: { encoder: string; audio: { seconds: number; sample_rate: number }; mix: string | null } };
+    const a = (await alone.json()) as {
+      images: { png_base64: string }[];
+      metadata: { encoder: string; audio: { seconds: number; sample_rate: number }; mix: string | null };
+    };
     assert.deepEqual([a.metadata.encoder, a.metadata.audio, a.metadata.mix], ['clap', { seconds: 1, sample_rate: 16000 }, null]);
-    const mixed = await postForm({ prompt: 'a watercolor painting', mix: 'avg', mix_weight: '0.7', seed: '5', steps: '2', size: '32', scheduler: 'ddim', format: 'json' }, { bytes: wav });
+    const mixed = await postForm(
+      { prompt: 'a watercolor painting', mix: 'avg', mix_weight: '0.7', seed: '5', steps: '2', size: '32', scheduler: 'ddim', format: 'json' },
+      { bytes: wav },
+    );
     assert.equal(mixed.status, 200);
     const m = (await mixed.json()) as { images: { png_base64: string }[]; metadata: { mix: string } };
     assert.equal(m.metadata.mix, 'avg:0.7');
     assert.notEqual(m.images[0]!.png_base64, a.images[0]!.png_base64);
-    const spliced = await postForm({ prompt: 'a watercolor painting', mix: 'splice', mix_split: '4', seed: '5', steps: '2', size: '32', scheduler: 'ddim', format: 'json' }, { bytes: wav });
+    const spliced = await postForm(
+      { prompt: 'a watercolor painting', mix: 'splice', mix_split: '4', seed: '5', steps: '2', size: '32', scheduler: 'ddim', format: 'json' },
+      { bytes: wav },
+    );
     assert.equal(((await spliced.json()) as { metadata: { mix: string } }).metadata.mix, 'splice:4');
   });
 
@@ -163,7 +198,14 @@ describe('POST /v1/generate', () => {
       });
     const names = events.map((e) => e.event);
     assert.deepEqual(names, ['started', 'progress', 'progress', 'progress', 'result']);
-    assert.deepEqual(events.slice(1, 4).map((e) => [e.data.step, e.data.total]), [[1, 3], [2, 3], [3, 3]]);
+    assert.deepEqual(
+      events.slice(1, 4).map((e) => [e.data.step, e.data.total]),
+      [
+        [1, 3],
+        [2, 3],
+        [3, 3],
+      ],
+    );
     const result = events[4]!.data as { images: string[]; metadata: { steps: number } };
     assert.equal(result.metadata.steps, 3);
     assert.equal(decodePng(Buffer.from(result.images[0]!, 'base64')).width, 32);
@@ -174,7 +216,11 @@ describe('errors', () => {
   test('400: bad JSON, a JSON array, a malformed multipart body', async () => {
     await expectError(await postJson('{"prompt": "a cat",'), 400, 'invalid_json');
     await expectError(await postJson('["a cat"]'), 400, 'invalid_json');
-    const res = await fetch(`${srv.url}/v1/generate`, { method: 'POST', headers: { 'Content-Type': 'multipart/form-data; boundary=XYZ' }, body: '--XYZ\r\nContent-Disposition: form-data; name="prompt"\r\n\r\na cat' });
+    const res = await fetch(`${srv.url}/v1/generate`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'multipart/form-data; boundary=XYZ' },
+      body: '--XYZ\r\nContent-Disposition: form-data; name="prompt"\r\n\r\na cat',
+    });
     await expectError(res, 400, 'invalid_multipart');
     const noBoundary = await fetch(`${srv.url}/v1/generate`, { method: 'POST', headers: { 'Content-Type': 'multipart/form-data' }, body: 'x' });
     await expectError(noBoundary, 400, 'invalid_multipart');
@@ -188,8 +234,17 @@ describe('errors', () => {
   });
 
   test('415: an unsupported content type, or a sound that is not a WAV', async () => {
-    await expectError(await fetch(`${srv.url}/v1/generate`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'a cat' }), 415, 'unsupported_media_type');
-    await expectError(await postForm({}, { bytes: new Uint8Array([0xff, 0xfb, 0x90, 0x00]), type: 'audio/mpeg', name: 'a.mp3' }), 415, 'unsupported_media_type', 'audio');
+    await expectError(
+      await fetch(`${srv.url}/v1/generate`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'a cat' }),
+      415,
+      'unsupported_media_type',
+    );
+    await expectError(
+      await postForm({}, { bytes: new Uint8Array([0xff, 0xfb, 0x90, 0x00]), type: 'audio/mpeg', name: 'a.mp3' }),
+      415,
+      'unsupported_media_type',
+      'audio',
+    );
   });
 
   test('422: unknown encoder, wrong modality, unknown field, unknown scheduler', async () => {

@@ -12,10 +12,18 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { ServerModels } from '../../src/server/models.js';
-import { fixtureModels, startServer, type Running } from './helpers.js';
+import { fixtureModels, type Running, startServer } from './helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** The subset of playwright-core this test uses. */
 interface Pw {
@@ -105,7 +113,9 @@ test('a French prompt typed into the page gives an image in the gallery', { skip
     if (i > 200) throw new Error('the gallery image never finished loading');
     await new Promise((r) => setTimeout(r, 25));
   }
-  const shown = await page.evaluate<{ w: number; h: number; src: string }>("(() => { const i = document.querySelector('.card img'); return { w: i.naturalWidth, h: i.naturalHeight, src: i.src }; })()");
+  const shown = await page.evaluate<{ w: number; h: number; src: string }>(
+    "(() => { const i = document.querySelector('.card img'); return { w: i.naturalWidth, h: i.naturalHeight, src: i.src }; })()",
+  );
   assert.deepEqual([shown.w, shown.h], [32, 32]);
   assert.equal(await page.textContent('.card dd[data-field="prompt"]'), prompt);
   assert.equal(await page.textContent('.card dd[data-field="encoder"]'), 'xlmr + GlueNet');

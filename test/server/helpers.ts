@@ -23,7 +23,15 @@ async function randomGlueNet(dir: string, cfgRaw: Record<string, unknown>, seed:
   const cfg = parseConfig(cfgRaw);
   const rng = new Rng(seed);
   const w = new Map<string, Float32Array>();
-  for (const p of partSpecs(cfg, 'aligner')) w.set(p.name, fill(p.init, p.shape.reduce((a, b) => a * b, 1), rng));
+  for (const p of partSpecs(cfg, 'aligner'))
+    w.set(
+      p.name,
+      fill(
+        p.init,
+        p.shape.reduce((a, b) => a * b, 1),
+        rng,
+      ),
+    );
   await saveGlueNet(dir, cfg, w);
 }
 
@@ -31,7 +39,11 @@ async function randomGlueNet(dir: string, cfgRaw: Record<string, unknown>, seed:
 export async function fixtureModels(): Promise<ServerModels> {
   const dir = mkdtempSync(join(tmpdir(), 'serve-'));
   const small = { mult: 1, depth: 3, cond_norm: 'clip-l-sd1' };
-  await randomGlueNet(join(dir, 'gluenet-xlmr'), { arch: 'translator_w_head', tokens_in: 8, tokens_out: 77, dim_in: 24, dim_out: 768, x_scale: 3, ...small }, 1);
+  await randomGlueNet(
+    join(dir, 'gluenet-xlmr'),
+    { arch: 'translator_w_head', tokens_in: 8, tokens_out: 77, dim_in: 24, dim_out: 768, x_scale: 3, ...small },
+    1,
+  );
   await randomGlueNet(join(dir, 'gluenet-clap'), { arch: 'translator_w_head', tokens_in: 16, tokens_out: 77, dim_in: 64, dim_out: 768, ...small }, 2);
   return loadServerModels({
     generator: join(FIX, 'sd/tiny-sd'),

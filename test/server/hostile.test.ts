@@ -5,12 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { after, before, test } from 'node:test';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { after, before, test } from 'node:test';
 import { decodeWav, encodeWav } from '../../src/encoders/audio/index.js';
-import { decodeWavOffThread } from '../../src/server/wav-thread.js';
 import type { ServerModels } from '../../src/server/models.js';
-import { fixtureModels, startServer, toneWav, type Running } from './helpers.js';
+import { decodeWavOffThread } from '../../src/server/wav-thread.js';
+import { fixtureModels, type Running, startServer, toneWav } from './helpers.js';
 
 let models: ServerModels;
 let srv: Running;

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { decodePng } from '../helpers/png-decode.js';
 import type { ServerModels } from '../../src/server/models.js';
-import { fixtureModels, startServer, type Running } from './helpers.js';
+import { decodePng } from '../helpers/png-decode.js';
+import { fixtureModels, type Running, startServer } from './helpers.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -36,7 +36,8 @@ async function heapMb(): Promise<number> {
 }
 
 test('50 requests from 5 clients: each succeeds or gets a clean 429; memory stays flat', { timeout: 120_000 }, async () => {
-  const post = (seed: number): Promise<Response> => fetch(`${srv.url}/v1/generate`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body(seed), signal: AbortSignal.timeout(30_000) });
+  const post = (seed: number): Promise<Response> =>
+    fetch(`${srv.url}/v1/generate`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: body(seed), signal: AbortSignal.timeout(30_000) });
   const reference = [await post(0), await post(1)].map(async (r) => Buffer.from(await r.arrayBuffer()));
   const refs = await Promise.all(reference);
   assert.notDeepEqual(refs[0], refs[1]);
@@ -78,5 +79,7 @@ test('50 requests from 5 clients: each succeeds or gets a clean 429; memory stay
   assert.ok(afterMb - before < 8, `heap grew from ${before.toFixed(1)} to ${afterMb.toFixed(1)} MB`);
   const h = ((await (await fetch(`${srv.url}/healthz`)).json()) as { queue: { running: number; queued: number } }).queue;
   assert.deepEqual([h.running, h.queued], [0, 0]);
-  console.log(`load: ${ok} ok, ${busy} x 429 in ${seconds.toFixed(1)} s; heap ${before.toFixed(1)} -> ${afterMb.toFixed(1)} MB; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`);
+  console.log(
+    `load: ${ok} ok, ${busy} x 429 in ${seconds.toFixed(1)} s; heap ${before.toFixed(1)} -> ${afterMb.toFixed(1)} MB; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`,
+  );
 });

@@ -31,7 +31,13 @@ test('a hand-written body: preamble, quoted boundary, escaped names, empty part,
       '--a b\r\ncontent-disposition: form-data; name=empty\r\n\r\n\r\n--a b--\r\nepilogue',
   );
   const parts = parseMultipart(body, multipartBoundary('multipart/form-data; boundary="a b"'));
-  assert.deepEqual(parts.map((p) => [p.name, p.data.toString()]), [['prompt', 'line one\r\nline two'], ['empty', '']]);
+  assert.deepEqual(
+    parts.map((p) => [p.name, p.data.toString()]),
+    [
+      ['prompt', 'line one\r\nline two'],
+      ['empty', ''],
+    ],
+  );
 });
 
 test('malformed bodies and limits give 400 (or 413 for an over-long text field)', () => {
@@ -43,7 +49,7 @@ test('malformed bodies and limits give 400 (or 413 for an over-long text field)'
     ['no disposition', ok('--B\r\nContent-Type: text/plain\r\n\r\nabc\r\n--B--'), /Content-Disposition/],
     ['no name', ok('--B\r\nContent-Disposition: form-data\r\n\r\nabc\r\n--B--'), /no field name/],
     ['junk after boundary', ok('--Bxyz\r\n'), /CRLF/],
-    ['too many parts', ok('--B\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n'.repeat(3) + '--B--'), /more than 2 parts/],
+    ['too many parts', ok(`${'--B\r\nContent-Disposition: form-data; name="a"\r\n\r\n1\r\n'.repeat(3)}--B--`), /more than 2 parts/],
     ['long field', ok(`--B\r\nContent-Disposition: form-data; name="a"\r\n\r\n${'x'.repeat(20)}\r\n--B--`), /at most 10 bytes/, 413],
     ['long headers', ok(`--B\r\nContent-Disposition: form-data; name="a"; x="${'y'.repeat(100)}"\r\n\r\n1\r\n--B--`), /headers are over 64 bytes/],
   ];

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { ServerModels } from '../../src/server/models.js';
-import { fixtureModels, GatedGenerator, startServer, until, type Running } from './helpers.js';
+import { fixtureModels, GatedGenerator, type Running, startServer, until } from './helpers.js';
 
 let base: ServerModels;
 before(async () => {
@@ -18,11 +18,20 @@ after(async () => {
 
 const BODY = JSON.stringify({ prompt: 'a cat', encoder: 'native', size: '32x32', steps: 2, scheduler: 'ddim', seed: 1 });
 const post = (srv: Running, init: RequestInit = {}): Promise<Response> =>
-  fetch(`${srv.url}/v1/generate`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...(init.headers as Record<string, string>) }, body: BODY, ...(init.signal ? { signal: init.signal } : {}) });
+  fetch(`${srv.url}/v1/generate`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(init.headers as Record<string, string>) },
+    body: BODY,
+    ...(init.signal ? { signal: init.signal } : {}),
+  });
 const health = async (srv: Running): Promise<{ running: number; queued: number; cancelled: number; rejected: number; completed: number }> =>
-  ((await (await fetch(`${srv.url}/healthz`)).json()) as { queue: { running: number; queued: number; cancelled: number; rejected: number; completed: number } }).queue;
+  ((await (await fetch(`${srv.url}/healthz`)).json()) as { queue: { running: number; queued: number; cancelled: number; rejected: number; completed: number } })
+    .queue;
 
-async function withGate(queue: { workers: number; maxQueued: number; timeoutMs: number }, body: (srv: Running, gate: GatedGenerator) => Promise<void>): Promise<void> {
+async function withGate(
+  queue: { workers: number; maxQueued: number; timeoutMs: number },
+  body: (srv: Running, gate: GatedGenerator) => Promise<void>,
+): Promise<void> {
   const gate = new GatedGenerator(base.generator);
   const srv = await startServer({ ...base, generator: gate }, { queue });
   try {
@@ -47,7 +56,10 @@ test('beyond the line: 429 with Retry-After; the accepted requests then succeed;
     const r1 = await first;
     assert.equal(r1.status, 200);
     assert.equal(r1.headers.get('content-type'), 'image/png');
-    const events = (await (await second).text()).split('\n\n').filter((b) => b.startsWith('event:')).map((b) => b.split('\n')[0]!.slice(7));
+    const events = (await (await second).text())
+      .split('\n\n')
+      .filter((b) => b.startsWith('event:'))
+      .map((b) => b.split('\n')[0]!.slice(7));
     assert.deepEqual(events, ['queued', 'started', 'progress', 'progress', 'result']);
     const h = await health(srv);
     assert.deepEqual([h.completed, h.rejected, h.running, h.queued], [2, 1, 0, 0]);

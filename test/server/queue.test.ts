@@ -90,7 +90,10 @@ test('a job past its deadline fails with 503 and its signal aborts', async () =>
 
 test('a task that throws rejects its job and frees the worker', async () => {
   const q = new JobQueue({ workers: 1, maxQueued: 0, timeoutMs: 1000 });
-  await assert.rejects(q.submit(() => Promise.reject(new Error('boom'))), /boom/);
+  await assert.rejects(
+    q.submit(() => Promise.reject(new Error('boom'))),
+    /boom/,
+  );
   assert.equal(await q.submit(() => Promise.resolve(5)), 5);
   assert.deepEqual([q.stats().failed, q.stats().completed, q.stats().running], [1, 1, 0]);
 });

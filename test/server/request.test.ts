@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { encodeWav } from '../../src/encoders/audio/index.js';
 import type { EncodedBatch, Encoder, Modality } from '../../src/encoders/types.js';
 import type { Generator } from '../../src/generators/types.js';
 import { HttpError } from '../../src/server/http-error.js';
 import type { ServedEncoder, ServerModels } from '../../src/server/models.js';
 import type { MultipartPart } from '../../src/server/multipart.js';
 import { DEFAULT_LIMITS, parseGeneration } from '../../src/server/request.js';
-import { encodeWav } from '../../src/encoders/audio/index.js';
 
 function stubEncoder<M extends Modality>(name: string, modality: M): Encoder<M> {
   return {
@@ -33,8 +33,24 @@ function worldLike(): ServerModels {
   const generator = { name: 'world', condition: { tokens: 4, dim: 8 }, defaultSize: { width: 32, height: 32 } } as unknown as Generator;
   const encoders: ServedEncoder[] = [
     { name: 'native', modality: 'text', encoder: stubEncoder('world-native', 'text'), gluenet: null, languages: ['en'] },
-    { name: 'multilingual', modality: 'text', encoder: stubEncoder('world-multilingual', 'text'), gluenet: 'gluenet-multilingual', languages: Object.keys(LEXICON), detectLanguage: detect, align: (f) => f },
-    { name: 'sound', modality: 'audio', encoder: stubEncoder('world-sound', 'audio'), gluenet: 'gluenet-sound', languages: null, maxSeconds: 1, align: (f) => f },
+    {
+      name: 'multilingual',
+      modality: 'text',
+      encoder: stubEncoder('world-multilingual', 'text'),
+      gluenet: 'gluenet-multilingual',
+      languages: Object.keys(LEXICON),
+      detectLanguage: detect,
+      align: (f) => f,
+    },
+    {
+      name: 'sound',
+      modality: 'audio',
+      encoder: stubEncoder('world-sound', 'audio'),
+      gluenet: 'gluenet-sound',
+      languages: null,
+      maxSeconds: 1,
+      align: (f) => f,
+    },
   ];
   return {
     generator,
@@ -67,7 +83,10 @@ test("'auto' routes a prompt by its detected language: English to native, others
 });
 
 test('an explicit language or encoder wins; the detected language is still reported', () => {
-  assert.deepEqual([parse({ prompt: 'a red circle', language: 'de' }).encoder.name, parse({ prompt: 'a red circle', language: 'de' }).language], ['multilingual', 'de']);
+  assert.deepEqual(
+    [parse({ prompt: 'a red circle', language: 'de' }).encoder.name, parse({ prompt: 'a red circle', language: 'de' }).language],
+    ['multilingual', 'de'],
+  );
   const m = parse({ prompt: 'un cercle rouge', encoder: 'multilingual' });
   assert.deepEqual([m.encoder.name, m.language], ['multilingual', 'fr']);
   rejects({ prompt: 'a red circle', language: 'xx' }, 'unknown_language', 'language');
@@ -97,7 +116,11 @@ test('form fields: numbers from strings, a sound routed to the sound encoder, mi
   assert.deepEqual(form(part('prompt', 'a red circle'), part('mix', 'splice'), audio).mix, { kind: 'splice', split: 2 });
   assert.deepEqual(form(part('prompt', 'a red circle'), part('mix', 'avg:0.25'), audio).mix, { kind: 'avg', weight: 0.25 });
   const fail = (parts: MultipartPart[], code: string): void =>
-    assert.throws(() => form(...parts), (e: unknown) => e instanceof HttpError && e.code === code, code);
+    assert.throws(
+      () => form(...parts),
+      (e: unknown) => e instanceof HttpError && e.code === code,
+      code,
+    );
   fail([part('steps', 'seven'), audio], 'out_of_range');
   fail([part('prompt', 'a'), part('prompt', 'b')], 'duplicate_field');
   fail([{ ...audio, name: 'image' }], 'invalid_field');
@@ -119,5 +142,8 @@ test('negative_prompt is read (trimmed, default ""), bounded like the prompt, an
   ];
   assert.equal(parseGeneration(models, DEFAULT_LIMITS, { parts: parts('a red circle') }).negativePrompt, 'a red circle');
   const noNative = { ...models, native: null } as unknown as ServerModels;
-  assert.throws(() => parseGeneration(noNative, DEFAULT_LIMITS, { parts: parts('a red circle') }), (e: unknown) => e instanceof HttpError && e.code === 'negative_prompt_unavailable');
+  assert.throws(
+    () => parseGeneration(noNative, DEFAULT_LIMITS, { parts: parts('a red circle') }),
+    (e: unknown) => e instanceof HttpError && e.code === 'negative_prompt_unavailable',
+  );
 });

@@ -9,19 +9,34 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { parseServeArgs } from '../../src/cli/serve.js';
 import { UsageError } from '../../src/cli/command.js';
+import { parseServeArgs } from '../../src/cli/serve.js';
 import { loadServerModels, parseNamedDir } from '../../src/server/models.js';
 import { FIX } from './helpers.js';
 
 const SD = join(FIX, 'sd/tiny-sd');
 
 test('loadServerModels: clear errors for a missing world, an encoder without its GlueNet, bad names', async () => {
-  await assert.rejects(loadServerModels({ worldDir: mkdtempSync(join(tmpdir(), 'noworld-')) }), /serve: the world folder .* has no generator\/config\.json.*--generator DIR/);
+  await assert.rejects(
+    loadServerModels({ worldDir: mkdtempSync(join(tmpdir(), 'noworld-')) }),
+    /serve: the world folder .* has no generator\/config\.json.*--generator DIR/,
+  );
   await assert.rejects(loadServerModels({ generator: SD }), /no encoder to serve.*--encoder NAME=DIR/);
-  await assert.rejects(loadServerModels({ generator: SD, encoders: [{ name: 'xlmr', dir: join(FIX, 'encoders/xlm-roberta') }] }), /encoder 'xlmr' .* gives \[\d+, 24\] features but generator .* takes \[77, 768\]; pass --gluenet xlmr=DIR/);
+  await assert.rejects(
+    loadServerModels({ generator: SD, encoders: [{ name: 'xlmr', dir: join(FIX, 'encoders/xlm-roberta') }] }),
+    /encoder 'xlmr' .* gives \[\d+, 24\] features but generator .* takes \[77, 768\]; pass --gluenet xlmr=DIR/,
+  );
   await assert.rejects(loadServerModels({ generator: SD, encoders: [{ name: 'native', dir: 'x' }] }), /'native' is reserved/);
-  await assert.rejects(loadServerModels({ generator: SD, encoders: [{ name: 'a', dir: 'x' }, { name: 'a', dir: 'y' }] }), /two encoders are named 'a'/);
+  await assert.rejects(
+    loadServerModels({
+      generator: SD,
+      encoders: [
+        { name: 'a', dir: 'x' },
+        { name: 'a', dir: 'y' },
+      ],
+    }),
+    /two encoders are named 'a'/,
+  );
   await assert.rejects(loadServerModels({ generator: SD, encoders: [{ name: 'bad/name', dir: 'x' }] }), /encoder name 'bad\/name'/);
   const m = await loadServerModels({ generator: SD, textEncoder: join(FIX, 'encoders/sd-text/text_encoder') });
   assert.deepEqual([m.generatorName, m.generatorKind, m.encoders.map((e) => e.name), m.defaults.scheduler], ['tiny-sd', 'sd', ['native'], 'default']);
@@ -34,8 +49,26 @@ test('parseNamedDir and parseServeArgs', () => {
   assert.throws(() => parseNamedDir('a b=/x', 'encoder'), /expected NAME=DIR/);
   const d = parseServeArgs([]);
   assert.deepEqual([d.port, d.host, d.generator, d.encoders, d.workers, d.maxQueue, d.timeoutSeconds], [7860, '127.0.0.1', 'world', [], 1, 8, 300]);
-  const a = parseServeArgs(['--generator', 'sd', '--encoder', 'fr=/x', '--encoder', 'snd=/y', '--gluenet', 'snd=/gy', '--gluenet', 'fr=/gx', '--port', '0', '--workers', '2']);
-  assert.deepEqual(a.encoders, [{ name: 'fr', dir: '/x', gluenet: '/gx' }, { name: 'snd', dir: '/y', gluenet: '/gy' }]);
+  const a = parseServeArgs([
+    '--generator',
+    'sd',
+    '--encoder',
+    'fr=/x',
+    '--encoder',
+    'snd=/y',
+    '--gluenet',
+    'snd=/gy',
+    '--gluenet',
+    'fr=/gx',
+    '--port',
+    '0',
+    '--workers',
+    '2',
+  ]);
+  assert.deepEqual(a.encoders, [
+    { name: 'fr', dir: '/x', gluenet: '/gx' },
+    { name: 'snd', dir: '/y', gluenet: '/gy' },
+  ]);
   assert.deepEqual(parseServeArgs(['--encoder', '/m/xlmr', '--gluenet', '/g']).encoders, [{ name: 'xlmr', dir: '/m/xlmr', gluenet: '/g' }]);
   for (const [argv, message] of [
     [['--port', '70000'], /--port must be an integer/],
@@ -44,14 +77,22 @@ test('parseNamedDir and parseServeArgs', () => {
     [['--workers', '0'], /--workers/],
     [['extra'], /unexpected argument 'extra'/],
   ] as const) {
-    assert.throws(() => parseServeArgs([...argv]), (e: unknown) => e instanceof UsageError && message.test(e.message), String(argv));
+    assert.throws(
+      () => parseServeArgs([...argv]),
+      (e: unknown) => e instanceof UsageError && message.test(e.message),
+      String(argv),
+    );
   }
 });
 
 test('gluegen serve as a process: prints its address, answers, exits cleanly on SIGTERM', { timeout: 60_000 }, async () => {
   const serve = fileURLToPath(new URL('../../src/cli/serve.js', import.meta.url));
   const argv = ['--generator', SD, '--text-encoder', join(FIX, 'encoders/sd-text/text_encoder'), '--port', '0', '--max-queue', '3'];
-  const child = spawn(process.execPath, ['--input-type=module', '-e', `import { serveCommand } from ${JSON.stringify(serve)}; await serveCommand.run(${JSON.stringify(argv)});`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', `import { serveCommand } from ${JSON.stringify(serve)}; await serveCommand.run(${JSON.stringify(argv)});`],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

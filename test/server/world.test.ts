@@ -21,17 +21,37 @@ import { FIX, startServer, toneWav } from './helpers.js';
 const WORLD = process.env.GLUEGEN_WORLD_DIR ?? fileURLToPath(new URL('../../../assets/world/', import.meta.url));
 const has = (...dirs: string[]): boolean => dirs.every((d) => existsSync(join(WORLD, d, 'config.json')));
 const encodersSkip = has('multilingual-encoder', 'sound-encoder') ? false : `the world encoders are not built in ${WORLD}`;
-const worldSkip = has('generator', 'text-encoder', 'multilingual-encoder', 'sound-encoder', 'gluenet-multilingual', 'gluenet-sound') ? false : `the full world (generator, encoders, GlueNets) is not built in ${WORLD}`;
+const worldSkip = has('generator', 'text-encoder', 'multilingual-encoder', 'sound-encoder', 'gluenet-multilingual', 'gluenet-sound')
+  ? false
+  : `the full world (generator, encoders, GlueNets) is not built in ${WORLD}`;
 
 async function randomGlueNet(dir: string, tokensIn: number, dimIn: number, seed: number): Promise<void> {
-  const cfg = parseConfig({ arch: 'translator_w_head', tokens_in: tokensIn, tokens_out: 77, dim_in: dimIn, dim_out: 768, mult: 1, depth: 3, cond_norm: 'clip-l-sd1' });
+  const cfg = parseConfig({
+    arch: 'translator_w_head',
+    tokens_in: tokensIn,
+    tokens_out: 77,
+    dim_in: dimIn,
+    dim_out: 768,
+    mult: 1,
+    depth: 3,
+    cond_norm: 'clip-l-sd1',
+  });
   const rng = new Rng(seed);
   const w = new Map<string, Float32Array>();
-  for (const p of partSpecs(cfg, 'aligner')) w.set(p.name, fill(p.init, p.shape.reduce((a, b) => a * b, 1), rng));
+  for (const p of partSpecs(cfg, 'aligner'))
+    w.set(
+      p.name,
+      fill(
+        p.init,
+        p.shape.reduce((a, b) => a * b, 1),
+        rng,
+      ),
+    );
   await saveGlueNet(dir, cfg, w);
 }
 
-const post = (url: string, body: unknown): Promise<Response> => fetch(`${url}/v1/generate`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+const post = (url: string, body: unknown): Promise<Response> =>
+  fetch(`${url}/v1/generate`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
 
 test('world encoder folders: the language of a prompt picks the multilingual encoder', { skip: encodersSkip }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'serve-world-'));
@@ -62,7 +82,10 @@ test('no options: the bundled world generates from a French prompt and from a so
   const models = await loadServerModels(process.env.GLUEGEN_WORLD_DIR ? {} : { worldDir: WORLD });
   const srv = await startServer(models);
   try {
-    assert.deepEqual(models.encoders.map((e) => e.name), ['native', 'multilingual', 'sound']);
+    assert.deepEqual(
+      models.encoders.map((e) => e.name),
+      ['native', 'multilingual', 'sound'],
+    );
     const res = await post(srv.url, { prompt: 'un grand cercle rouge', steps: 3, format: 'json' });
     const body = (await res.json()) as { metadata: { encoder: string; language: string; width: number } };
     assert.equal(res.status, 200, JSON.stringify(body));

@@ -2,10 +2,10 @@
 // fixture words from 104: !104 ,105 .106 a107 photo108 of109 cat110 dog111 red112 the113 sky114
 // cafe115 un116 ##believ117 ##able118 ##s119 猫120 狗121.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { loadTokenizer } from '../../src/encoders/text/tokenizer.js';
 import { fixtureDir, numbers, rows, withTempFolder } from './helpers.js';
 
@@ -31,7 +31,7 @@ test('bert: [CLS] ... [SEP], pad 0, lowercase and accent stripping (uncased)', a
   }
 });
 
-test("bert: padding with 0, attention mask, truncation keeps [SEP]", async () => {
+test('bert: padding with 0, attention mask, truncation keeps [SEP]', async () => {
   const tok = await loadTokenizer(fixtureDir('bert'));
   const enc = tok.encodeBatch(['a cat', 'a photo of a cat.'], { maxLength: 6, padding: 'max_length', truncation: true });
   assert.deepEqual(rows(enc.inputIds, 6), [

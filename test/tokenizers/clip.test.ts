@@ -6,10 +6,10 @@
 // Merges (scripts/fixtures/tokenizers.ts): photo: ph 512, pho 513, phot 514, photo</w> 515;
 // of</w> 516; cat: ca 517, cat</w> 518; ...; at</w> 545.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { loadTokenizer } from '../../src/encoders/text/tokenizer.js';
 import { fixtureDir, numbers, rows } from './helpers.js';
 
@@ -21,11 +21,11 @@ const endOfWord = (c: string) => 256 + ascii(c);
 test('clip: fixture vocab has the hand-derived layout', async () => {
   const json = JSON.parse(await readFile(join(fixtureDir('clip'), 'tokenizer.json'), 'utf8'));
   const vocab = json.model.vocab as Record<string, number>;
-  assert.equal(vocab['a'], 64);
+  assert.equal(vocab.a, 64);
   assert.equal(vocab['a</w>'], 320); // the same id as in the real CLIP vocab
   assert.equal(vocab['photo</w>'], 515);
   assert.equal(vocab['of</w>'], 516);
-  assert.equal(vocab['ca'], 517);
+  assert.equal(vocab.ca, 517);
   assert.equal(vocab['cat</w>'], 518);
   assert.equal(vocab['at</w>'], 545);
   assert.equal(vocab['<|startoftext|>'], BOS);

@@ -1,9 +1,9 @@
 // Every user-facing error: message names the file / value and says what was expected.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { loadTokenizer, tokenizerFromJson } from '../../src/encoders/text/tokenizer.js';
 import { buildWordLevelTokenizer } from '../../src/encoders/text/tokenizer-json.js';
 import { fixtureDir, withTempFolder } from './helpers.js';

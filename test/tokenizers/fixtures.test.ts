@@ -1,12 +1,12 @@
 // The committed fixture folders: regenerated output matches, sizes stay small, and the slow CLIP
 // files (vocab.json + merges.txt, as diffusers saves SD 1.x) load to the same tokenizer.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadTokenizer } from '../../src/encoders/text/tokenizer.js';
+import { test } from 'node:test';
 import { FIXTURE_FAMILIES, fixtureFileText, tokenizerFixtures } from '../../scripts/fixtures/tokenizers.js';
+import { loadTokenizer } from '../../src/encoders/text/tokenizer.js';
 import { fixtureDir, numbers, withTempFolder } from './helpers.js';
 
 test('fixtures: committed files equal the script output and are under 100 KB', async () => {

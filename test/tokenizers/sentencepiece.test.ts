@@ -6,10 +6,10 @@
 // T5 ids: <pad>0 </s>1 <unk>2, ▁3 .4 ,5 ▁a6 ▁the7 ▁The8 ▁of9 ▁is10 ▁photo11 ▁cat12 ▁dog13 ▁sky14
 //   ▁blue15 ▁big16, letters a..z 17..42, <extra_id_2>43 <extra_id_1>44 <extra_id_0>45.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { loadTokenizer } from '../../src/encoders/text/tokenizer.js';
 import { fixtureDir, numbers, rows } from './helpers.js';
 

@@ -1,8 +1,8 @@
 // Word-level builder: [PAD]0 [UNK]1 [BOS]2 [EOS]3 [MASK]4, words from 5 in the given order.
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tokenizerFromJson, wordLevelVocabulary, loadTokenizer } from '../../src/encoders/text/tokenizer.js';
+import { test } from 'node:test';
+import { loadTokenizer, tokenizerFromJson, wordLevelVocabulary } from '../../src/encoders/text/tokenizer.js';
 import { buildWordLevelTokenizer } from '../../src/encoders/text/tokenizer-json.js';
 import { numbers, rows, withTempFolder } from './helpers.js';
 

@@ -1,10 +1,10 @@
 // Places where @huggingface/tokenizers 0.2.0 departs from the Rust `tokenizers` library, and the
 // adjustments loadTokenizer makes; expected ids are what the Rust library gives (worked by hand).
 
-import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { test } from 'node:test';
 import { tokenizerFromJson } from '../../src/encoders/text/tokenizer.js';
 import { buildWordLevelTokenizer } from '../../src/encoders/text/tokenizer-json.js';
 import { fixtureDir, numbers } from './helpers.js';

@@ -8,15 +8,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inflateSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
+import { inflateSync } from 'node:zlib';
 import { FileSourceError, readJson, urlFiles } from '../../src/io/file-source.js';
 import { folderFiles } from '../../src/io/folder-files.js';
-import { createGlueServer, type GlueServer } from '../../src/server/server.js';
 import type { ServerModels } from '../../src/server/models.js';
+import { createGlueServer, type GlueServer } from '../../src/server/server.js';
 import { serveStaticFile, WEB_PAGE_CSP } from '../../src/server/static-files.js';
-import { deflateSync } from '../../src/web/shims/zlib.js';
 import { Rng } from '../../src/util/rng.js';
+import { deflateSync } from '../../src/web/shims/zlib.js';
 
 const site = mkdtempSync(join(tmpdir(), 'gluegen-site-'));
 mkdirSync(join(site, 'models', 'm'), { recursive: true });
@@ -46,7 +46,10 @@ test('folder and URL file sources read the same bytes; a missing file is a "miss
     assert.deepEqual(await readJson(files, 'config.json'), { a: 1 });
     assert.equal((await files.bytes('big.bin')).length, 5000);
     assert.equal(await readJson(files, 'nothing.json', { optional: true }), null);
-    await assert.rejects(files.bytes('nothing.json'), (e: Error) => e instanceof FileSourceError && e.code === 'missing' && e.message.includes(files.describe('nothing.json')));
+    await assert.rejects(
+      files.bytes('nothing.json'),
+      (e: Error) => e instanceof FileSourceError && e.code === 'missing' && e.message.includes(files.describe('nothing.json')),
+    );
     await assert.rejects(readJson(files, 'broken.json'), /broken\.json is not valid JSON/);
     await assert.rejects(files.bytes('../index.html'), /must be relative to its model folder/);
   }

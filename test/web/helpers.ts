@@ -1,10 +1,10 @@
 /** Shared by the web tests: reading a generated PNG back with the world evaluator. */
 import { join } from 'node:path';
-import { decodePng } from '../helpers/png-decode.js';
-import { COLOURS, OBJECTS, type Attributes } from '../../src/world/data/attributes.js';
 import { worldAssetsDir } from '../../src/world/assets.js';
+import { type Attributes, COLOURS, OBJECTS } from '../../src/world/data/attributes.js';
 import { bytesToPixels } from '../../src/world/models/data.js';
 import { WorldEvaluator } from '../../src/world/models/evaluator-session.js';
+import { decodePng } from '../helpers/png-decode.js';
 
 /** The attributes the shipped evaluator reads in a 32 x 32 RGB PNG. */
 export async function readWorldPng(png: Uint8Array): Promise<Record<keyof Attributes, number>> {

@@ -20,15 +20,22 @@ import { buildWeb } from '../../scripts/build-web.js';
 import { encodeWav } from '../../src/encoders/audio/wav.js';
 import { serveStaticFile } from '../../src/server/static-files.js';
 import { Rng } from '../../src/util/rng.js';
-import { SAMPLE_RATE, synthSound } from '../../src/world/data/sounds.js';
 import { COLOURS, OBJECTS } from '../../src/world/data/attributes.js';
+import { SAMPLE_RATE, synthSound } from '../../src/world/data/sounds.js';
 import { describe, readWorldPng } from './helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // The fake media flags give the page a microphone (a test tone) without a permission prompt.
 const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
 ];
 
 /** The subset of playwright-core this test uses. */
@@ -109,7 +116,9 @@ async function generateOnce(page: Page, prompt: string, count: number, since: nu
   await page.click('#generate');
   // Cards are prepended: the count-th card exists once the count-th image is shown.
   await page.waitForSelector(`#results figure:nth-child(${count}) img.result`, { timeout: 90_000, state: 'attached' }).catch(async (e: Error) => {
-    throw new Error(`no image: status ${JSON.stringify(await page.textContent('#status'))}, error ${JSON.stringify(await page.textContent('#error'))} (${e.message.split('\n')[0]})`);
+    throw new Error(
+      `no image: status ${JSON.stringify(await page.textContent('#status'))}, error ${JSON.stringify(await page.textContent('#error'))} (${e.message.split('\n')[0]})`,
+    );
   });
   const seconds = (performance.now() - since) / 1000;
   const src = await page.evaluate<string>("document.querySelector('#results figure:first-child img.result').src");

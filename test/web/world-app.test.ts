@@ -11,12 +11,12 @@ import { EXPORTED_ALIGNER_FILE } from '../../src/gluenet/exported-aligner.js';
 import { alignerOnnx } from '../../src/gluenet/inference.js';
 import type { FileSource } from '../../src/io/file-source.js';
 import { folderFiles } from '../../src/io/folder-files.js';
-import { decodePng } from '../helpers/png-decode.js';
 import { Rng } from '../../src/util/rng.js';
+import { type WebStatus, WebWorld, type WebWorldFolder } from '../../src/web/world-app.js';
 import { worldAssetsDir } from '../../src/world/assets.js';
 import { OBJECTS } from '../../src/world/data/attributes.js';
 import { SAMPLE_RATE, synthSound } from '../../src/world/data/sounds.js';
-import { WebWorld, type WebStatus, type WebWorldFolder } from '../../src/web/world-app.js';
+import { decodePng } from '../helpers/png-decode.js';
 import { describe, readWorldPng } from './helpers.js';
 
 /** The world folders as the web build lays them out: GlueNets with their exported aligner.onnx. */
@@ -41,9 +41,15 @@ test('a French prompt gives an image of the object and colour it names, and says
   const r = await world.generate({ prompt: 'une grande voiture bleue au centre', steps: 12, onStep: (k) => steps.push(k) });
   assert.equal(describe(await readWorldPng(r.png)), 'blue car');
   assert.equal(r.asked.language, 'fr');
-  assert.deepEqual(steps, Array.from({ length: 12 }, (_, i) => i + 1));
   assert.deepEqual(
-    statuses.filter((s) => s.stage === 'loaded').map((s) => s.folder).sort(),
+    steps,
+    Array.from({ length: 12 }, (_, i) => i + 1),
+  );
+  assert.deepEqual(
+    statuses
+      .filter((s) => s.stage === 'loaded')
+      .map((s) => s.folder)
+      .sort(),
     ['generator', 'gluenet-multilingual', 'multilingual-encoder'],
     'a prompt loads only the text models',
   );
@@ -82,5 +88,8 @@ test('bad input gets one clear line', async () => {
 
 test('a missing model file names the file', async () => {
   const broken = new WebWorld((folder) => (folder === 'generator' ? folderFiles(join(worldAssetsDir(), 'no-such-generator')) : webFolder(folder)));
-  await assert.rejects(broken.generate({ prompt: 'une voiture' }), (e: Error) => /no-such-generator.config\.json is missing/.test(e.message) && !e.message.includes('\n'));
+  await assert.rejects(
+    broken.generate({ prompt: 'une voiture' }),
+    (e: Error) => /no-such-generator.config\.json is missing/.test(e.message) && !e.message.includes('\n'),
+  );
 });

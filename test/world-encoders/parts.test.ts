@@ -99,6 +99,9 @@ test('detectLanguage with the built lexicon recognises fresh captions of every l
   for (const lang of LANGUAGES) {
     const texts = Array.from({ length: 50 }, () => captionIn(lang, sampleAttributes(rng), sampleNamed(rng), rng).text);
     const wrong = texts.filter((t) => detectLanguage(t, lexicon) !== lang);
-    assert.ok(wrong.length <= 2, `${lang}: ${wrong.length}/50 misdetected, e.g. ${JSON.stringify(wrong.slice(0, 3).map((t) => [t, detectLanguage(t, lexicon)]))}`);
+    assert.ok(
+      wrong.length <= 2,
+      `${lang}: ${wrong.length}/50 misdetected, e.g. ${JSON.stringify(wrong.slice(0, 3).map((t) => [t, detectLanguage(t, lexicon)]))}`,
+    );
   }
 });

@@ -10,12 +10,12 @@ import { resample } from '../../src/encoders/audio/resample.js';
 import { WorldMultilingualEncoder } from '../../src/encoders/world/multilingual.js';
 import { WorldSoundEncoder } from '../../src/encoders/world/sound.js';
 import { Rng } from '../../src/util/rng.js';
+import { worldModelDir } from '../../src/world/assets.js';
 import { ALL_NAMED, type Attributes } from '../../src/world/data/attributes.js';
 import { captionIn, LANGUAGES } from '../../src/world/data/captions-multi.js';
 import { sampleAttributes } from '../../src/world/data/dataset.js';
 import { nearestByCosine } from '../../src/world/encoders/probe.js';
 import { soundClip } from '../../src/world/encoders/sound.js';
-import { worldModelDir } from '../../src/world/assets.js';
 
 let text: WorldMultilingualEncoder;
 let sound: WorldSoundEncoder;

@@ -11,8 +11,13 @@ import { loadTokenizer } from '../../src/encoders/text/tokenizer.js';
 import { WorldMultilingualEncoder } from '../../src/encoders/world/multilingual.js';
 import { DEFAULT_SOUND_FRONT_END, frontEndFrames, WorldSoundEncoder } from '../../src/encoders/world/sound.js';
 import { buildWorldEncoders } from '../../src/world/encoders/build.js';
-import { buildMultilingualTokenizer, DEFAULT_MULTILINGUAL_TRAINING, trainMultilingualEncoder, type MultilingualConfig } from '../../src/world/encoders/multilingual.js';
-import { DEFAULT_SOUND_TRAINING, synthPool, trainSoundEncoder, type SoundEncoderConfig } from '../../src/world/encoders/sound.js';
+import {
+  buildMultilingualTokenizer,
+  DEFAULT_MULTILINGUAL_TRAINING,
+  type MultilingualConfig,
+  trainMultilingualEncoder,
+} from '../../src/world/encoders/multilingual.js';
+import { DEFAULT_SOUND_TRAINING, type SoundEncoderConfig, synthPool, trainSoundEncoder } from '../../src/world/encoders/sound.js';
 
 const out = mkdtempSync(join(tmpdir(), 'gluegen-world-encoders-'));
 after(() => rmSync(out, { recursive: true, force: true }));
@@ -54,10 +59,21 @@ test('sound encoder: tiny training lowers the loss and is deterministic per seed
 test('tiny build writes both folders and they load with the declared shapes', async () => {
   const lines: string[] = [];
   const report = await buildWorldEncoders({ outDir: out, seed: 2, budget: 'tiny', progress: false, log: (l) => lines.push(l) });
-  for (const f of ['multilingual-encoder/config.json', 'multilingual-encoder/tokenizer.json', 'multilingual-encoder/tokenizer_config.json', 'multilingual-encoder/model.onnx', 'sound-encoder/config.json', 'sound-encoder/model.onnx', 'encoders-report.json']) {
+  for (const f of [
+    'multilingual-encoder/config.json',
+    'multilingual-encoder/tokenizer.json',
+    'multilingual-encoder/tokenizer_config.json',
+    'multilingual-encoder/model.onnx',
+    'sound-encoder/config.json',
+    'sound-encoder/model.onnx',
+    'encoders-report.json',
+  ]) {
     assert.ok(existsSync(join(out, f)), `missing ${f}`);
   }
-  assert.deepEqual(report.phases.map((p) => p.name), ['multilingual vocabulary', 'multilingual training', 'multilingual evaluation', 'sound data', 'sound training', 'sound evaluation']);
+  assert.deepEqual(
+    report.phases.map((p) => p.name),
+    ['multilingual vocabulary', 'multilingual training', 'multilingual evaluation', 'sound data', 'sound training', 'sound evaluation'],
+  );
   const saved = JSON.parse(readFileSync(join(out, 'encoders-report.json'), 'utf8')) as typeof report;
   assert.equal(saved.multilingual.vocabSize, report.multilingual.vocabSize);
   assert.ok(lines.some((l) => l.startsWith('sound held-out accuracy')));

@@ -8,18 +8,18 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { encodeAll } from '../../src/encoders/types.js';
 import { WorldMultilingualEncoder } from '../../src/encoders/world/multilingual.js';
 import { WorldSoundEncoder } from '../../src/encoders/world/sound.js';
 import { naivePlugIn } from '../../src/gluenet/baselines.js';
-import { loadAligner, type LoadedAligner } from '../../src/gluenet/load.js';
+import { type LoadedAligner, loadAligner } from '../../src/gluenet/load.js';
 import { alignmentMetrics } from '../../src/gluenet/metrics.js';
-import { loadWorldModels, worldAssetsDir, worldModelDir, type WorldModels } from '../../src/world/assets.js';
+import { loadWorldModels, type WorldModels, worldAssetsDir, worldModelDir } from '../../src/world/assets.js';
 import { LANGUAGES } from '../../src/world/data/captions-multi.js';
-import { encodeAll } from '../../src/encoders/types.js';
 import { glueNetSource, naiveSource, nativeSource } from '../../src/world/experiments/conditions.js';
 import { pairedFeatures, trainWorldGlueNet } from '../../src/world/experiments/glue.js';
 import { soundPairs, textPairs } from '../../src/world/experiments/pairs.js';
-import { scoreSource, type Sampling } from '../../src/world/experiments/score.js';
+import { type Sampling, scoreSource } from '../../src/world/experiments/score.js';
 
 let world: WorldModels;
 let multi: WorldMultilingualEncoder;
@@ -43,8 +43,14 @@ const sampling: Sampling = { steps: 12, guidance: 3, scheduler: 'ddim', seed: 11
 
 test('multilingual: the shipped GlueNet maps captions in 6 languages next to the native features; naive plug-in does not', async () => {
   const pairs = LANGUAGES.filter((l) => l !== 'en').flatMap((l) => textPairs(l, 20, 'test', 5));
-  const x = await encodeAll(multi, pairs.map((p) => p.text));
-  const c = await encodeAll(world.encoder, pairs.map((p) => p.english));
+  const x = await encodeAll(
+    multi,
+    pairs.map((p) => p.text),
+  );
+  const c = await encodeAll(
+    world.encoder,
+    pairs.map((p) => p.english),
+  );
   const { tokens, dim } = world.generator.condition;
   const glued = alignmentMetrics(await multiGlue.align(x.features, x.batch), c.features, x.batch, tokens, dim);
   const naive = alignmentMetrics(naivePlugIn(x.features, x.batch, x.tokens, x.dim, tokens, dim), c.features, x.batch, tokens, dim);
@@ -59,7 +65,14 @@ test('multilingual: images from French/Chinese/... prompts through GlueNet show 
   const texts = pairs.map((p) => p.text);
   const glue = await scoreSource(glueNetSource('GlueNet', multi, multiGlue), texts, expected, world.generator, world.evaluator, sampling);
   const naive = await scoreSource(naiveSource('naive', multi, world.generator.condition), texts, expected, world.generator, world.evaluator, sampling);
-  const native = await scoreSource(nativeSource(world.encoder), pairs.map((p) => p.english), expected, world.generator, world.evaluator, sampling);
+  const native = await scoreSource(
+    nativeSource(world.encoder),
+    pairs.map((p) => p.english),
+    expected,
+    world.generator,
+    world.evaluator,
+    sampling,
+  );
   // Object, colour and position are what the frozen world generator draws reliably (size is weaker:
   // see assets/world/build-report.md).
   const cp = (r: typeof glue): number => ((r.accuracy.object ?? 0) + (r.accuracy.colour ?? 0) + (r.accuracy.position ?? 0)) / 3;
@@ -79,8 +92,14 @@ test('sound: images generated from sounds through the shipped GlueNet show the s
 
 test('sound: the shipped GlueNet maps sounds to their label captions; naive plug-in does not', async () => {
   const pairs = soundPairs(40, 'test', 3);
-  const x = await encodeAll(sound, pairs.map((p) => ({ samples: p.audio, sampleRate: 16000 })));
-  const c = await encodeAll(world.encoder, pairs.map((p) => p.english));
+  const x = await encodeAll(
+    sound,
+    pairs.map((p) => ({ samples: p.audio, sampleRate: 16000 })),
+  );
+  const c = await encodeAll(
+    world.encoder,
+    pairs.map((p) => p.english),
+  );
   const { tokens, dim } = world.generator.condition;
   const glued = alignmentMetrics(await soundGlue.align(x.features, x.batch), c.features, x.batch, tokens, dim);
   const naive = alignmentMetrics(naivePlugIn(x.features, x.batch, x.tokens, x.dim, tokens, dim), c.features, x.batch, tokens, dim);
@@ -90,7 +109,13 @@ test('sound: the shipped GlueNet maps sounds to their label captions; naive plug
 
 test('a GlueNet trained here on 300 pairs only (no images) learns: distillation loss falls by a third', async () => {
   const pairs = textPairs('all', 300, 'train', 21);
-  const f = await pairedFeatures(multi, pairs.map((p) => p.text), world.encoder, pairs.map((p) => p.english), 'ci pairs');
+  const f = await pairedFeatures(
+    multi,
+    pairs.map((p) => p.text),
+    world.encoder,
+    pairs.map((p) => p.english),
+    'ci pairs',
+  );
   const r = await trainWorldGlueNet(f, join(mkdtempSync(join(tmpdir(), 'wg-')), 'g'), { steps: 120, batchSize: 32, progress: null, mult: 1, depth: 3 });
   const first = r.history.slice(0, 5).reduce((a, h) => a + h.distill, 0) / 5;
   const last = r.history.slice(-5).reduce((a, h) => a + h.distill, 0) / 5;

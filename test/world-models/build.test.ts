@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadTokenizer } from '../../src/encoders/text/tokenizer.js';
+import { readSafetensors, tensorToFloat32 } from '../../src/io/safetensors.js';
 import { Rng } from '../../src/util/rng.js';
 import { loadWorldModels } from '../../src/world/assets.js';
 import { buildWorld, TINY_PRESET } from '../../src/world/build.js';
-import { readSafetensors, tensorToFloat32 } from '../../src/io/safetensors.js';
 import { finetuneWorldDecoder } from '../../src/world/finetune-decoder.js';
 import type { BuildReport } from '../../src/world/models/report.js';
 
@@ -18,17 +18,38 @@ after(() => rmSync(out, { recursive: true, force: true }));
 test('tiny build: writes every folder, the autoencoder and generator losses fall, and the models load and run', async () => {
   const lines: string[] = [];
   const report = await buildWorld({ out, seed: 5, preset: TINY_PRESET, presetName: 'tiny', progress: false, log: (l) => lines.push(l) });
-  for (const f of ['text-encoder/model.onnx', 'text-encoder/tokenizer.json', 'text-encoder/config.json', 'text-encoder/model.safetensors', 'generator/model.onnx', 'generator/scheduler_config.json', 'generator/model.safetensors', 'generator/vae_decoder.onnx', 'generator/vae.safetensors', 'evaluator/model.onnx', 'evaluator/config.json', 'build-report.json', 'build-report.md', 'samples.png']) {
+  for (const f of [
+    'text-encoder/model.onnx',
+    'text-encoder/tokenizer.json',
+    'text-encoder/config.json',
+    'text-encoder/model.safetensors',
+    'generator/model.onnx',
+    'generator/scheduler_config.json',
+    'generator/model.safetensors',
+    'generator/vae_decoder.onnx',
+    'generator/vae.safetensors',
+    'evaluator/model.onnx',
+    'evaluator/config.json',
+    'build-report.json',
+    'build-report.md',
+    'samples.png',
+  ]) {
     assert.ok(existsSync(join(out, f)), `missing ${f}`);
   }
   assert.ok(report.generator.loss[1] < 0.5 * report.generator.loss[0], `generator loss ${report.generator.loss.join(' -> ')} did not fall`);
-  assert.ok(report.autoencoder && report.autoencoder.loss[1] < report.autoencoder.loss[0], `autoencoder loss ${report.autoencoder?.loss.join(' -> ')} did not fall`);
+  assert.ok(
+    report.autoencoder && report.autoencoder.loss[1] < report.autoencoder.loss[0],
+    `autoencoder loss ${report.autoencoder?.loss.join(' -> ')} did not fall`,
+  );
   // The evaluator's reading of the autoencoder's reconstructions (the latent generator's ceiling) is reported.
   const ceiling = report.autoencoder.reconstructionAccuracy!;
   assert.deepEqual(Object.keys(ceiling).sort(), ['colour', 'object', 'position', 'size']);
   assert.ok(Object.values(ceiling).every((v) => v >= 0 && v <= 1));
   assert.match(readFileSync(join(out, 'build-report.md'), 'utf8'), /evaluator on reconstructions object \d/);
-  assert.deepEqual(report.phases.map((p) => p.name), ['data', 'evaluator', 'text encoder', 'autoencoder', 'generator', 'evaluation']);
+  assert.deepEqual(
+    report.phases.map((p) => p.name),
+    ['data', 'evaluator', 'text encoder', 'autoencoder', 'generator', 'evaluation'],
+  );
   const json = JSON.parse(readFileSync(join(out, 'build-report.json'), 'utf8')) as typeof report;
   assert.equal(json.evaluation.prompts, TINY_PRESET.testPrompts);
   assert.ok(lines.some((l) => l.startsWith('generator:')));
@@ -46,8 +67,14 @@ test('tiny build: writes every folder, the autoencoder and generator losses fall
     assert.equal(gen.images[0]!.length, 32 * 32 * 3);
     const again = await models.generator.generate({ cond: enc.features, uncond, batch: 2, steps: 2, guidance: 3, scheduler: 'ddim', rng: new Rng(1) });
     assert.deepEqual([...again.images[1]!], [...gen.images[1]!], 'same seed, same images');
-    await assert.rejects(models.generator.generate({ cond: enc.features, uncond, batch: 2, steps: 2, guidance: 3, scheduler: 'ddim', rng: new Rng(1), width: 64 }), /draws only 32x32/);
-    await assert.rejects(models.generator.generate({ cond: enc.features.subarray(1), uncond, batch: 2, steps: 2, guidance: 3, scheduler: 'ddim', rng: new Rng(1) }), /cond has/);
+    await assert.rejects(
+      models.generator.generate({ cond: enc.features, uncond, batch: 2, steps: 2, guidance: 3, scheduler: 'ddim', rng: new Rng(1), width: 64 }),
+      /draws only 32x32/,
+    );
+    await assert.rejects(
+      models.generator.generate({ cond: enc.features.subarray(1), uncond, batch: 2, steps: 2, guidance: 3, scheduler: 'ddim', rng: new Rng(1) }),
+      /cond has/,
+    );
   } finally {
     await models.release();
   }
@@ -74,5 +101,8 @@ test('decoder fine-tune of the tiny build: only decoder weights change, the repo
   assert.match(readFileSync(join(out, 'build-report.md'), 'utf8'), /decoder fine-tune/);
   const models = await loadWorldModels(out, { threads: 1 });
   await models.release();
-  await assert.rejects(finetuneWorldDecoder(join(out, 'nowhere'), { steps: 1, batch: 8, lr: 1e-3 }, 1, false, () => undefined), /cannot read generator config .*world build/);
+  await assert.rejects(
+    finetuneWorldDecoder(join(out, 'nowhere'), { steps: 1, batch: 8, lr: 1e-3 }, 1, false, () => undefined),
+    /cannot read generator config .*world build/,
+  );
 });

@@ -5,11 +5,11 @@ import { Rng } from '../../src/util/rng.js';
 import { captionEn } from '../../src/world/data/captions-en.js';
 import { sampleAttributes } from '../../src/world/data/dataset.js';
 import {
+  blur3x3,
   buildWorldTokenizer,
   bytesToPixels,
   captionMatches,
   IndexSampler,
-  blur3x3,
   oneHotTargets,
   renderPool,
   tokenizerFromFiles,
@@ -66,7 +66,10 @@ test('captionMatches compares only the named attributes; one-hot targets have on
   assert.ok(!captionMatches(a, { object: true, colour: true, size: false, position: false }, b));
   const t = oneHotTargets([a, b]);
   assert.equal(t.length, 2 * NUM_LOGITS);
-  assert.equal(t.subarray(0, NUM_LOGITS).reduce((s, v) => s + v, 0), 4);
+  assert.equal(
+    t.subarray(0, NUM_LOGITS).reduce((s, v) => s + v, 0),
+    4,
+  );
   assert.equal(t[1], 1); // object 1 of row 0
   assert.equal(t[NUM_LOGITS + 10 + 3], 1); // colour 3 of row 1 (after 10 object logits)
 });
@@ -97,7 +100,9 @@ test('hard-negative batches: groups agree on colour, size and position and diffe
   assert.ok(grouped >= 32, `only ${grouped} of 64 images came in groups`);
   // A random batch of the same pool almost never holds such groups.
   const plain = new IndexSampler(pool.attrs.length, new Rng(1)).next(64).map((k) => pool.attrs[k]!);
-  const pairs = plain.filter((a, i) => i > 0 && a.colour === plain[i - 1]!.colour && a.size === plain[i - 1]!.size && a.position === plain[i - 1]!.position).length;
+  const pairs = plain.filter(
+    (a, i) => i > 0 && a.colour === plain[i - 1]!.colour && a.size === plain[i - 1]!.size && a.position === plain[i - 1]!.position,
+  ).length;
   assert.ok(pairs <= 4);
 });
 

@@ -1,8 +1,8 @@
 /** Fréchet distance and the symmetric eigen-solver under it, against closed forms. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { frechetDistance, meanCov, symmetricEigen } from '../../src/world/models/frechet.js';
 import { Rng } from '../../src/util/rng.js';
+import { frechetDistance, meanCov, symmetricEigen } from '../../src/world/models/frechet.js';
 
 test('symmetricEigen reconstructs the matrix: A = V diag(values) V^T', () => {
   const d = 6;

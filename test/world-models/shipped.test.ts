@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Rng } from '../../src/util/rng.js';
+import { loadWorldModels } from '../../src/world/assets.js';
 import { ALL_NAMED, ATTRIBUTE_NAMES, type Attributes } from '../../src/world/data/attributes.js';
 import { captionEn } from '../../src/world/data/captions-en.js';
 import { sampleAttributes } from '../../src/world/data/dataset.js';
-import { loadWorldModels } from '../../src/world/assets.js';
 import { bytesToPixels } from '../../src/world/models/data.js';
 
 /** Minimum accuracy over 24 prompts (held-out figures over 200 prompts: object 92%, colour 92%, position 99%). */
@@ -26,7 +26,15 @@ test('shipped generator + native encoder: generations are classified correctly w
     const texts = attrs.map((a) => captionEn(a, rng, ALL_NAMED).text);
     const cond = await models.encoder.encode(texts);
     const uncond = (await models.encoder.encode([''])).features;
-    const out = await models.generator.generate({ cond: cond.features, uncond, batch: attrs.length, steps: 10, guidance: 3, scheduler: 'ddim', rng: new Rng(7) });
+    const out = await models.generator.generate({
+      cond: cond.features,
+      uncond,
+      batch: attrs.length,
+      steps: 10,
+      guidance: 3,
+      scheduler: 'ddim',
+      rng: new Rng(7),
+    });
     const pixels = new Float32Array(attrs.length * 3 * 32 * 32);
     out.images.forEach((img, i) => bytesToPixels(img, pixels, i * 3 * 32 * 32));
     const cls = await models.evaluator.classify(pixels, attrs.length);

@@ -41,7 +41,13 @@ test('short names resolve to the world folders; folders pass through; the world 
     // A world encoder name is not a generator name.
     assert.equal(resolveModelName('world-native', 'generator'), 'world-native');
     const none = { encoder: null, gluenet: null, textEncoder: null };
-    assert.deepEqual(resolveWorldChoice({ generator: 'world', ...none, audio: false }), { generator: join(dir, 'generator'), encoder: join(dir, 'text-encoder'), gluenet: null, textEncoder: null, audio: false });
+    assert.deepEqual(resolveWorldChoice({ generator: 'world', ...none, audio: false }), {
+      generator: join(dir, 'generator'),
+      encoder: join(dir, 'text-encoder'),
+      gluenet: null,
+      textEncoder: null,
+      audio: false,
+    });
     assert.deepEqual(resolveWorldChoice({ generator: 'world', ...none, audio: true }), {
       generator: join(dir, 'generator'),
       encoder: join(dir, 'sound-encoder'),
@@ -50,7 +56,10 @@ test('short names resolve to the world folders; folders pass through; the world 
       audio: true,
     });
     // An explicit GlueNet wins over the one a world encoder ships with.
-    assert.equal(resolveWorldChoice({ generator: 'sd', encoder: 'world-multilingual', gluenet: 'my-glue', textEncoder: null, audio: false }).gluenet, 'my-glue');
+    assert.equal(
+      resolveWorldChoice({ generator: 'sd', encoder: 'world-multilingual', gluenet: 'my-glue', textEncoder: null, audio: false }).gluenet,
+      'my-glue',
+    );
     // The folders say what they are.
     assert.equal(generatorClassOf(join(dir, 'generator')), 'WorldUNet');
     assert.equal(generatorClassOf(join(dir, 'text-encoder')), 'sd-onnx');

@@ -1,8 +1,8 @@
-import assert from "node:assert/strict";
-import { test } from "node:test";
-import { Rng } from "../../src/util/rng.js";
-import { COLOURS, enumerateCombinations, OBJECTS, POSITIONS } from "../../src/world/data/attributes.js";
-import { renderImage, renderImageSize, renderLayers } from "../../src/world/data/render.js";
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Rng } from '../../src/util/rng.js';
+import { COLOURS, enumerateCombinations, OBJECTS, POSITIONS } from '../../src/world/data/attributes.js';
+import { renderImage, renderImageSize, renderLayers } from '../../src/world/data/render.js';
 
 const S = 32;
 
@@ -40,7 +40,7 @@ function maskFromImage(image: Uint8Array, size: number, colour: readonly number[
   });
 }
 
-test("renderImage: deterministic per seed; seeds vary the scene; canonical rendering is plain", () => {
+test('renderImage: deterministic per seed; seeds vary the scene; canonical rendering is plain', () => {
   const attrs = { object: 3, colour: 4, size: 1, position: 6 };
   assert.deepEqual(renderImage(attrs, new Rng(7)), renderImage(attrs, new Rng(7)));
   assert.notDeepEqual(renderImage(attrs, new Rng(7)), renderImage(attrs, new Rng(8)));
@@ -52,7 +52,7 @@ test("renderImage: deterministic per seed; seeds vary the scene; canonical rende
   assert.deepEqual(pixel(canonical, S, 0, 0), [228, 228, 228]);
 });
 
-test("renderImage: every combination renders; far-from-background pixels have the requested colour", () => {
+test('renderImage: every combination renders; far-from-background pixels have the requested colour', () => {
   const rng = new Rng(2024);
   for (const attrs of enumerateCombinations()) {
     const image = renderImage(attrs, rng);
@@ -74,7 +74,7 @@ test("renderImage: every combination renders; far-from-background pixels have th
   }
 });
 
-test("renderImageSize: image is the blend of its layers; fully covered pixels are exactly the colour", () => {
+test('renderImageSize: image is the blend of its layers; fully covered pixels are exactly the colour', () => {
   const attrs = { object: 7, colour: 2, size: 1, position: 4 };
   const layers = renderLayers(attrs, S, new Rng(3));
   const image = renderImageSize(attrs, S, new Rng(3));
@@ -91,7 +91,7 @@ test("renderImageSize: image is the blend of its layers; fully covered pixels ar
   assert.ok(full > 50, `${full} fully covered pixels`);
 });
 
-test("silhouettes: centred large masks of different classes differ (pairwise IoU < 0.62)", () => {
+test('silhouettes: centred large masks of different classes differ (pairwise IoU < 0.62)', () => {
   const masks = OBJECTS.map((_, object) => maskFromImage(renderImage({ object, colour: 7, size: 1, position: 4 }), S, COLOURS[7]!.rgb));
   for (const [object, mask] of masks.entries()) {
     const area = mask.filter(Boolean).length;
@@ -132,7 +132,7 @@ test("positions: the object's box centre lands in the requested 3x3 cell, sizes 
           });
           const cx = (x0 + x1 + 1) / 2;
           const cy = (y0 + y1 + 1) / 2;
-          const where = `${OBJECTS[object]} ${["small", "large"][size]} ${POSITIONS[position]}: box centre (${cx}, ${cy})`;
+          const where = `${OBJECTS[object]} ${['small', 'large'][size]} ${POSITIONS[position]}: box centre (${cx}, ${cy})`;
           assert.equal(Math.min(2, Math.floor(cx / third)), position % 3, where);
           assert.equal(Math.min(2, Math.floor(cy / third)), Math.floor(position / 3), where);
           const extent = Math.max(x1 - x0, y1 - y0) + 1;
@@ -144,7 +144,7 @@ test("positions: the object's box centre lands in the requested 3x3 cell, sizes 
   }
 });
 
-test("renderImageSize: 64 px rendering, box-downsampled, matches the 32 px rendering", () => {
+test('renderImageSize: 64 px rendering, box-downsampled, matches the 32 px rendering', () => {
   for (const object of [0, 5, 9]) {
     const attrs = { object, colour: 0, size: 1, position: 2 };
     const big = renderImageSize(attrs, 64);
@@ -154,7 +154,13 @@ test("renderImageSize: 64 px rendering, box-downsampled, matches the 32 px rende
       for (let x = 0; x < S; x++) {
         for (let c = 0; c < 3; c++) {
           let sum = 0;
-          for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]] as const) sum += big[((2 * y + dy) * 64 + 2 * x + dx) * 3 + c]!;
+          for (const [dx, dy] of [
+            [0, 0],
+            [1, 0],
+            [0, 1],
+            [1, 1],
+          ] as const)
+            sum += big[((2 * y + dy) * 64 + 2 * x + dx) * 3 + c]!;
           total += Math.abs(sum / 4 - small[(y * S + x) * 3 + c]!);
         }
       }
@@ -164,11 +170,8 @@ test("renderImageSize: 64 px rendering, box-downsampled, matches the 32 px rende
   }
 });
 
-test("renderImage: bad attributes and sizes give clear errors", () => {
+test('renderImage: bad attributes and sizes give clear errors', () => {
   assert.throws(() => renderImage({ object: 0, colour: 8, size: 0, position: 0 }), /colour is 8; expected an integer in \[0, 7\]/);
   assert.throws(() => renderImage({ object: 1.5, colour: 0, size: 0, position: 0 }), /object is 1.5/);
-  assert.throws(
-    () => renderImageSize({ object: 0, colour: 0, size: 0, position: 0 }, 3),
-    /size is 3; expected an integer number of pixels/,
-  );
+  assert.throws(() => renderImageSize({ object: 0, colour: 0, size: 0, position: 0 }, 3), /size is 3; expected an integer number of pixels/);
 });

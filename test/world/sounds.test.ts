@@ -1,8 +1,8 @@
-import assert from "node:assert/strict";
-import { test } from "node:test";
-import { Rng } from "../../src/util/rng.js";
-import { OBJECTS } from "../../src/world/data/attributes.js";
-import { SAMPLE_RATE, synthSound } from "../../src/world/data/sounds.js";
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Rng } from '../../src/util/rng.js';
+import { OBJECTS } from '../../src/world/data/attributes.js';
+import { SAMPLE_RATE, synthSound } from '../../src/world/data/sounds.js';
 
 // ---------------------------------------------------------------------------------------------
 // Independent audio features: a plain radix-2 FFT, per-frame band energies and envelope statistics.
@@ -73,7 +73,11 @@ function features(signal: Float32Array): number[] {
       logSum += Math.log(power[k]! + 1e-12);
     }
     const flatness = Math.exp(logSum / (power.length - 1)) / (total / (power.length - 1) + 1e-12);
-    const strongest = power.slice(1).sort((a, b) => b - a).slice(0, 4).reduce((a, b) => a + b, 0);
+    const strongest = power
+      .slice(1)
+      .sort((a, b) => b - a)
+      .slice(0, 4)
+      .reduce((a, b) => a + b, 0);
     frames.push({ energy: total, bands, centroid: weighted / (total + 1e-12), flatness, peakiness: strongest / (total + 1e-12) });
   }
   const maxEnergy = Math.max(...frames.map((f) => f.energy));
@@ -138,7 +142,7 @@ function gaussianClassifierAccuracy(train: number[][][], testSet: number[][][]):
 
 // ---------------------------------------------------------------------------------------------
 
-test("synthSound: length, finite samples, |sample| <= 1, and determinism per seed", () => {
+test('synthSound: length, finite samples, |sample| <= 1, and determinism per seed', () => {
   for (let object = 0; object < OBJECTS.length; object++) {
     for (const seed of [1, 2]) {
       const a = synthSound(object, new Rng(seed * 100 + object));
@@ -157,7 +161,7 @@ test("synthSound: length, finite samples, |sample| <= 1, and determinism per see
   assert.equal(fixed.length, 20000);
 });
 
-test("synthSound: options are honoured and bad options are rejected", () => {
+test('synthSound: options are honoured and bad options are rejected', () => {
   // With no background noise the event peak is exactly the requested peak.
   const clip = synthSound(0, new Rng(4), { peak: 0.5, noiseLevel: 0, durationS: 1 });
   const peak = clip.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
@@ -167,7 +171,7 @@ test("synthSound: options are honoured and bad options are rejected", () => {
   assert.throws(() => synthSound(0, new Rng(1), { peak: 2 }), /peak is 2/);
 });
 
-test("synthSound: classes are separable by simple spectral/envelope features (Gaussian classifier)", () => {
+test('synthSound: classes are separable by simple spectral/envelope features (Gaussian classifier)', () => {
   const perClass = 12;
   const train: number[][][] = [];
   const held: number[][][] = [];
@@ -177,10 +181,10 @@ test("synthSound: classes are separable by simple spectral/envelope features (Ga
     held.push(feats.slice(perClass));
   }
   const { accuracy, confusions } = gaussianClassifierAccuracy(train, held);
-  assert.ok(accuracy >= 0.95, `held-out accuracy ${accuracy.toFixed(3)}; confusions: ${confusions.join(", ")}`);
+  assert.ok(accuracy >= 0.95, `held-out accuracy ${accuracy.toFixed(3)}; confusions: ${confusions.join(', ')}`);
 });
 
-test("synthSound: class signatures match their recipes (centroid order, rhythm)", () => {
+test('synthSound: class signatures match their recipes (centroid order, rhythm)', () => {
   const centroid = (object: number): number => {
     let sum = 0;
     for (let i = 0; i < 6; i++) sum += features(synthSound(object, new Rng(500 + i), { noiseLevel: 0 }))[BANDS.length - 1]!;

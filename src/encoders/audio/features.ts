@@ -4,7 +4,7 @@
  */
 import type { Rng } from '../../util/rng.js';
 import { AudioError } from './errors.js';
-import { melFilterBank, type MelFilterBank, type MelScale } from './mel.js';
+import { type MelFilterBank, type MelScale, melFilterBank } from './mel.js';
 import { forEachPowerFrame, hannWindow } from './spectrogram.js';
 
 export interface LogMelOptions {

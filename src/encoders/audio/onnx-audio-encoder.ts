@@ -13,13 +13,13 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
+import { type Device, type HostTensor, type IOInfo, Session } from '../../engine/runtime.js';
 import { float16ToFloat32 } from '../../io/half.js';
-import { Session, type Device, type HostTensor, type IOInfo } from '../../engine/runtime.js';
+import { findModelFile, type ModelDtype } from '../model-file.js';
 import type { AudioClip, EncodedBatch, Encoder, EncoderInfo } from '../types.js';
 import { AudioError } from './errors.js';
-import { CLAP_SAMPLE_RATE, clapLogMel, WHISPER_SAMPLE_RATE, whisperLogMel, type ClapOptions } from './features.js';
+import { CLAP_SAMPLE_RATE, type ClapOptions, clapLogMel, WHISPER_SAMPLE_RATE, whisperLogMel } from './features.js';
 import { resample } from './resample.js';
-import { findModelFile, type ModelDtype } from '../model-file.js';
 
 export interface OnnxAudioEncoderOptions {
   device?: Device; // 'cpu'
@@ -96,7 +96,9 @@ export class OnnxAudioEncoder implements Encoder<'audio'> {
   static async load(dir: string, opts: OnnxAudioEncoderOptions = {}): Promise<OnnxAudioEncoder> {
     const info = await stat(dir).catch(() => null);
     if (info === null || !info.isDirectory()) {
-      throw new Error(`audio encoder: folder ${JSON.stringify(dir)} does not exist or is not a folder; pass the folder holding model.onnx and preprocessor_config.json`);
+      throw new Error(
+        `audio encoder: folder ${JSON.stringify(dir)} does not exist or is not a folder; pass the folder holding model.onnx and preprocessor_config.json`,
+      );
     }
     const model = await findModelFile(dir, MODEL_CANDIDATES, 'audio encoder', opts.dtype);
     const pre = (await readJson(join(dir, 'preprocessor_config.json'), true))!;
@@ -114,7 +116,9 @@ export class OnnxAudioEncoder implements Encoder<'audio'> {
       const outputName = config.output ?? OUTPUT_PREFERENCE.find((n) => session.outputs.some((o) => o.name === n));
       const out = session.outputs.find((o) => o.name === outputName);
       if (outputName === undefined || !out) {
-        throw new Error(`${where}: no output ${config.output ? `'${config.output}'` : `named ${OUTPUT_PREFERENCE.join(' / ')}`} (the graph has ${describe(session.outputs)}); set "output" in gluegen_audio.json`);
+        throw new Error(
+          `${where}: no output ${config.output ? `'${config.output}'` : `named ${OUTPUT_PREFERENCE.join(' / ')}`} (the graph has ${describe(session.outputs)}); set "output" in gluegen_audio.json`,
+        );
       }
       const name = opts.name ?? basename(resolve(dir));
       const make = (tokens: number, dim: number, pooled: boolean) =>
@@ -131,12 +135,15 @@ export class OnnxAudioEncoder implements Encoder<'audio'> {
         }
         return make(dims[1] as number, dims[2] as number, false);
       }
-      if (dims.length !== 2) throw new Error(`${where}: output '${outputName}' has shape [${dims.join(', ')}], expected [batch, tokens, dim] or a pooled [batch, size]`);
+      if (dims.length !== 2)
+        throw new Error(`${where}: output '${outputName}' has shape [${dims.join(', ')}], expected [batch, tokens, dim] or a pooled [batch, size]`);
       const size = dims[1] as number;
       const tokens = config.tokens ?? (config.dim !== undefined ? size / config.dim : 1);
       const dim = config.dim ?? size / tokens;
       if (!Number.isInteger(tokens) || !Number.isInteger(dim) || tokens * dim !== size) {
-        throw new Error(`${where}: output '${outputName}' has ${size} values per clip, which cannot be read as ${config.tokens ?? '?'} tokens x ${config.dim ?? '?'} dims; fix "tokens" / "dim" in gluegen_audio.json`);
+        throw new Error(
+          `${where}: output '${outputName}' has ${size} values per clip, which cannot be read as ${config.tokens ?? '?'} tokens x ${config.dim ?? '?'} dims; fix "tokens" / "dim" in gluegen_audio.json`,
+        );
       }
       return make(tokens, dim, true);
     } catch (e) {
@@ -190,7 +197,8 @@ export class OnnxAudioEncoder implements Encoder<'audio'> {
 
   private async runRaw(clips: AudioClip[]): Promise<HostTensor> {
     const per = clips.map((c, i) => {
-      if (typeof c !== 'object' || c === null) throw new AudioError(`${this.info.name}: clip ${i} must be {samples, sampleRate}, got ${c === null ? 'null' : typeof c}`);
+      if (typeof c !== 'object' || c === null)
+        throw new AudioError(`${this.info.name}: clip ${i} must be {samples, sampleRate}, got ${c === null ? 'null' : typeof c}`);
       return this.features(c);
     });
     const size = per[0]!.length;
@@ -244,11 +252,13 @@ function chooseFrontEnd(pre: Json, session: Session, config: AudioOutputConfig, 
     return io;
   };
   const checkRate = (expected: number) => {
-    if (rate !== undefined && rate !== expected) throw new Error(`${where}: ${type} with sampling_rate ${JSON.stringify(rate)} is not supported; gluegen computes these features at ${expected} Hz only`);
+    if (rate !== undefined && rate !== expected)
+      throw new Error(`${where}: ${type} with sampling_rate ${JSON.stringify(rate)} is not supported; gluegen computes these features at ${expected} Hz only`);
   };
   if (type === 'WhisperFeatureExtractor') {
     checkRate(WHISPER_SAMPLE_RATE);
-    if ((pre.feature_size ?? 80) !== 80) throw new Error(`${where}: Whisper feature_size ${JSON.stringify(pre.feature_size)} is not supported; only 80 mel bins (whisper tiny ... large-v2)`);
+    if ((pre.feature_size ?? 80) !== 80)
+      throw new Error(`${where}: Whisper feature_size ${JSON.stringify(pre.feature_size)} is not supported; only 80 mel bins (whisper tiny ... large-v2)`);
     const io = needInput('input_features');
     if (io.dims && (io.dims.length !== 3 || (typeof io.dims[1] === 'number' && io.dims[1] !== 80))) {
       throw new Error(`${where}: input_features is [${io.dims.join(', ')}], expected [batch, 80, 3000]`);
@@ -259,11 +269,13 @@ function chooseFrontEnd(pre: Json, session: Session, config: AudioOutputConfig, 
     checkRate(CLAP_SAMPLE_RATE);
     const io = needInput('input_features');
     const rank = io.dims?.length ?? 4;
-    if (rank !== 3 && rank !== 4) throw new Error(`${where}: input_features is [${io.dims!.join(', ')}], expected [batch, channels, frames, 64] or [batch, frames, 64]`);
+    if (rank !== 3 && rank !== 4)
+      throw new Error(`${where}: input_features is [${io.dims!.join(', ')}], expected [batch, channels, frames, 64] or [batch, frames, 64]`);
     const channels = rank === 3 ? null : typeof io.dims?.[1] === 'number' ? io.dims[1] : 1;
     const fusion = pre.truncation === 'fusion';
     const padding = pre.padding === undefined ? 'repeatpad' : String(pre.padding);
-    if (!['repeatpad', 'repeat', 'pad'].includes(padding)) throw new Error(`${where}: CLAP padding ${JSON.stringify(pre.padding)} is not one of repeatpad, repeat, pad`);
+    if (!['repeatpad', 'repeat', 'pad'].includes(padding))
+      throw new Error(`${where}: CLAP padding ${JSON.stringify(pre.padding)} is not one of repeatpad, repeat, pad`);
     const options: ClapOptions = {
       fMin: typeof pre.frequency_min === 'number' ? pre.frequency_min : 50,
       fMax: typeof pre.frequency_max === 'number' ? pre.frequency_max : 14000,
@@ -279,18 +291,24 @@ function chooseFrontEnd(pre: Json, session: Session, config: AudioOutputConfig, 
   }
   const inputName = RAW_INPUTS.find((n) => session.input(n));
   if (inputName === undefined) {
-    throw new Error(`${where}: feature extractor ${JSON.stringify(type || '(none)')} is treated as raw waveform, fed to ${RAW_INPUTS.join(' or ')}, but the graph has ${describe(session.inputs)}`);
+    throw new Error(
+      `${where}: feature extractor ${JSON.stringify(type || '(none)')} is treated as raw waveform, fed to ${RAW_INPUTS.join(' or ')}, but the graph has ${describe(session.inputs)}`,
+    );
   }
   const io = needInput(inputName);
   const declared = typeof io.dims?.[1] === 'number' ? io.dims[1] : undefined;
   let samples = declared;
   if (config.seconds !== undefined) {
-    if (typeof config.seconds !== 'number' || !(config.seconds > 0)) throw new Error(`${where}: "seconds" must be a positive number, got ${JSON.stringify(config.seconds)}`);
+    if (typeof config.seconds !== 'number' || !(config.seconds > 0))
+      throw new Error(`${where}: "seconds" must be a positive number, got ${JSON.stringify(config.seconds)}`);
     samples = Math.round(config.seconds * rate);
-    if (declared !== undefined && samples !== declared) throw new Error(`${where}: "seconds" ${config.seconds} gives ${samples} samples but the graph takes exactly ${declared}; remove "seconds"`);
+    if (declared !== undefined && samples !== declared)
+      throw new Error(`${where}: "seconds" ${config.seconds} gives ${samples} samples but the graph takes exactly ${declared}; remove "seconds"`);
   }
   if (samples === undefined) {
-    throw new Error(`${where}: the graph takes waveforms of any length; set "seconds" in gluegen_audio.json so that every clip gives the same number of tokens`);
+    throw new Error(
+      `${where}: the graph takes waveforms of any length; set "seconds" in gluegen_audio.json so that every clip gives the same number of tokens`,
+    );
   }
   return { frontEnd: { kind: 'raw', input: inputName, samples, normalize: pre.do_normalize === true }, sampleRate: rate };
 }

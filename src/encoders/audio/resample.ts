@@ -48,9 +48,13 @@ export const MIN_SAMPLE_RATE = 1000;
 export const MAX_SAMPLE_RATE = 768_000;
 
 export function resample(x: Float32Array, fromRate: number, toRate: number, options: ResampleOptions = {}): Float32Array {
-  for (const [name, rate] of [['fromRate', fromRate], ['toRate', toRate]] as const) {
+  for (const [name, rate] of [
+    ['fromRate', fromRate],
+    ['toRate', toRate],
+  ] as const) {
     if (!Number.isInteger(rate) || rate <= 0) throw new AudioError(`resample: ${name} ${rate} must be a positive integer (Hz)`);
-    if (rate < MIN_SAMPLE_RATE || rate > MAX_SAMPLE_RATE) throw new AudioError(`resample: ${name} ${rate} Hz is outside ${MIN_SAMPLE_RATE}..${MAX_SAMPLE_RATE} Hz`);
+    if (rate < MIN_SAMPLE_RATE || rate > MAX_SAMPLE_RATE)
+      throw new AudioError(`resample: ${name} ${rate} Hz is outside ${MIN_SAMPLE_RATE}..${MAX_SAMPLE_RATE} Hz`);
   }
   if (fromRate === toRate) return x.slice();
   const g = gcd(fromRate, toRate);

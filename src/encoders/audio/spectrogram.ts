@@ -36,11 +36,7 @@ function reflectIndex(i: number, n: number): number {
  * Power spectrogram |STFT|^2: calls `onFrame(frameIndex, power)` with the nFft/2+1 powers of each
  * frame (the buffer is reused; copy it to keep it). Returns the number of frames.
  */
-export function forEachPowerFrame(
-  x: Float32Array,
-  options: StftOptions,
-  onFrame: (frame: number, power: Float64Array) => void,
-): number {
+export function forEachPowerFrame(x: Float32Array, options: StftOptions, onFrame: (frame: number, power: Float64Array) => void): number {
   const { nFft, hop } = options;
   if (!Number.isInteger(nFft) || nFft < 2) throw new AudioError(`STFT: nFft ${nFft} must be an integer >= 2`);
   if (!Number.isInteger(hop) || hop < 1) throw new AudioError(`STFT: hop ${hop} must be a positive integer`);

@@ -19,20 +19,20 @@ const FORMAT_EXTENSIBLE = 0xfffe;
 
 /** Compressed codecs a WAV header may name; gluegen decodes none of them. */
 const CODEC_NAMES: Record<number, string> = {
-  0x0002: 'Microsoft ADPCM',
-  0x0006: 'A-law',
-  0x0007: 'mu-law',
-  0x0011: 'IMA ADPCM',
-  0x0022: 'TrueSpeech',
-  0x0031: 'GSM 6.10',
-  0x0040: 'G.721 ADPCM',
-  0x0050: 'MPEG',
-  0x0055: 'MP3',
-  0x00ff: 'AAC',
-  0x0161: 'WMA',
-  0x1610: 'HE-AAC',
-  0x2000: 'AC-3',
-  0x674f: 'Ogg Vorbis',
+  2: 'Microsoft ADPCM',
+  6: 'A-law',
+  7: 'mu-law',
+  17: 'IMA ADPCM',
+  34: 'TrueSpeech',
+  49: 'GSM 6.10',
+  64: 'G.721 ADPCM',
+  80: 'MPEG',
+  85: 'MP3',
+  255: 'AAC',
+  353: 'WMA',
+  5648: 'HE-AAC',
+  8192: 'AC-3',
+  26447: 'Ogg Vorbis',
 };
 
 /** Bytes 2..15 of every WAVE_FORMAT_EXTENSIBLE subformat GUID (the first 2 are the format code). */
@@ -127,7 +127,9 @@ function parseFmt(view: DataView, at: number, size: number, total: number, fail:
   }
   if (code !== FORMAT_PCM && code !== FORMAT_FLOAT) {
     const name = CODEC_NAMES[code] ?? 'an unknown codec';
-    fail(`unsupported codec 0x${code.toString(16).padStart(4, '0')} (${name}); only PCM and IEEE float WAV are read — convert to PCM WAV (e.g. ffmpeg -i in -c:a pcm_s16le out.wav)`);
+    fail(
+      `unsupported codec 0x${code.toString(16).padStart(4, '0')} (${name}); only PCM and IEEE float WAV are read — convert to PCM WAV (e.g. ffmpeg -i in -c:a pcm_s16le out.wav)`,
+    );
   }
   if (channels === 0) fail('the header declares 0 channels');
   // Checked before anything is allocated: later stages (resampling) cost in proportion to the rate.
@@ -154,7 +156,7 @@ function sampleReader(view: DataView, code: number, bytesPerSample: number): (p:
     case 2:
       return (p) => view.getInt16(p, true) / 32768;
     case 3:
-      return (p) => ((view.getUint8(p) | (view.getUint8(p + 1) << 8) | (view.getInt8(p + 2) << 16)) / 8388608);
+      return (p) => (view.getUint8(p) | (view.getUint8(p + 1) << 8) | (view.getInt8(p + 2) << 16)) / 8388608;
     default:
       return (p) => view.getInt32(p, true) / 2147483648;
   }
@@ -165,7 +167,8 @@ export function encodeWav(channels: Float32Array[], sampleRate: number, format: 
   if (channels.length === 0) throw new AudioError('encodeWav needs at least one channel, got 0');
   const frames = channels[0]!.length;
   channels.forEach((ch, i) => {
-    if (ch.length !== frames) throw new AudioError(`encodeWav: channel ${i} has ${ch.length} samples but channel 0 has ${frames}; channels must have equal length`);
+    if (ch.length !== frames)
+      throw new AudioError(`encodeWav: channel ${i} has ${ch.length} samples but channel 0 has ${frames}; channels must have equal length`);
   });
   if (!Number.isInteger(sampleRate) || sampleRate <= 0) throw new AudioError(`encodeWav: sample rate ${sampleRate} must be a positive integer (Hz)`);
   const bytesPerSample = { pcm8: 1, pcm16: 2, pcm24: 3, pcm32: 4, float32: 4 }[format];

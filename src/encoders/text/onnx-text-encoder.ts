@@ -8,10 +8,10 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { type Device, type HostTensor, type IOInfo, Session } from '../../engine/runtime.js';
 import { float16ToFloat32 } from '../../io/half.js';
-import { Session, type Device, type HostTensor, type IOInfo } from '../../engine/runtime.js';
-import type { EncodedBatch, Encoder, EncoderInfo } from '../types.js';
 import { findModelFile, type ModelDtype } from '../model-file.js';
+import type { EncodedBatch, Encoder, EncoderInfo } from '../types.js';
 import { loadTokenizer, type TextTokenizer } from './tokenizer.js';
 
 export interface OnnxTextEncoderOptions {
@@ -90,7 +90,9 @@ export class OnnxTextEncoder implements Encoder<'text'> {
       if (!ID_TYPES.includes(ids.type)) throw new Error(`${where}: input_ids has type ${ids.type}, expected int32 or int64`);
       const unknown = session.inputs.filter((i) => !FEEDABLE.includes(i.name));
       if (unknown.length > 0) {
-        throw new Error(`${where}: graph input(s) ${describe(unknown)} cannot be filled; gluegen feeds ${FEEDABLE.join(', ')}. Export the encoder alone (no decoder / past_key_values)`);
+        throw new Error(
+          `${where}: graph input(s) ${describe(unknown)} cannot be filled; gluegen feeds ${FEEDABLE.join(', ')}. Export the encoder alone (no decoder / past_key_values)`,
+        );
       }
       const mask = session.input('attention_mask');
       if (mask && !MASK_TYPES.includes(mask.type)) throw new Error(`${where}: attention_mask has type ${mask.type}, expected one of ${MASK_TYPES.join(', ')}`);
@@ -101,13 +103,15 @@ export class OnnxTextEncoder implements Encoder<'text'> {
       const outputName = opts.output ?? 'last_hidden_state';
       const out = session.outputs.find((o) => o.name === outputName);
       if (!out) throw new Error(`${where}: the graph has no output '${outputName}' (it has ${describe(session.outputs)}); pass output: <name>`);
-      if (out.dims && out.dims.length !== 3) throw new Error(`${where}: output '${outputName}' has rank ${out.dims.length} [${out.dims.join(', ')}], expected token features [batch, tokens, dim]`);
+      if (out.dims && out.dims.length !== 3)
+        throw new Error(`${where}: output '${outputName}' has rank ${out.dims.length} [${out.dims.join(', ')}], expected token features [batch, tokens, dim]`);
 
       const maxLength = resolveMaxLength(opts.maxLength, ids, tokenizer, where);
       let tokens: number | undefined = typeof out.dims?.[1] === 'number' ? out.dims[1] : out.dims?.[1] === ids.dims?.[1] ? maxLength : undefined;
       let dim = typeof out.dims?.[2] === 'number' ? out.dims[2] : undefined;
       const name = opts.name ?? basename(resolve(dir));
-      const make = (t: number, d: number) => new OnnxTextEncoder({ name, modality: 'text', tokens: t, dim: d }, tokenizer, ids.type as 'int32' | 'int64', maxLength, session, outputName);
+      const make = (t: number, d: number) =>
+        new OnnxTextEncoder({ name, modality: 'text', tokens: t, dim: d }, tokenizer, ids.type as 'int32' | 'int64', maxLength, session, outputName);
       if (tokens === undefined || dim === undefined) {
         // The graph leaves the output shape open: run the empty prompt once to learn it.
         const probe = await make(0, 0).run(['']);
@@ -126,14 +130,22 @@ export class OnnxTextEncoder implements Encoder<'text'> {
     const enc = this.tokenizer.encodeBatch(texts, { maxLength: this.maxLength, padding: 'max_length', truncation: true });
     const dims = [enc.batch, enc.length];
     const ints = (values: BigInt64Array, type: string): HostTensor =>
-      type === 'int32' ? { data: Int32Array.from(values, Number), dims } : type === 'float32' ? { data: Float32Array.from(values, Number), dims } : { data: values, dims };
+      type === 'int32'
+        ? { data: Int32Array.from(values, Number), dims }
+        : type === 'float32'
+          ? { data: Float32Array.from(values, Number), dims }
+          : { data: values, dims };
     const feeds: Record<string, HostTensor> = { input_ids: ints(enc.inputIds, this.idsType) };
     const mask = this.session.input('attention_mask');
     if (mask) feeds.attention_mask = ints(enc.attentionMask, mask.type);
     const tokenTypes = this.session.input('token_type_ids');
     if (tokenTypes) feeds.token_type_ids = ints(new BigInt64Array(enc.inputIds.length), tokenTypes.type);
     const positions = this.session.input('position_ids');
-    if (positions) feeds.position_ids = ints(BigInt64Array.from({ length: enc.inputIds.length }, (_, i) => BigInt(i % enc.length)), positions.type);
+    if (positions)
+      feeds.position_ids = ints(
+        BigInt64Array.from({ length: enc.inputIds.length }, (_, i) => BigInt(i % enc.length)),
+        positions.type,
+      );
     return { feeds, mask: Uint8Array.from(enc.attentionMask, Number) };
   }
 
@@ -142,11 +154,14 @@ export class OnnxTextEncoder implements Encoder<'text'> {
       throw new Error(`${this.info.name}: encode needs a non-empty array of prompts, got ${Array.isArray(texts) ? 'an empty array' : typeof texts}`);
     }
     texts.forEach((t, i) => {
-      if (typeof t !== 'string') throw new Error(`${this.info.name}: prompt ${i} must be a string, got ${t === null ? 'null' : typeof t}; pass "" for the unconditional embedding`);
+      if (typeof t !== 'string')
+        throw new Error(`${this.info.name}: prompt ${i} must be a string, got ${t === null ? 'null' : typeof t}; pass "" for the unconditional embedding`);
     });
     const out = await this.run(texts);
     if (out.tokens !== this.info.tokens || out.dim !== this.info.dim) {
-      throw new Error(`internal: ${this.info.name} returned [${out.batch}, ${out.tokens}, ${out.dim}], expected [${out.batch}, ${this.info.tokens}, ${this.info.dim}]`);
+      throw new Error(
+        `internal: ${this.info.name} returned [${out.batch}, ${out.tokens}, ${out.dim}], expected [${out.batch}, ${this.info.tokens}, ${this.info.dim}]`,
+      );
     }
     return out;
   }
@@ -155,7 +170,7 @@ export class OnnxTextEncoder implements Encoder<'text'> {
     const { feeds, mask } = this.feeds(texts);
     const result = await this.session.run(feeds, { [this.outputName]: null });
     const out = result[this.outputName];
-    if (!out || out.dims.length !== 3 || out.dims[0] !== texts.length) {
+    if (out?.dims.length !== 3 || out.dims[0] !== texts.length) {
       throw new Error(`${this.info.name}: output '${this.outputName}' has shape [${out?.dims.join(', ')}], expected [${texts.length}, tokens, dim]`);
     }
     const [batch, tokens, dim] = out.dims as [number, number, number];
@@ -173,7 +188,8 @@ function resolveMaxLength(requested: number | undefined, ids: IOInfo, tokenizer:
   const fixed = typeof ids.dims?.[1] === 'number' ? ids.dims[1] : undefined;
   if (requested !== undefined) {
     if (!Number.isInteger(requested) || requested < 2) throw new Error(`${where}: maxLength must be an integer >= 2, got ${requested}`);
-    if (fixed !== undefined && requested !== fixed) throw new Error(`${where}: maxLength ${requested} but the graph takes exactly ${fixed} tokens; leave maxLength out or pass ${fixed}`);
+    if (fixed !== undefined && requested !== fixed)
+      throw new Error(`${where}: maxLength ${requested} but the graph takes exactly ${fixed} tokens; leave maxLength out or pass ${fixed}`);
     return requested;
   }
   return fixed ?? tokenizer.modelMaxLength ?? 77;

@@ -40,15 +40,9 @@ export function addedToken(id: number, content: string, opts: { normalized?: boo
 type TemplatePart = { special: string } | { sequence: 'A' | 'B' };
 
 /** A TemplateProcessing post-processor; `ids` gives the id of every special token used. */
-export function templateProcessing(
-  single: TemplatePart[],
-  pair: Array<TemplatePart & { typeId?: number }>,
-  ids: Record<string, number>,
-): JsonObject {
+export function templateProcessing(single: TemplatePart[], pair: Array<TemplatePart & { typeId?: number }>, ids: Record<string, number>): JsonObject {
   const item = (p: TemplatePart & { typeId?: number }): JsonObject =>
-    'special' in p
-      ? { SpecialToken: { id: p.special, type_id: p.typeId ?? 0 } }
-      : { Sequence: { id: p.sequence, type_id: p.typeId ?? 0 } };
+    'special' in p ? { SpecialToken: { id: p.special, type_id: p.typeId ?? 0 } } : { Sequence: { id: p.sequence, type_id: p.typeId ?? 0 } };
   const specialTokens: JsonObject = {};
   for (const [token, id] of Object.entries(ids)) specialTokens[token] = { id: token, ids: [id], tokens: [token] };
   return { type: 'TemplateProcessing', single: single.map(item), pair: pair.map(item), special_tokens: specialTokens };

@@ -8,14 +8,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { readJson, type FileSource } from '../../io/file-source.js';
-import {
-  buildWordLevelTokenizer,
-  clipFilesFromSlowTokenizer,
-  WORD_LEVEL_SPECIALS,
-  type JsonObject,
-  type WordLevelOptions,
-} from './tokenizer-json.js';
+import { type FileSource, readJson } from '../../io/file-source.js';
+import { buildWordLevelTokenizer, clipFilesFromSlowTokenizer, type JsonObject, WORD_LEVEL_SPECIALS, type WordLevelOptions } from './tokenizer-json.js';
 
 export type TokenizerFamily = 'clip' | 'xlm-roberta' | 't5' | 'bert' | 'wordlevel' | 'unknown';
 
@@ -94,7 +88,9 @@ export async function loadTokenizer(dir: string, opts: LoadTokenizerOptions = {}
     const merges = await readFile(join(dir, 'merges.txt'), 'utf8').catch(() => null);
     const cls = String(config?.tokenizer_class ?? '');
     if (vocab === null || merges === null || !cls.startsWith('CLIPTokenizer')) {
-      throw new Error(`loadTokenizer: ${join(dir, 'tokenizer.json')} is missing; export the fast tokenizer (tokenizer.save_pretrained with a *TokenizerFast) into ${dir}`);
+      throw new Error(
+        `loadTokenizer: ${join(dir, 'tokenizer.json')} is missing; export the fast tokenizer (tokenizer.save_pretrained with a *TokenizerFast) into ${dir}`,
+      );
     }
     tokenizerJson = clipFilesFromSlowTokenizer(vocab, merges, join(dir, 'vocab.json')).tokenizerJson;
   }
@@ -107,7 +103,8 @@ export async function loadTokenizerFromFiles(files: FileSource, opts: LoadTokeni
   const config = await readJson(files, 'tokenizer_config.json', { what });
   const specialTokensMap = await readJson(files, 'special_tokens_map.json', { optional: true, what });
   const tokenizerJson = await readJson(files, 'tokenizer.json', { what });
-  if (specialTokensMap !== null && !isObject(specialTokensMap)) throw new Error(`loadTokenizer: ${files.describe('special_tokens_map.json')} must hold a JSON object`);
+  if (specialTokensMap !== null && !isObject(specialTokensMap))
+    throw new Error(`loadTokenizer: ${files.describe('special_tokens_map.json')} must hold a JSON object`);
   return tokenizerFromJson(tokenizerJson, config, { ...opts, specialTokensMap: specialTokensMap ?? undefined, source: files.location });
 }
 
@@ -145,7 +142,9 @@ export function tokenizerFromJson(
   if (!isObject(tokenizerConfig)) throw new Error(`tokenizer (${source}): tokenizer_config.json must be a JSON object`);
   const modelType = tokenizerJson.model.type;
   if (typeof modelType !== 'string' || !SUPPORTED_MODELS.includes(modelType)) {
-    throw new Error(`tokenizer (${source}): unsupported model type ${JSON.stringify(modelType)} in tokenizer.json; expected one of ${SUPPORTED_MODELS.join(', ')}`);
+    throw new Error(
+      `tokenizer (${source}): unsupported model type ${JSON.stringify(modelType)} in tokenizer.json; expected one of ${SUPPORTED_MODELS.join(', ')}`,
+    );
   }
   const family = detectFamily(tokenizerJson, tokenizerConfig, modelType);
   // special_tokens_map.json, then the transformers class defaults, fill what tokenizer_config.json
@@ -270,10 +269,13 @@ function specialTemplate(pp: JsonValueLike, idOf: (t: string) => number | undefi
     case 'Sequence': {
       // Each processor wraps the output of the previous one.
       const all = Array.isArray(pp.processors) ? pp.processors : [];
-      return all.reduce<{ prefix: number[]; suffix: number[] }>((acc, p) => {
-        const t = specialTemplate(p, idOf, source);
-        return { prefix: [...t.prefix, ...acc.prefix], suffix: [...acc.suffix, ...t.suffix] };
-      }, { prefix: [], suffix: [] });
+      return all.reduce<{ prefix: number[]; suffix: number[] }>(
+        (acc, p) => {
+          const t = specialTemplate(p, idOf, source);
+          return { prefix: [...t.prefix, ...acc.prefix], suffix: [...acc.suffix, ...t.suffix] };
+        },
+        { prefix: [], suffix: [] },
+      );
     }
     default:
       throw bad(`type ${JSON.stringify(pp.type)} is not supported`);
@@ -351,7 +353,10 @@ class HfTextTokenizer implements TextTokenizer {
   private readonly prefix: number[];
   private readonly suffix: number[];
 
-  constructor(private readonly lib: Tokenizer, facts: TokenizerFacts) {
+  constructor(
+    private readonly lib: Tokenizer,
+    facts: TokenizerFacts,
+  ) {
     this.family = facts.family;
     this.padTokenId = facts.padTokenId;
     if (facts.bosTokenId !== undefined) this.bosTokenId = facts.bosTokenId;
@@ -386,7 +391,9 @@ class HfTextTokenizer implements TextTokenizer {
       const room = maxLength - specials;
       if (content.length > room) {
         if (!truncation) {
-          throw new Error(`${where}: texts[${i}] has ${content.length + specials} tokens, more than maxLength ${maxLength}; shorten it or pass truncation: true`);
+          throw new Error(
+            `${where}: texts[${i}] has ${content.length + specials} tokens, more than maxLength ${maxLength}; shorten it or pass truncation: true`,
+          );
         }
         content = content.slice(0, room); // right truncation; the special tokens stay
       }

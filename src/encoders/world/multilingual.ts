@@ -5,7 +5,7 @@
  * last_hidden_state [B, T, D]. Prompts may be in any of the languages; "" is the unconditional input.
  */
 import { Session } from '../../engine/runtime.js';
-import { readJson, type FileSource } from '../../io/file-source.js';
+import { type FileSource, readJson } from '../../io/file-source.js';
 import { openFiles } from '../../io/open-files.js';
 import { loadTokenizerFromFiles, type TextTokenizer } from '../text/tokenizer.js';
 import type { EncodedBatch, Encoder, EncoderInfo } from '../types.js';
@@ -27,7 +27,12 @@ export interface WorldMultilingualConfig {
 
 /** Word pieces as the tokenizer splits them: each Han / kana character alone, else runs of letters and digits. */
 function pieces(text: string): string[] {
-  return text.normalize('NFKC').toLowerCase().match(/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[\p{L}\p{N}]+/gu) ?? [];
+  return (
+    text
+      .normalize('NFKC')
+      .toLowerCase()
+      .match(/[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]|[\p{L}\p{N}]+/gu) ?? []
+  );
 }
 
 /**
@@ -81,7 +86,12 @@ export class WorldMultilingualEncoder implements Encoder<'text'> {
     return WorldMultilingualEncoder.fromParts(await loadTokenizerFromFiles(files), await files.bytes('model.onnx'), config, opts);
   }
 
-  static async fromParts(tokenizer: TextTokenizer, model: Uint8Array | string, config: WorldMultilingualConfig, opts: { threads?: number } = {}): Promise<WorldMultilingualEncoder> {
+  static async fromParts(
+    tokenizer: TextTokenizer,
+    model: Uint8Array | string,
+    config: WorldMultilingualConfig,
+    opts: { threads?: number } = {},
+  ): Promise<WorldMultilingualEncoder> {
     checkConfig(config, 'config');
     const session = await Session.create(model, opts.threads ? { threads: opts.threads } : {});
     return new WorldMultilingualEncoder(tokenizer, session, config);
@@ -129,7 +139,8 @@ export class WorldMultilingualEncoder implements Encoder<'text'> {
       { [output]: null },
     );
     const data = out[output]?.data;
-    if (!(data instanceof Float32Array) || data.length !== batch * width) throw new Error(`internal: world multilingual model gave no ${output} of ${batch * width} floats`);
+    if (!(data instanceof Float32Array) || data.length !== batch * width)
+      throw new Error(`internal: world multilingual model gave no ${output} of ${batch * width} floats`);
     return { hidden: Float32Array.from(data), mask: Uint8Array.from(enc.attentionMask, (v) => Number(v)) };
   }
 
@@ -140,7 +151,14 @@ export class WorldMultilingualEncoder implements Encoder<'text'> {
 
 function checkConfig(config: WorldMultilingualConfig, where: string): void {
   const ints = ['maxTokens', 'dim', 'vocabSize', 'unkTokenId'] as const;
-  if (config?._class_name !== 'WorldMultilingualEncoder' || ints.some((k) => !Number.isInteger(config[k])) || typeof config.lexicon !== 'object' || config.lexicon === null) {
-    throw new Error(`world multilingual encoder: ${where} is not a multilingual-encoder config (expected _class_name "WorldMultilingualEncoder", ${ints.join(', ')} and lexicon)`);
+  if (
+    config?._class_name !== 'WorldMultilingualEncoder' ||
+    ints.some((k) => !Number.isInteger(config[k])) ||
+    typeof config.lexicon !== 'object' ||
+    config.lexicon === null
+  ) {
+    throw new Error(
+      `world multilingual encoder: ${where} is not a multilingual-encoder config (expected _class_name "WorldMultilingualEncoder", ${ints.join(', ')} and lexicon)`,
+    );
   }
 }

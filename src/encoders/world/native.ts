@@ -4,7 +4,7 @@
  * (as CLIP's last_hidden_state is for Stable Diffusion).
  */
 import { Session } from '../../engine/runtime.js';
-import { readJson, type FileSource } from '../../io/file-source.js';
+import { type FileSource, readJson } from '../../io/file-source.js';
 import { openFiles } from '../../io/open-files.js';
 import { loadTokenizerFromFiles, type TextTokenizer } from '../text/tokenizer.js';
 import type { EncodedBatch, Encoder, EncoderInfo } from '../types.js';
@@ -48,7 +48,12 @@ export class WorldNativeEncoder implements Encoder<'text'> {
     return WorldNativeEncoder.fromParts(await loadTokenizerFromFiles(files), await files.bytes('model.onnx'), config, opts);
   }
 
-  static async fromParts(tokenizer: TextTokenizer, model: Uint8Array | string, config: WorldTextEncoderConfig, opts: { threads?: number } = {}): Promise<WorldNativeEncoder> {
+  static async fromParts(
+    tokenizer: TextTokenizer,
+    model: Uint8Array | string,
+    config: WorldTextEncoderConfig,
+    opts: { threads?: number } = {},
+  ): Promise<WorldNativeEncoder> {
     return new WorldNativeEncoder(tokenizer, await Session.create(model, opts.threads ? { threads: opts.threads } : {}), config);
   }
 

@@ -7,7 +7,7 @@
  * GlueGen reads AudioCLIP's 1024 as 16 x 64.
  */
 import { Session } from '../../engine/runtime.js';
-import { readJson, type FileSource } from '../../io/file-source.js';
+import { type FileSource, readJson } from '../../io/file-source.js';
 import { openFiles } from '../../io/open-files.js';
 import { AudioError } from '../audio/errors.js';
 import { logMel } from '../audio/features.js';
@@ -175,7 +175,8 @@ export class WorldSoundEncoder implements Encoder<'audio'> {
   /** Checks a clip and returns it as mono audio at the front end's rate. */
   private toModelRate(clip: WorldAudioInput, i: number): Float32Array {
     const where = `world sound encoder: clip ${i}`;
-    if (typeof clip !== 'object' || clip === null) throw new AudioError(`${where} is ${clip === null ? 'null' : typeof clip}; expected {samples, sampleRate} or {channels, sampleRate}`);
+    if (typeof clip !== 'object' || clip === null)
+      throw new AudioError(`${where} is ${clip === null ? 'null' : typeof clip}; expected {samples, sampleRate} or {channels, sampleRate}`);
     const source = clip.source ?? `clip ${i}`;
     let mono: Float32Array;
     if ('channels' in clip && clip.channels !== undefined) {
@@ -193,7 +194,10 @@ export class WorldSoundEncoder implements Encoder<'audio'> {
     if (mono.length === 0) throw new AudioError('the clip is empty (0 samples); remove it from the input', source);
     const seconds = mono.length / rate;
     if (seconds > this.config.maxSeconds) {
-      throw new AudioError(`the clip lasts ${seconds.toFixed(1)} s, longer than the ${this.config.maxSeconds} s this encoder accepts; cut it into shorter clips`, source);
+      throw new AudioError(
+        `the clip lasts ${seconds.toFixed(1)} s, longer than the ${this.config.maxSeconds} s this encoder accepts; cut it into shorter clips`,
+        source,
+      );
     }
     for (let k = 0; k < mono.length; k++) {
       if (!Number.isFinite(mono[k]!)) throw new AudioError(`sample ${k} is ${mono[k]}; audio must be finite (no NaN or Infinity)`, source);
@@ -216,6 +220,8 @@ function checkConfig(config: WorldSoundConfig, where: string): void {
     Array.isArray(config.classes) &&
     config.maxSeconds > 0;
   if (!ok) {
-    throw new Error(`world sound encoder: ${where} is not a sound-encoder config (expected _class_name "WorldSoundEncoder", frontEnd, embedDim = tokens x dim, classes, maxSeconds)`);
+    throw new Error(
+      `world sound encoder: ${where} is not a sound-encoder config (expected _class_name "WorldSoundEncoder", frontEnd, embedDim = tokens x dim, classes, maxSeconds)`,
+    );
   }
 }

@@ -106,8 +106,10 @@ export function serializeModel(m: OnnxModel): Uint8Array {
 }
 
 /** Decodes an ONNX file into protobufjs plain objects (longs as numbers, bytes as Uint8Array). */
+// biome-ignore lint/suspicious/noExplicitAny: protobufjs plain objects are untyped; callers read known ONNX fields.
 export function decodeModel(bytes: Uint8Array): Record<string, any> {
   const msg = ModelProto.decode(bytes);
+  // biome-ignore lint/suspicious/noExplicitAny: as above.
   return ModelProto.toObject(msg, { longs: Number, bytes: Uint8Array, defaults: false, arrays: true }) as Record<string, any>;
 }
 

@@ -94,7 +94,8 @@ export function readSdFolder(dirArg: string): SdFolder {
   } catch {
     throw new SdFolderError(`generator folder '${dirArg}' does not exist; pass the folder of a Stable Diffusion ONNX export`);
   }
-  if (!stat.isDirectory()) throw new SdFolderError(`generator '${dirArg}' is a file; pass the folder of a Stable Diffusion ONNX export (the one holding model_index.json)`);
+  if (!stat.isDirectory())
+    throw new SdFolderError(`generator '${dirArg}' is a file; pass the folder of a Stable Diffusion ONNX export (the one holding model_index.json)`);
   for (const rel of ['unet/model.onnx', 'vae_decoder/model.onnx', 'scheduler/scheduler_config.json']) {
     if (!fs.existsSync(path.join(dir, rel))) throw new SdFolderError(diagnoseMissing(dir, rel));
   }

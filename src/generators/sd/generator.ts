@@ -7,11 +7,11 @@
  * VAE decoder to RGB bytes. The UNet and VAE sessions are opened from their file paths (external data
  * loads, no second copy in memory) and fed the dtypes their inputs declare.
  */
-import { Session, type Device } from '../../engine/runtime.js';
+import { type Device, Session } from '../../engine/runtime.js';
+import { denoise } from '../denoise.js';
 import type { ConditionSpec, GeneratedImages, GenerateOptions, Generator } from '../types.js';
 import { readSdFolder, type SdFolder } from './folder.js';
-import { createScheduler, SCHEDULER_NAMES, schedulerNameForConfig, type SchedulerName } from './schedulers/index.js';
-import { denoise } from '../denoise.js';
+import { createScheduler, SCHEDULER_NAMES, type SchedulerName, schedulerNameForConfig } from './schedulers/index.js';
 import { readUnetSignature, type UnetSignature } from './unet.js';
 import { VaeDecoder } from './vae.js';
 
@@ -64,10 +64,14 @@ export class SdOnnxGenerator implements Generator {
     const tokens = sig.tokens ?? folder.textTokens ?? 77;
     const dim = sig.dim ?? folder.crossAttentionDim;
     if (dim === null) {
-      throw new Error(`UNet '${folder.unetPath}' declares no static condition width and unet/config.json has no cross_attention_dim; add the original unet/config.json to the folder`);
+      throw new Error(
+        `UNet '${folder.unetPath}' declares no static condition width and unet/config.json has no cross_attention_dim; add the original unet/config.json to the folder`,
+      );
     }
     if (sig.dim !== null && folder.crossAttentionDim !== null && sig.dim !== folder.crossAttentionDim) {
-      throw new Error(`UNet '${folder.unetPath}' takes conditions of width ${sig.dim} but unet/config.json says cross_attention_dim ${folder.crossAttentionDim}; the folder mixes exports`);
+      throw new Error(
+        `UNet '${folder.unetPath}' takes conditions of width ${sig.dim} but unet/config.json says cross_attention_dim ${folder.crossAttentionDim}; the folder mixes exports`,
+      );
     }
     if (sig.channels !== null && sig.channels !== folder.latentChannels) {
       throw new Error(`UNet '${folder.unetPath}' takes ${sig.channels} latent channels but the configs say ${folder.latentChannels}; the folder mixes exports`);
@@ -120,7 +124,10 @@ export class SdOnnxGenerator implements Generator {
   /** The latent [h, w] for a requested image size, or a clear error. */
   latentSize(height: number, width: number): [number, number] {
     const f = this.folder.vaeScaleFactor;
-    for (const [name, v] of [['height', height], ['width', width]] as const) {
+    for (const [name, v] of [
+      ['height', height],
+      ['width', width],
+    ] as const) {
       if (!Number.isInteger(v) || v < f || v % f !== 0) throw new Error(`image ${name} ${v} must be a positive multiple of ${f} (the VAE's upsampling factor)`);
     }
     const sig = this.unetSignature;
@@ -154,7 +161,15 @@ export class SdOnnxGenerator implements Generator {
     }
     const totalMs = performance.now() - started;
     const vaeMs = this.vae.sessionMs - vaeBefore;
-    this.lastTimings = { totalMs, unetMs: run.unetMs, vaeMs, overheadMs: totalMs - run.unetMs - vaeMs, steps: run.steps, unetCallsPerStep: run.unetCallsPerStep, unetRowsPerStep: run.unetRowsPerStep };
+    this.lastTimings = {
+      totalMs,
+      unetMs: run.unetMs,
+      vaeMs,
+      overheadMs: totalMs - run.unetMs - vaeMs,
+      steps: run.steps,
+      unetCallsPerStep: run.unetCallsPerStep,
+      unetRowsPerStep: run.unetRowsPerStep,
+    };
     return { images, ...size };
   }
 

@@ -14,7 +14,9 @@ const TIMESTEP_TYPES: readonly string[] = ['int64', 'int32', 'float32', 'float16
 
 export function floatTypeOf(info: IOInfo, model: string): FloatType {
   if (info.type === 'float32' || info.type === 'float16') return info.type;
-  throw new Error(`${model} ${info.name === '' ? 'tensor' : `'${info.name}'`} is declared ${info.type}; expected float32 or float16 (re-export the model with float weights)`);
+  throw new Error(
+    `${model} ${info.name === '' ? 'tensor' : `'${info.name}'`} is declared ${info.type}; expected float32 or float16 (re-export the model with float weights)`,
+  );
 }
 
 export function timestepTypeOf(info: IOInfo, model: string): TimestepType {
@@ -88,7 +90,15 @@ export class TimestepBuffer {
   ) {
     const n = dims.reduce((a, b) => a * b, 1);
     const data: HostArray =
-      type === 'int64' ? new BigInt64Array(n) : type === 'int32' ? new Int32Array(n) : type === 'float32' ? new Float32Array(n) : type === 'float16' ? new Uint16Array(n) : new Float64Array(n);
+      type === 'int64'
+        ? new BigInt64Array(n)
+        : type === 'int32'
+          ? new Int32Array(n)
+          : type === 'float32'
+            ? new Float32Array(n)
+            : type === 'float16'
+              ? new Uint16Array(n)
+              : new Float64Array(n);
     this.tensor = { data, dims, type };
   }
 

@@ -9,7 +9,7 @@
  * latents and the timestep are written into preallocated buffers, and outputs are bound in place.
  */
 import type { Session } from '../../engine/runtime.js';
-import { FloatBuffer, floatTypeOf, stage, TimestepBuffer, timestepTypeOf, type FloatType, type TimestepType } from './io-types.js';
+import { FloatBuffer, type FloatType, floatTypeOf, stage, TimestepBuffer, type TimestepType, timestepTypeOf } from './io-types.js';
 
 export interface UnetSignature {
   sample: FloatType;
@@ -37,24 +37,32 @@ export function readUnetSignature(session: Session, file: string): UnetSignature
   const names = session.inputs.map((i) => i.name);
   const missing = REQUIRED.filter((n) => !names.includes(n));
   if (missing.length) {
-    throw new Error(`${what} lacks input(s) ${missing.join(', ')} (it has ${names.join(', ')}); expected a Stable Diffusion 1.x/2.x UNet export with inputs ${REQUIRED.join(', ')}`);
+    throw new Error(
+      `${what} lacks input(s) ${missing.join(', ')} (it has ${names.join(', ')}); expected a Stable Diffusion 1.x/2.x UNet export with inputs ${REQUIRED.join(', ')}`,
+    );
   }
   const extra = names.filter((n) => !REQUIRED.includes(n));
   if (extra.length) {
-    throw new Error(`${what} has extra input(s) ${extra.join(', ')} (SDXL-style added conditions?); only Stable Diffusion 1.x/2.x UNets with inputs ${REQUIRED.join(', ')} are supported`);
+    throw new Error(
+      `${what} has extra input(s) ${extra.join(', ')} (SDXL-style added conditions?); only Stable Diffusion 1.x/2.x UNets with inputs ${REQUIRED.join(', ')} are supported`,
+    );
   }
   const sample = session.input('sample')!;
   const cond = session.input('encoder_hidden_states')!;
   const timestep = session.input('timestep')!;
-  if (sample.dims && sample.dims.length !== 4) throw new Error(`${what} input 'sample' has dims [${sample.dims.join(', ')}]; expected 4 dims [batch, channels, height, width]`);
-  if (cond.dims && cond.dims.length !== 3) throw new Error(`${what} input 'encoder_hidden_states' has dims [${cond.dims.join(', ')}]; expected 3 dims [batch, tokens, dim]`);
+  if (sample.dims && sample.dims.length !== 4)
+    throw new Error(`${what} input 'sample' has dims [${sample.dims.join(', ')}]; expected 4 dims [batch, channels, height, width]`);
+  if (cond.dims && cond.dims.length !== 3)
+    throw new Error(`${what} input 'encoder_hidden_states' has dims [${cond.dims.join(', ')}]; expected 3 dims [batch, tokens, dim]`);
   if (timestep.dims && timestep.dims.length > 1) throw new Error(`${what} input 'timestep' has dims [${timestep.dims.join(', ')}]; expected a scalar or 1 dim`);
   const outputName = session.outputs.some((o) => o.name === 'out_sample') ? 'out_sample' : session.outputs.length === 1 ? session.outputs[0]!.name : null;
   if (!outputName) throw new Error(`${what} has outputs ${session.outputs.map((o) => o.name).join(', ')}; expected 'out_sample'`);
   const fixedBatch = staticDim(sample.dims?.[0]);
   const condBatch = staticDim(cond.dims?.[0]);
   if (fixedBatch !== condBatch) {
-    throw new Error(`${what} declares batch ${sample.dims?.[0]} for 'sample' but ${cond.dims?.[0]} for 'encoder_hidden_states'; re-export it with matching batch dims`);
+    throw new Error(
+      `${what} declares batch ${sample.dims?.[0]} for 'sample' but ${cond.dims?.[0]} for 'encoder_hidden_states'; re-export it with matching batch dims`,
+    );
   }
   return {
     sample: floatTypeOf(sample, what),

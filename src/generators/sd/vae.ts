@@ -3,7 +3,7 @@
  * to 8-bit RGB, as diffusers does: image = clamp(x / 2 + 0.5, 0, 1), bytes = round(image * 255).
  */
 import type { Session } from '../../engine/runtime.js';
-import { FloatBuffer, floatTypeOf, outputToFloat32, type FloatType } from './io-types.js';
+import { FloatBuffer, type FloatType, floatTypeOf, outputToFloat32 } from './io-types.js';
 
 export interface DecodedImage {
   /** RGB bytes, HWC. */

@@ -5,10 +5,10 @@
  * the folder's UNet, scheduler config and decoder (vae_decoder.onnx for a latent model).
  */
 import { Session } from '../../engine/runtime.js';
-import { FileSourceError, readText, type FileSource } from '../../io/file-source.js';
+import { type FileSource, FileSourceError, readText } from '../../io/file-source.js';
 import { openFiles } from '../../io/open-files.js';
-import { createScheduler, SCHEDULER_NAMES, schedulerNameForConfig, type SchedulerName } from '../sd/schedulers/index.js';
-import { denoise, type DenoiseResult } from '../denoise.js';
+import { type DenoiseResult, denoise } from '../denoise.js';
+import { createScheduler, SCHEDULER_NAMES, type SchedulerName, schedulerNameForConfig } from '../sd/schedulers/index.js';
 import { readUnetSignature, type UnetSignature } from '../sd/unet.js';
 import type { ConditionSpec, GeneratedImages, GenerateOptions, Generator } from '../types.js';
 import type { WorldGeneratorConfig } from './config.js';
@@ -69,9 +69,16 @@ export class WorldGenerator implements Generator {
     };
     const config = await read('config.json');
     if (config._class_name !== 'WorldUNet' || typeof config.unet !== 'object') {
-      throw new Error(`world generator: ${files.describe('config.json')} has _class_name ${JSON.stringify(config._class_name)}; expected "WorldUNet" with a "unet" object`);
+      throw new Error(
+        `world generator: ${files.describe('config.json')} has _class_name ${JSON.stringify(config._class_name)}; expected "WorldUNet" with a "unet" object`,
+      );
     }
-    const parts: WorldGeneratorParts = { model: await files.bytes('model.onnx'), config: config as unknown as WorldGeneratorConfig, schedulerConfig: await read('scheduler_config.json'), name: 'world' };
+    const parts: WorldGeneratorParts = {
+      model: await files.bytes('model.onnx'),
+      config: config as unknown as WorldGeneratorConfig,
+      schedulerConfig: await read('scheduler_config.json'),
+      name: 'world',
+    };
     if (config.vae) parts.decoder = await files.bytes('vae_decoder.onnx');
     return WorldGenerator.fromParts(parts, opts);
   }
@@ -81,7 +88,14 @@ export class WorldGenerator implements Generator {
     if (parts.config.vae && !parts.decoder) throw new Error('world generator: config.json describes a latent model (vae) but no vae_decoder.onnx was given');
     const session = await Session.create(parts.model, so);
     const decoder = parts.config.vae && parts.decoder ? await Session.create(parts.decoder, so) : null;
-    return new WorldGenerator(parts.name ?? 'world', session, readUnetSignature(session, 'world generator model.onnx'), decoder, parts.config, parts.schedulerConfig);
+    return new WorldGenerator(
+      parts.name ?? 'world',
+      session,
+      readUnetSignature(session, 'world generator model.onnx'),
+      decoder,
+      parts.config,
+      parts.schedulerConfig,
+    );
   }
 
   /** 'default': the scheduler named by the folder's scheduler_config.json (else ddim), as for SD folders. */
@@ -95,7 +109,9 @@ export class WorldGenerator implements Generator {
     const ch = this.config.unet.channels;
     const out = this.defaultSize.width;
     if ((opts.height ?? out) !== out || (opts.width ?? out) !== out) {
-      throw new Error(`world generator: size ${opts.width ?? out}x${opts.height ?? out} requested; this generator draws only ${out}x${out} images (omit width/height)`);
+      throw new Error(
+        `world generator: size ${opts.width ?? out}x${opts.height ?? out} requested; this generator draws only ${out}x${out} images (omit width/height)`,
+      );
     }
     const name = this.resolveScheduler(opts.scheduler);
     if (!SCHEDULER_NAMES.includes(name as SchedulerName)) {

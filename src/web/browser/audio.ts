@@ -18,7 +18,10 @@ function mono(buffer: AudioBuffer): Float32Array {
 
 /** Decodes an audio file (WAV, MP3, OGG, … whatever the browser decodes) to a mono clip. */
 export async function decodeSoundFile(file: File): Promise<AudioClip> {
-  if (file.size > MAX_FILE_BYTES) throw new Error(`sound file '${file.name}' is ${(file.size / 2 ** 20).toFixed(1)} MB; choose one under ${MAX_FILE_BYTES / 2 ** 20} MB (a few seconds is enough)`);
+  if (file.size > MAX_FILE_BYTES)
+    throw new Error(
+      `sound file '${file.name}' is ${(file.size / 2 ** 20).toFixed(1)} MB; choose one under ${MAX_FILE_BYTES / 2 ** 20} MB (a few seconds is enough)`,
+    );
   const ctx = new AudioContext();
   try {
     const buffer = await ctx.decodeAudioData(await file.arrayBuffer());
@@ -33,7 +36,8 @@ export async function decodeSoundFile(file: File): Promise<AudioClip> {
 
 /** Records `seconds` of the microphone (asks for permission) as a mono clip. */
 export async function recordMicrophone(seconds: number, onTick: (left: number) => void): Promise<AudioClip> {
-  if (!navigator.mediaDevices?.getUserMedia) throw new Error('this browser gives the page no microphone (it needs https or localhost); choose a sound file instead');
+  if (!navigator.mediaDevices?.getUserMedia)
+    throw new Error('this browser gives the page no microphone (it needs https or localhost); choose a sound file instead');
   let stream: MediaStream;
   try {
     stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false } });

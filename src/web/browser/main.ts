@@ -7,7 +7,7 @@ import type { AudioClip } from '../../encoders/types.js';
 import { RUNTIME_BACKEND } from '../../engine/runtime.js';
 import { urlFiles } from '../../io/file-source.js';
 import { parseMixSpec } from '../../pipeline/mix.js';
-import { WebWorld, type WebResult, type WebStatus } from '../world-app.js';
+import { type WebResult, type WebStatus, WebWorld } from '../world-app.js';
 import { decodeSoundFile, recordMicrophone } from './audio.js';
 
 const LANGUAGE_NAMES: Record<string, string> = { en: 'English', fr: 'French', es: 'Spanish', it: 'Italian', de: 'German', zh: 'Chinese', ja: 'Japanese' };

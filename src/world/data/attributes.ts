@@ -15,7 +15,7 @@ export interface Attributes {
 }
 
 export type AttributeName = keyof Attributes;
-export const ATTRIBUTE_NAMES: readonly AttributeName[] = ["object", "colour", "size", "position"];
+export const ATTRIBUTE_NAMES: readonly AttributeName[] = ['object', 'colour', 'size', 'position'];
 
 /** Which attributes a caption names; evaluation scores only those. */
 export type NamedAttributes = Record<AttributeName, boolean>;
@@ -26,7 +26,7 @@ export const ALL_NAMED: Readonly<NamedAttributes> = { object: true, colour: true
  * Objects: icons chosen for silhouettes that stay distinct at 8 px, each with a characteristic sound
  * (see sounds.ts).
  */
-export const OBJECTS = ["bell", "bird", "car", "clock", "drop", "star", "tree", "house", "fish", "key"] as const;
+export const OBJECTS = ['bell', 'bird', 'car', 'clock', 'drop', 'star', 'tree', 'house', 'fish', 'key'] as const;
 
 export interface ColourSpec {
   name: string;
@@ -35,30 +35,20 @@ export interface ColourSpec {
 
 /** Saturated colours far apart in RGB (smallest pairwise distance ~95, orange vs yellow). */
 export const COLOURS: readonly ColourSpec[] = [
-  { name: "red", rgb: [220, 25, 25] },
-  { name: "orange", rgb: [250, 125, 0] },
-  { name: "yellow", rgb: [240, 215, 0] },
-  { name: "green", rgb: [25, 160, 45] },
-  { name: "blue", rgb: [25, 70, 230] },
-  { name: "purple", rgb: [135, 35, 175] },
-  { name: "pink", rgb: [255, 110, 200] },
-  { name: "black", rgb: [25, 25, 25] },
+  { name: 'red', rgb: [220, 25, 25] },
+  { name: 'orange', rgb: [250, 125, 0] },
+  { name: 'yellow', rgb: [240, 215, 0] },
+  { name: 'green', rgb: [25, 160, 45] },
+  { name: 'blue', rgb: [25, 70, 230] },
+  { name: 'purple', rgb: [135, 35, 175] },
+  { name: 'pink', rgb: [255, 110, 200] },
+  { name: 'black', rgb: [25, 25, 25] },
 ];
 
-export const SIZES = ["small", "large"] as const;
+export const SIZES = ['small', 'large'] as const;
 
 /** 3x3 grid, row-major: index = row * 3 + column. */
-export const POSITIONS = [
-  "top left",
-  "top",
-  "top right",
-  "left",
-  "centre",
-  "right",
-  "bottom left",
-  "bottom",
-  "bottom right",
-] as const;
+export const POSITIONS = ['top left', 'top', 'top right', 'left', 'centre', 'right', 'bottom left', 'bottom', 'bottom right'] as const;
 
 export const COUNTS: Readonly<Record<AttributeName, number>> = {
   object: OBJECTS.length,
@@ -76,15 +66,12 @@ export function positionCell(position: number): { row: number; col: number } {
 }
 
 /** Throws a clear Error when an Attributes value is out of range or not an integer. */
-export function checkAttributes(attrs: Attributes, where = "attributes"): void {
+export function checkAttributes(attrs: Attributes, where = 'attributes'): void {
   for (const name of ATTRIBUTE_NAMES) {
     const value = attrs[name];
     const count = COUNTS[name];
     if (!Number.isInteger(value) || value < 0 || value >= count) {
-      throw new Error(
-        `${where}: ${name} is ${String(value)}; expected an integer in [0, ${count - 1}]. ` +
-          `Use the index tables in src/world/data/attributes.ts.`,
-      );
+      throw new Error(`${where}: ${name} is ${String(value)}; expected an integer in [0, ${count - 1}]. Use the index tables in src/world/data/attributes.ts.`);
     }
   }
 }

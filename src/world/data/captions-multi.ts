@@ -5,18 +5,18 @@
  *
  * Grammar and vocabulary live in one small file per language (lang-*.ts); English in captions-en.ts.
  */
-import type { Rng } from "../../util/rng.js";
-import { type Attributes, checkAttributes, type NamedAttributes } from "./attributes.js";
-import { ENGLISH } from "./captions-en.js";
-import { type Caption, type Language, type LanguageModule, LANGUAGES, normalizeNamed } from "./grammar.js";
-import { GERMAN } from "./lang-de.js";
-import { SPANISH } from "./lang-es.js";
-import { FRENCH } from "./lang-fr.js";
-import { ITALIAN } from "./lang-it.js";
-import { JAPANESE } from "./lang-ja.js";
-import { CHINESE } from "./lang-zh.js";
+import type { Rng } from '../../util/rng.js';
+import { type Attributes, checkAttributes, type NamedAttributes } from './attributes.js';
+import { ENGLISH } from './captions-en.js';
+import { type Caption, LANGUAGES, type Language, type LanguageModule, normalizeNamed } from './grammar.js';
+import { GERMAN } from './lang-de.js';
+import { SPANISH } from './lang-es.js';
+import { FRENCH } from './lang-fr.js';
+import { ITALIAN } from './lang-it.js';
+import { JAPANESE } from './lang-ja.js';
+import { CHINESE } from './lang-zh.js';
 
-export { type Caption, type Language, LANGUAGES, sampleNamed } from "./grammar.js";
+export { type Caption, LANGUAGES, type Language, sampleNamed } from './grammar.js';
 
 const MODULES: Readonly<Record<Language, LanguageModule>> = {
   en: ENGLISH,
@@ -32,9 +32,7 @@ const MODULES: Readonly<Record<Language, LanguageModule>> = {
 export function parseLanguage(code: string): Language {
   const normalized = String(code).trim().toLowerCase();
   if ((LANGUAGES as readonly string[]).includes(normalized)) return normalized as Language;
-  throw new Error(
-    `unknown language code "${String(code)}"; supported: ${LANGUAGES.map((l) => `${l} (${MODULES[l].name})`).join(", ")}`,
-  );
+  throw new Error(`unknown language code "${String(code)}"; supported: ${LANGUAGES.map((l) => `${l} (${MODULES[l].name})`).join(', ')}`);
 }
 
 /** English name of a language, e.g. "French". */
@@ -48,8 +46,8 @@ export function languageName(lang: Language): string {
  */
 export function captionIn(lang: Language, attrs: Attributes, named: Partial<NamedAttributes>, rng: Rng): Caption {
   const module = MODULES[parseLanguage(lang)];
-  checkAttributes(attrs, "captionIn");
-  const flags = normalizeNamed(named, "captionIn");
+  checkAttributes(attrs, 'captionIn');
+  const flags = normalizeNamed(named, 'captionIn');
   return { text: module.caption(attrs, flags, rng), named: flags };
 }
 
@@ -64,7 +62,7 @@ function maxKeyLength(module: LanguageModule): number {
   if (n === undefined) {
     n = 1;
     for (const key of module.dictionary.keys()) {
-      n = Math.max(n, module.script === "cjk" ? [...key].length : key.split(" ").length);
+      n = Math.max(n, module.script === 'cjk' ? [...key].length : key.split(' ').length);
     }
     longestKey.set(module.code, n);
   }
@@ -79,19 +77,19 @@ function maxKeyLength(module: LanguageModule): number {
  */
 export function translateWordByWord(text: string, lang: Language): string {
   const module = MODULES[parseLanguage(lang)];
-  if (module.code === "en") return text;
+  if (module.code === 'en') return text;
   const maxLen = maxKeyLength(module);
-  const units = module.script === "cjk" ? [...text.replace(/[\s\p{P}]+/gu, "")] : (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
-  const glue = module.script === "cjk" ? "" : " ";
+  const units = module.script === 'cjk' ? [...text.replace(/[\s\p{P}]+/gu, '')] : (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
+  const glue = module.script === 'cjk' ? '' : ' ';
   const out: string[] = [];
-  let unknown = ""; // a run of unmatched CJK characters is kept as one word
+  let unknown = ''; // a run of unmatched CJK characters is kept as one word
   for (let i = 0; i < units.length; ) {
     let matched = 0;
     for (let len = Math.min(maxLen, units.length - i); len >= 1; len--) {
       const english = module.dictionary.get(units.slice(i, i + len).join(glue));
       if (english !== undefined) {
         if (unknown) out.push(unknown);
-        unknown = "";
+        unknown = '';
         if (english) out.push(english);
         matched = len;
         break;
@@ -99,12 +97,12 @@ export function translateWordByWord(text: string, lang: Language): string {
     }
     if (matched > 0) {
       i += matched;
-    } else if (module.script === "cjk") {
+    } else if (module.script === 'cjk') {
       unknown += units[i++];
     } else {
       out.push(units[i++]!);
     }
   }
   if (unknown) out.push(unknown);
-  return out.join(" ");
+  return out.join(' ');
 }

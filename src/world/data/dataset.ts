@@ -6,14 +6,14 @@
  * from a range reserved for that split, so the three splits never share a seed and example i does not
  * depend on how many examples are requested.
  */
-import { Rng } from "../../util/rng.js";
-import { type Attributes, COUNTS, NUM_COMBINATIONS, OBJECTS, attributesFromIndex } from "./attributes.js";
-import { type Caption, captionIn, type Language, parseLanguage, sampleNamed } from "./captions-multi.js";
-import { IMAGE_SIZE, renderImageSize } from "./render.js";
-import { synthSound } from "./sounds.js";
+import { Rng } from '../../util/rng.js';
+import { type Attributes, attributesFromIndex, COUNTS, NUM_COMBINATIONS, OBJECTS } from './attributes.js';
+import { type Caption, captionIn, type Language, parseLanguage, sampleNamed } from './captions-multi.js';
+import { IMAGE_SIZE, renderImageSize } from './render.js';
+import { synthSound } from './sounds.js';
 
-export type Split = "train" | "val" | "test";
-const SPLITS: readonly Split[] = ["train", "val", "test"];
+export type Split = 'train' | 'val' | 'test';
+const SPLITS: readonly Split[] = ['train', 'val', 'test'];
 /** Seeds of split k lie in [k * SPLIT_SEEDS, (k + 1) * SPLIT_SEEDS). */
 const SPLIT_SEEDS = 2 ** 30;
 
@@ -61,7 +61,7 @@ export function sampleAttributes(rng: Rng): Attributes {
  * background) and a caption naming a random subset of the attributes.
  */
 export function makeExample(rng: Rng, options: ExampleOptions = {}): Example {
-  const lang = parseLanguage(options.lang ?? "en");
+  const lang = parseLanguage(options.lang ?? 'en');
   const attrs = options.attrs ?? sampleAttributes(rng);
   const image = renderImageSize(attrs, options.imageSize ?? IMAGE_SIZE, rng);
   const caption = captionIn(lang, attrs, sampleNamed(rng), rng);
@@ -70,7 +70,7 @@ export function makeExample(rng: Rng, options: ExampleOptions = {}): Example {
 
 /** One sound example: a uniformly random object class, its synthesised clip and a caption naming it. */
 export function makeSoundExample(rng: Rng, options: { lang?: Language } = {}): SoundExample {
-  const lang = parseLanguage(options.lang ?? "en");
+  const lang = parseLanguage(options.lang ?? 'en');
   const object = rng.int(OBJECTS.length);
   const audio = synthSound(object, rng);
   const caption = captionIn(lang, { object, colour: 0, size: 0, position: 0 }, { object: true }, rng);
@@ -80,7 +80,7 @@ export function makeSoundExample(rng: Rng, options: { lang?: Language } = {}): S
 /** The seed of example `index` of `split` for `baseSeed`; seeds of different splits never collide. */
 export function exampleSeed(split: Split, index: number, baseSeed: number): number {
   const k = SPLITS.indexOf(split);
-  if (k < 0) throw new Error(`exampleSeed: split is "${String(split)}"; expected one of ${SPLITS.join(", ")}`);
+  if (k < 0) throw new Error(`exampleSeed: split is "${String(split)}"; expected one of ${SPLITS.join(', ')}`);
   if (!Number.isInteger(index) || index < 0 || index >= SPLIT_SEEDS) {
     throw new Error(`exampleSeed: index is ${String(index)}; expected an integer in [0, 2^30)`);
   }
@@ -91,13 +91,13 @@ export function exampleSeed(split: Split, index: number, baseSeed: number): numb
 }
 
 function checkSplitArgs(where: string, split: Split, n: number): void {
-  if (!SPLITS.includes(split)) throw new Error(`${where}: split is "${String(split)}"; expected one of ${SPLITS.join(", ")}`);
+  if (!SPLITS.includes(split)) throw new Error(`${where}: split is "${String(split)}"; expected one of ${SPLITS.join(', ')}`);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${where}: n is ${String(n)}; expected a non-negative integer`);
 }
 
 /** `n` image examples of `split`, reproducible from `baseSeed`. */
-export function makeSplit(split: Split, n: number, baseSeed: number, options: Omit<ExampleOptions, "attrs"> = {}): Example[] {
-  checkSplitArgs("makeSplit", split, n);
+export function makeSplit(split: Split, n: number, baseSeed: number, options: Omit<ExampleOptions, 'attrs'> = {}): Example[] {
+  checkSplitArgs('makeSplit', split, n);
   return Array.from({ length: n }, (_, i) => {
     const seed = exampleSeed(split, i, baseSeed);
     return { seed, ...makeExample(new Rng(seed), options) };
@@ -106,7 +106,7 @@ export function makeSplit(split: Split, n: number, baseSeed: number, options: Om
 
 /** `n` sound examples of `split`, reproducible from `baseSeed` (seeds shared with makeSplit's). */
 export function makeSoundSplit(split: Split, n: number, baseSeed: number, options: { lang?: Language } = {}): SoundExample[] {
-  checkSplitArgs("makeSoundSplit", split, n);
+  checkSplitArgs('makeSoundSplit', split, n);
   return Array.from({ length: n }, (_, i) => {
     const seed = exampleSeed(split, i, baseSeed);
     return { seed, ...makeSoundExample(new Rng(seed), options) };
@@ -130,4 +130,4 @@ export function uniformCombinations(n: number, rng: Rng): Attributes[] {
   return out;
 }
 
-export { enumerateCombinations } from "./attributes.js";
+export { enumerateCombinations } from './attributes.js';

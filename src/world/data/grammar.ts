@@ -2,11 +2,11 @@
  * Shared pieces of the caption grammars: language codes, the per-language module shape, which
  * attributes a caption names, and small helpers the language files use.
  */
-import type { Rng } from "../../util/rng.js";
-import { ATTRIBUTE_NAMES, type AttributeName, type Attributes, type NamedAttributes } from "./attributes.js";
+import type { Rng } from '../../util/rng.js';
+import { ATTRIBUTE_NAMES, type AttributeName, type Attributes, type NamedAttributes } from './attributes.js';
 
 /** Supported caption languages (ISO 639-1). */
-export const LANGUAGES = ["en", "zh", "fr", "es", "it", "ja", "de"] as const;
+export const LANGUAGES = ['en', 'zh', 'fr', 'es', 'it', 'ja', 'de'] as const;
 export type Language = (typeof LANGUAGES)[number];
 
 /** A caption and the attributes it names (evaluation scores only those). */
@@ -21,7 +21,7 @@ export interface LanguageModule {
   /** English name of the language, for messages. */
   name: string;
   /** "latin": space-separated words; "cjk": no spaces, dictionary segmentation. */
-  script: "latin" | "cjk";
+  script: 'latin' | 'cjk';
   /** A caption naming exactly the attributes flagged in `named` (at least one is flagged). */
   caption(attrs: Attributes, named: NamedAttributes, rng: Rng): string;
   /**
@@ -36,15 +36,13 @@ export function normalizeNamed(named: Partial<NamedAttributes>, where: string): 
   const out = {} as NamedAttributes;
   for (const name of ATTRIBUTE_NAMES) {
     const flag = named[name] ?? false;
-    if (typeof flag !== "boolean") {
+    if (typeof flag !== 'boolean') {
       throw new Error(`${where}: named.${name} is ${String(flag)}; expected true, false or absent`);
     }
     out[name] = flag;
   }
   if (!ATTRIBUTE_NAMES.some((n) => out[n])) {
-    throw new Error(
-      `${where}: named flags no attribute; a caption must name at least one of ${ATTRIBUTE_NAMES.join(", ")}`,
-    );
+    throw new Error(`${where}: named flags no attribute; a caption must name at least one of ${ATTRIBUTE_NAMES.join(', ')}`);
   }
   return out;
 }
@@ -81,5 +79,5 @@ export function buildDictionary(entries: Iterable<readonly [string, string]>): M
 
 /** Join words with single spaces, skipping empty ones. */
 export function words(...parts: (string | undefined | false)[]): string {
-  return parts.filter((p): p is string => typeof p === "string" && p.length > 0).join(" ");
+  return parts.filter((p): p is string => typeof p === 'string' && p.length > 0).join(' ');
 }

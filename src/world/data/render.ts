@@ -6,9 +6,9 @@
  * jitter of its centre and the background (grey level, tint, gradient, pixel noise) vary; without
  * one, the canonical rendering is used (midpoint extent, no jitter, plain grey background).
  */
-import type { Rng } from "../../util/rng.js";
-import { type Attributes, checkAttributes, COLOURS, positionCell } from "./attributes.js";
-import { SILHOUETTES } from "./shapes.js";
+import type { Rng } from '../../util/rng.js';
+import { type Attributes, COLOURS, checkAttributes, positionCell } from './attributes.js';
+import { SILHOUETTES } from './shapes.js';
 
 /** Side of the default world image, in pixels. */
 export const IMAGE_SIZE = 32;
@@ -119,7 +119,7 @@ function renderCoverage(object: number, layout: Layout, size: number): Float32Ar
 
 /** Background, coverage and colour of a scene at `size` px (see RenderLayers). */
 export function renderLayers(attrs: Attributes, size = IMAGE_SIZE, rng?: Rng): RenderLayers {
-  checkAttributes(attrs, "renderLayers");
+  checkAttributes(attrs, 'renderLayers');
   if (!Number.isInteger(size) || size < 8 || size > 1024) {
     throw new Error(`renderLayers: size is ${String(size)}; expected an integer number of pixels in [8, 1024]`);
   }

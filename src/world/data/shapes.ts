@@ -6,7 +6,7 @@
  * Each silhouette is a union of simple geometry (discs, rings, polygons, thick strokes) minus a few
  * holes, tuned so that classes differ clearly even at 8 px (see the IoU test in test/world/).
  */
-import { OBJECTS } from "./attributes.js";
+import { OBJECTS } from './attributes.js';
 
 /** True when the point (x, y) of the unit box is inside the shape. */
 export type Region = (x: number, y: number) => boolean;
@@ -253,12 +253,7 @@ const fish: Region = minus(
 );
 
 // key: ring head on the left, long shaft, two teeth.
-const key: Region = union(
-  ring(-0.52, 0, 0.14, 0.46),
-  rect(-0.2, -0.15, 0.98, 0.15),
-  rect(0.46, 0.05, 0.64, 0.38),
-  rect(0.76, 0.05, 0.94, 0.46),
-);
+const key: Region = union(ring(-0.52, 0, 0.14, 0.46), rect(-0.2, -0.15, 0.98, 0.15), rect(0.46, 0.05, 0.64, 0.38), rect(0.76, 0.05, 0.94, 0.46));
 
 export const SILHOUETTES: readonly Region[] = [bell, bird, car, clock, drop, star, tree, house, fish, key];
 

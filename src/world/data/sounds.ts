@@ -15,8 +15,8 @@
  *   fish  - bubbling: dense tiny upward-gliding blips, 300-800 Hz
  *   key   - jingling: clusters of metallic clinks (short high inharmonic partials plus clicks)
  */
-import type { Rng } from "../../util/rng.js";
-import { OBJECTS } from "./attributes.js";
+import type { Rng } from '../../util/rng.js';
+import { OBJECTS } from './attributes.js';
 
 export const SAMPLE_RATE = 16000;
 const TWO_PI = 2 * Math.PI;

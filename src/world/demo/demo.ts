@@ -6,25 +6,25 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { encodeWav } from '../../encoders/audio/index.js';
 import { WorldMultilingualEncoder } from '../../encoders/world/multilingual.js';
 import { WorldSoundEncoder } from '../../encoders/world/sound.js';
-import { encodeWav } from '../../encoders/audio/index.js';
-import { loadAligner, type LoadedAligner } from '../../gluenet/load.js';
+import { type LoadedAligner, loadAligner } from '../../gluenet/load.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { encodePng } from '../../io/png.js';
 import { imageGrid } from '../../io/grid.js';
-import { mixSource, perInputSource, route, type RoutedInput } from '../../pipeline/sources.js';
+import { encodePng } from '../../io/png.js';
+import { mixSource, perInputSource, type RoutedInput, route } from '../../pipeline/sources.js';
 import { X2ImagePipeline } from '../../pipeline/x2image.js';
 import { Rng } from '../../util/rng.js';
 import { loadWorldModels, worldModelDir } from '../assets.js';
-import { COLOURS, OBJECTS, POSITIONS, SIZES, type AttributeName, type Attributes, type NamedAttributes } from '../data/attributes.js';
-import { captionIn, LANGUAGES, languageName, type Language } from '../data/captions-multi.js';
+import { type AttributeName, type Attributes, COLOURS, type NamedAttributes, OBJECTS, POSITIONS, SIZES } from '../data/attributes.js';
+import { captionIn, LANGUAGES, type Language, languageName } from '../data/captions-multi.js';
 import { synthSound } from '../data/sounds.js';
-import { bytesToPixels, IMAGE_SIDE } from '../models/data.js';
-import { glueNetSource, nativeSource, type ConditionSource } from '../experiments/conditions.js';
+import { type ConditionSource, glueNetSource, nativeSource } from '../experiments/conditions.js';
 import { pairedFeatures, trainWorldGlueNet } from '../experiments/glue.js';
 import { soundPairs, textPairs } from '../experiments/pairs.js';
-import { demoPage, type DemoItem } from './page.js';
+import { bytesToPixels, IMAGE_SIDE } from '../models/data.js';
+import { type DemoItem, demoPage } from './page.js';
 
 export interface DemoOptions {
   out: string;
@@ -65,7 +65,13 @@ export async function runDemo(o: DemoOptions): Promise<{ table: string; files: s
     const multiGlue = await gluenet('multilingual', o, async () => {
       o.log('training the multilingual GlueNet on 3000 caption pairs (no images)...');
       const pairs = textPairs('all', 3000, 'train', o.seed);
-      const f = await pairedFeatures(multi, pairs.map((p) => p.text), world.encoder, pairs.map((p) => p.english), 'multilingual pairs');
+      const f = await pairedFeatures(
+        multi,
+        pairs.map((p) => p.text),
+        world.encoder,
+        pairs.map((p) => p.english),
+        'multilingual pairs',
+      );
       const dir = join(o.out, 'gluenet-multilingual');
       await trainWorldGlueNet(f, dir, { steps: 800, seed: o.seed, progress: o.progress });
       return dir;
@@ -73,7 +79,13 @@ export async function runDemo(o: DemoOptions): Promise<{ table: string; files: s
     const soundGlue = await gluenet('sound', o, async () => {
       o.log('training the sound GlueNet on 1500 sound/label pairs (no images)...');
       const pairs = soundPairs(1500, 'train', o.seed);
-      const f = await pairedFeatures(sound, pairs.map((p) => ({ samples: p.audio, sampleRate: 16000 })), world.encoder, pairs.map((p) => p.english), 'sound pairs');
+      const f = await pairedFeatures(
+        sound,
+        pairs.map((p) => ({ samples: p.audio, sampleRate: 16000 })),
+        world.encoder,
+        pairs.map((p) => p.english),
+        'sound pairs',
+      );
       const dir = join(o.out, 'gluenet-sound');
       await trainWorldGlueNet(f, dir, { steps: 600, seed: o.seed, progress: o.progress });
       return dir;
@@ -128,7 +140,10 @@ export async function runDemo(o: DemoOptions): Promise<{ table: string; files: s
       });
     }
     const mixSrc = mixSource(soundSrc, native, { kind: 'splice', split: 3 }, world.generator.condition);
-    for (const [object, colour, position] of [[0, 4, 3], [7, 0, 5]] as const) {
+    for (const [object, colour, position] of [
+      [0, 4, 3],
+      [7, 0, 5],
+    ] as const) {
       const clip = synthSound(object, new Rng(o.seed + 200 + object));
       const text = captionIn('en', { object, colour, size: 0, position }, { colour: true, position: true }, rng).text;
       const file = `mix-${OBJECTS[object]}.wav`;
@@ -150,11 +165,21 @@ export async function runDemo(o: DemoOptions): Promise<{ table: string; files: s
     o.log(`generating ${items.length} images (${o.steps} DDIM steps, guidance ${o.guidance})...`);
     const genRng = new Rng(o.seed);
     const images: Uint8Array[] = new Array(items.length);
-    for (const [kind, uncondSource] of [['native', native], ['multilingual', multiSrc]] as const) {
+    for (const [kind, uncondSource] of [
+      ['native', native],
+      ['multilingual', multiSrc],
+    ] as const) {
       const idx = items.map((it, i) => (it.uncond === kind ? i : -1)).filter((i) => i >= 0);
       const pipeline = new X2ImagePipeline({ generator: world.generator, source: perInputSource(() => uncondSource.unconditional(), kind) });
       // One noise stream for the whole demo: the second batch continues the first's.
-      const out = await pipeline.run({ inputs: idx.map((i) => items[i]!.routed), steps: o.steps, guidance: o.guidance, scheduler: 'ddim', rng: genRng, png: false });
+      const out = await pipeline.run({
+        inputs: idx.map((i) => items[i]!.routed),
+        steps: o.steps,
+        guidance: o.guidance,
+        scheduler: 'ddim',
+        rng: genRng,
+        png: false,
+      });
       idx.forEach((i, k) => (images[i] = out.images.images[k]!));
     }
     const pixels = new Float32Array(items.length * 3 * IMAGE_SIDE * IMAGE_SIDE);
@@ -183,7 +208,9 @@ export async function runDemo(o: DemoOptions): Promise<{ table: string; files: s
     const table = [
       '| input | route | named attributes read back |',
       '|---|---|---:|',
-      ...[...byGroup].map(([g, v]) => `| ${g} | ${items.find((i) => i.group === g)!.route} | ${v.right}/${v.total} (${((100 * v.right) / v.total).toFixed(0)}%) |`),
+      ...[...byGroup].map(
+        ([g, v]) => `| ${g} | ${items.find((i) => i.group === g)!.route} | ${v.right}/${v.total} (${((100 * v.right) / v.total).toFixed(0)}%) |`,
+      ),
     ].join('\n');
     await writeFileAtomic(join(o.out, 'results.md'), `${table}\n`);
     const grid = imageGrid(

@@ -25,7 +25,14 @@ export function demoPage(items: DemoItem[], info: { table: string; seconds: numb
   const rows = info.table
     .split('\n')
     .slice(2)
-    .map((l) => `<tr>${l.split('|').slice(1, -1).map((c) => `<td>${esc(c.trim())}</td>`).join('')}</tr>`)
+    .map(
+      (l) =>
+        `<tr>${l
+          .split('|')
+          .slice(1, -1)
+          .map((c) => `<td>${esc(c.trim())}</td>`)
+          .join('')}</tr>`,
+    )
     .join('\n');
   const cards = groups
     .map((g) => {

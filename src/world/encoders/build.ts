@@ -12,9 +12,9 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { type WorldMultilingualConfig, WorldMultilingualEncoder } from '../../encoders/world/multilingual.js';
+import { DEFAULT_SOUND_FRONT_END, frontEndFrames, type SoundFrontEnd, type WorldSoundConfig, WorldSoundEncoder } from '../../encoders/world/sound.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { WorldMultilingualEncoder, type WorldMultilingualConfig } from '../../encoders/world/multilingual.js';
-import { DEFAULT_SOUND_FRONT_END, frontEndFrames, WorldSoundEncoder, type SoundFrontEnd, type WorldSoundConfig } from '../../encoders/world/sound.js';
 import { Progress } from '../../util/progress.js';
 import { OBJECTS } from '../data/attributes.js';
 import { evaluateMultilingual, evaluateSound, type MultilingualEvaluation, type SoundEvaluation } from './evaluate.js';
@@ -22,12 +22,12 @@ import {
   buildMultilingualTokenizer,
   DEFAULT_MULTILINGUAL,
   DEFAULT_MULTILINGUAL_TRAINING,
-  trainMultilingualEncoder,
-  UNK_ID,
   type MultilingualConfig,
   type MultilingualTraining,
+  trainMultilingualEncoder,
+  UNK_ID,
 } from './multilingual.js';
-import { DEFAULT_SOUND_ENCODER, DEFAULT_SOUND_TRAINING, synthPool, trainSoundEncoder, type SoundEncoderConfig, type SoundTraining } from './sound.js';
+import { DEFAULT_SOUND_ENCODER, DEFAULT_SOUND_TRAINING, type SoundEncoderConfig, type SoundTraining, synthPool, trainSoundEncoder } from './sound.js';
 
 export interface WorldEncoderBudget {
   multilingual: Omit<MultilingualConfig, 'vocabSize'>;
@@ -127,10 +127,22 @@ export async function buildWorldEncoders(o: BuildWorldEncodersOptions): Promise<
   const mlEncoder = await WorldMultilingualEncoder.fromParts(tok.tokenizer, ml.onnx, mlConfig);
   const mlEval = await evaluateMultilingual(mlEncoder, o.seed + 30, budget.evaluation).finally(() => mlEncoder.release());
   mark('multilingual evaluation');
-  const summary = (r: Record<string, Record<string, number>>) => Object.entries(r).map(([l, a]) => `${l} ${Object.values(a).map((v) => (100 * v).toFixed(0)).join('/')}`).join(', ');
+  const summary = (r: Record<string, Record<string, number>>) =>
+    Object.entries(r)
+      .map(
+        ([l, a]) =>
+          `${l} ${Object.values(a)
+            .map((v) => (100 * v).toFixed(0))
+            .join('/')}`,
+      )
+      .join(', ');
   log(`multilingual probe (object/colour/size/position %): ${summary(mlEval.probe)}`);
   log(`multilingual English probe on each language: ${summary(mlEval.probeFromEnglish)}`);
-  log(`multilingual retrieval -> English (pool ${mlEval.retrievalPool}): ${Object.entries(mlEval.retrieval).map(([l, v]) => `${l} ${(100 * v).toFixed(0)}%`).join(', ')}`);
+  log(
+    `multilingual retrieval -> English (pool ${mlEval.retrievalPool}): ${Object.entries(mlEval.retrieval)
+      .map(([l, v]) => `${l} ${(100 * v).toFixed(0)}%`)
+      .join(', ')}`,
+  );
 
   // 2. Sound encoder.
   const fe = budget.soundFrontEnd;
@@ -156,7 +168,11 @@ export async function buildWorldEncoders(o: BuildWorldEncodersOptions): Promise<
   const sEncoder = await WorldSoundEncoder.fromParts(snd.onnx, sConfig);
   const sEval = await evaluateSound(sEncoder, 'val', budget.evaluation.soundClips, o.seed + 40).finally(() => sEncoder.release());
   mark('sound evaluation');
-  log(`sound held-out accuracy (${sEval.clips} clips): ${Object.entries(sEval.accuracy).map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`).join(', ')}`);
+  log(
+    `sound held-out accuracy (${sEval.clips} clips): ${Object.entries(sEval.accuracy)
+      .map(([k, v]) => `${k} ${(100 * v).toFixed(1)}%`)
+      .join(', ')}`,
+  );
 
   // 3. Write the folders.
   const mlDir = join(o.outDir, 'multilingual-encoder');

@@ -12,7 +12,7 @@ import type { WorldMultilingualEncoder } from '../../encoders/world/multilingual
 import type { WorldAudioInput, WorldSoundEncoder } from '../../encoders/world/sound.js';
 import { Rng } from '../../util/rng.js';
 import { ATTRIBUTE_NAMES, type AttributeName, type Attributes, COUNTS, type NamedAttributes } from '../data/attributes.js';
-import { captionIn, LANGUAGES, sampleNamed, type Language } from '../data/captions-multi.js';
+import { captionIn, LANGUAGES, type Language, sampleNamed } from '../data/captions-multi.js';
 import { sampleAttributes } from '../data/dataset.js';
 import { SAMPLE_RATE } from '../data/sounds.js';
 import { accuracy, fitLinearProbe, nearestByCosine, predictProbe } from './probe.js';
@@ -51,7 +51,11 @@ function rowsNaming(pooled: Float32Array, sets: Described[], dim: number, attrib
   return { x, y: keep.map((i) => sets[i]!.attrs[attribute]) };
 }
 
-export async function evaluateMultilingual(encoder: WorldMultilingualEncoder, seed: number, sizes = { probeTrain: 800, probeTest: 400, retrievalPool: 200 }): Promise<MultilingualEvaluation> {
+export async function evaluateMultilingual(
+  encoder: WorldMultilingualEncoder,
+  seed: number,
+  sizes = { probeTrain: 800, probeTest: 400, retrievalPool: 200 },
+): Promise<MultilingualEvaluation> {
   const rng = new Rng(seed);
   const dim = encoder.info.dim;
   const train = describe(rng, sizes.probeTrain);
@@ -95,7 +99,8 @@ export interface SoundEvaluation {
 export async function evaluateSound(encoder: WorldSoundEncoder, split: 'val' | 'test', n: number, seed: number): Promise<SoundEvaluation> {
   const clips = Array.from({ length: n }, (_, i) => soundClip(split, i, seed));
   const labels = clips.map((c) => c.object);
-  const at = (rate: number): WorldAudioInput[] => clips.map((c, i) => ({ samples: resample(c.audio, SAMPLE_RATE, rate), sampleRate: rate, source: `${split} clip ${i} at ${rate} Hz` }));
+  const at = (rate: number): WorldAudioInput[] =>
+    clips.map((c, i) => ({ samples: resample(c.audio, SAMPLE_RATE, rate), sampleRate: rate, source: `${split} clip ${i} at ${rate} Hz` }));
   // Stereo at 44.1 kHz: the right channel quieter and 5 ms late, as a source off to the left.
   const stereo = at(44100).map((c) => {
     const left = (c as { samples: Float32Array }).samples;

@@ -12,20 +12,21 @@
  *  - masked-token prediction (BERT's 80/10/10 recipe) on a separate batch, with the output layer
  *    tied to the word embeddings, so that every token's feature carries its word in context.
  */
+
+import { type TextTokenizer, tokenizerFromJson, wordLevelVocabulary } from '../../encoders/text/tokenizer.js';
+import { buildWordLevelTokenizer, type TokenizerFiles, WORD_LEVEL_SPECIALS } from '../../encoders/text/tokenizer-json.js';
 import { compileInference } from '../../engine/compile.js';
 import * as F from '../../engine/functional.js';
 import { initWeights } from '../../engine/init.js';
 import { Graph, type Tensor } from '../../engine/ir.js';
 import { Trainer } from '../../engine/trainer.js';
-import { buildWordLevelTokenizer, WORD_LEVEL_SPECIALS, type TokenizerFiles } from '../../encoders/text/tokenizer-json.js';
-import { tokenizerFromJson, wordLevelVocabulary, type TextTokenizer } from '../../encoders/text/tokenizer.js';
 import { Embedding, LayerNorm, Linear } from '../../nn/layers.js';
-import { transformerStack, type TransformerConfig } from '../../nn/transformer.js';
+import { type TransformerConfig, transformerStack } from '../../nn/transformer.js';
 import { Rng } from '../../util/rng.js';
 import { ATTRIBUTE_NAMES, type Attributes, type NamedAttributes } from '../data/attributes.js';
-import { captionIn, LANGUAGES, sampleNamed, type Language } from '../data/captions-multi.js';
+import { captionIn, LANGUAGES, type Language, sampleNamed } from '../data/captions-multi.js';
 import { sampleAttributes } from '../data/dataset.js';
-import { countParams, trainLoop, type LoopResult } from '../models/loop.js';
+import { countParams, type LoopResult, trainLoop } from '../models/loop.js';
 
 export interface MultilingualConfig extends TransformerConfig {
   vocabSize: number; // word-level vocabulary incl. the 5 specials
@@ -88,7 +89,10 @@ export function multilingualNet(ids: Tensor, mask: Tensor, cfg: MultilingualConf
   const h = transformerStack('encoder', x, cfg, keyBias);
   const last = new LayerNorm('final_layer_norm', cfg.dim).forward(h);
   const m = mask.reshape([b, T, 1]);
-  const pooled = last.mul(m).sum([1]).div(m.sum([1])); // [B, D]
+  const pooled = last
+    .mul(m)
+    .sum([1])
+    .div(m.sum([1])); // [B, D]
   return { lastHiddenState: last, pooled };
 }
 
@@ -123,7 +127,10 @@ export function buildMultilingualTokenizer(seed: number, maxTokens: number, perL
     texts.push(...own);
   }
   const files = buildWordLevelTokenizer({ words: wordLevelVocabulary(texts, { splitCjk: true }), splitCjk: true, modelMaxLength: maxTokens });
-  const tokenizer = tokenizerFromJson(files.tokenizerJson, files.tokenizerConfig, { specialTokensMap: files.specialTokensMap, source: 'world multilingual tokenizer' });
+  const tokenizer = tokenizerFromJson(files.tokenizerJson, files.tokenizerConfig, {
+    specialTokensMap: files.specialTokensMap,
+    source: 'world multilingual tokenizer',
+  });
   return { files, tokenizer, lexicon };
 }
 
@@ -199,7 +206,10 @@ export async function trainMultilingualEncoder(
   const z = multilingualNet(ids, mask, cfg).pooled;
   const proj = new Linear('contrastive_head', cfg.dim, cfg.projDim).forward(z);
   const unit = proj.div(proj.mul(proj).sum([-1], true).add(1e-8).sqrt());
-  const logits = unit.slice(0, 0, B).matmul(unit.slice(0, B, 2 * B).T).mul(1 / t.temperature); // [first, second]
+  const logits = unit
+    .slice(0, 0, B)
+    .matmul(unit.slice(0, B, 2 * B).T)
+    .mul(1 / t.temperature); // [first, second]
   const contrastive = F.crossEntropy(logits, pairTargets).add(F.crossEntropy(logits.T, pairTargetsT)).mul(0.5);
 
   const mlmIds = g.input('mlm_input_ids', [Bm, T], 'int64');
@@ -208,7 +218,12 @@ export async function trainMultilingualEncoder(
   const hidden = multilingualNet(mlmIds, mlmMask, cfg).lastHiddenState.reshape([Bm * T, cfg.dim]);
   const table = g.param('embeddings.word_embeddings.weight', [V, cfg.dim], { kind: 'normal', std: 0.02 });
   const wordLogits = hidden.matmul(table.T).add(g.param('mlm_head.bias', [V], { kind: 'const', value: 0 }));
-  const mlm = wordLogits.logSoftmax(-1).mul(mlmTargets).sum([0, 1]).div(mlmTargets.sum([0, 1])).neg();
+  const mlm = wordLogits
+    .logSoftmax(-1)
+    .mul(mlmTargets)
+    .sum([0, 1])
+    .div(mlmTargets.sum([0, 1]))
+    .neg();
   const loss = contrastive.add(mlm.mul(t.mlmWeight));
 
   const trainer = await Trainer.create(
@@ -255,4 +270,3 @@ export async function trainMultilingualEncoder(
     await trainer.release();
   }
 }
-

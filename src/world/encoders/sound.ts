@@ -8,20 +8,21 @@
  * clips is band-limited to 4 kHz (a trip through 8 kHz and back) so that telephone-rate input still
  * works, and SpecAugment-style masks (a band of mels, a stretch of frames) fight memorisation.
  */
+
+import { resample } from '../../encoders/audio/resample.js';
+import { frontEndFrames, type SoundFrontEnd, soundFeatures } from '../../encoders/world/sound.js';
 import { compileInference } from '../../engine/compile.js';
 import * as F from '../../engine/functional.js';
 import { initWeights } from '../../engine/init.js';
 import { Graph, type Tensor } from '../../engine/ir.js';
 import { Trainer } from '../../engine/trainer.js';
-import { resample } from '../../encoders/audio/resample.js';
-import { frontEndFrames, soundFeatures, type SoundFrontEnd } from '../../encoders/world/sound.js';
 import { Conv, LayerNorm, Linear } from '../../nn/layers.js';
-import { transformerStack, type TransformerConfig } from '../../nn/transformer.js';
+import { type TransformerConfig, transformerStack } from '../../nn/transformer.js';
 import { Rng } from '../../util/rng.js';
 import { OBJECTS } from '../data/attributes.js';
 import { exampleSeed, type Split } from '../data/dataset.js';
 import { SAMPLE_RATE, synthSound } from '../data/sounds.js';
-import { countParams, trainLoop, type LoopResult } from '../models/loop.js';
+import { countParams, type LoopResult, trainLoop } from '../models/loop.js';
 
 export interface SoundEncoderConfig extends TransformerConfig {
   nMels: number; // input channels (the front end's mel bands)

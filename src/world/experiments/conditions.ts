@@ -4,9 +4,9 @@
  * generator's condition [B, Tg, Dg] for a batch of inputs and the unconditional condition.
  */
 import type { Encoder, EncoderInput, Modality } from '../../encoders/types.js';
-import { naivePlugIn, type LinearMap } from '../../gluenet/baselines.js';
+import { type LinearMap, naivePlugIn } from '../../gluenet/baselines.js';
 import type { LoadedAligner } from '../../gluenet/load.js';
-import { alignMap, encoderSource, type ConditionSource } from '../../pipeline/sources.js';
+import { alignMap, type ConditionSource, encoderSource } from '../../pipeline/sources.js';
 
 export type { ConditionSource };
 
@@ -25,14 +25,24 @@ export function nativeSource(native: Encoder<'text'>, name = 'native English'): 
 }
 
 /** New encoder -> GlueNet aligner; uncond = "" through the same encoder + aligner (as the release) unless given. */
-export function glueNetSource<M extends Modality>(name: string, encoder: Encoder<M>, aligner: LoadedAligner, uncond?: Uncond): ConditionSource<EncoderInput<M>> {
+export function glueNetSource<M extends Modality>(
+  name: string,
+  encoder: Encoder<M>,
+  aligner: LoadedAligner,
+  uncond?: Uncond,
+): ConditionSource<EncoderInput<M>> {
   const c = aligner.config;
   return encoderSource(encoder, { name, map: alignMap(aligner.align), mapShape: { tokens: c.tokens_out, dim: c.dim_out }, ...uncondOption(uncond) });
 }
 
 /** New features zero-padded/truncated into the generator's shape (no alignment at all). */
 export function naiveSource<M extends Modality>(name: string, encoder: Encoder<M>, out: Shape, uncond?: Uncond): ConditionSource<EncoderInput<M>> {
-  return encoderSource(encoder, { name, map: (e) => naivePlugIn(e.features, e.batch, e.tokens, e.dim, out.tokens, out.dim), mapShape: out, ...uncondOption(uncond) });
+  return encoderSource(encoder, {
+    name,
+    map: (e) => naivePlugIn(e.features, e.batch, e.tokens, e.dim, out.tokens, out.dim),
+    mapShape: out,
+    ...uncondOption(uncond),
+  });
 }
 
 /** A least-squares linear map of the flattened new features. */

@@ -3,12 +3,12 @@
  * parallel pairs — features only, never images, the generator untouched.
  */
 import type { Encoder, EncoderInput, Modality } from '../../encoders/types.js';
+import { encodeAll } from '../../encoders/types.js';
 import { fitLinearMap, type LinearMap } from '../../gluenet/baselines.js';
-import { parseConfig, type GlueNetConfig, type LossWeights } from '../../gluenet/config.js';
+import { type GlueNetConfig, type LossWeights, parseConfig } from '../../gluenet/config.js';
 import { FeatureSource } from '../../gluenet/data.js';
 import { perTokenNorm } from '../../gluenet/stats.js';
-import { trainGlueNet, type StepRecord } from '../../gluenet/train.js';
-import { encodeAll } from '../../encoders/types.js';
+import { type StepRecord, trainGlueNet } from '../../gluenet/train.js';
 
 export interface PairedFeatures {
   x: FeatureSource;

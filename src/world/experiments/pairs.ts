@@ -7,10 +7,10 @@
  */
 import { Rng } from '../../util/rng.js';
 import type { Attributes, NamedAttributes } from '../data/attributes.js';
+import { OBJECTS } from '../data/attributes.js';
 import { captionIn, LANGUAGES, type Language } from '../data/captions-multi.js';
 import { exampleSeed, sampleAttributes } from '../data/dataset.js';
 import { sampleNamed } from '../data/grammar.js';
-import { OBJECTS } from '../data/attributes.js';
 import { synthSound } from '../data/sounds.js';
 
 export type Split = 'train' | 'val' | 'test';

@@ -30,7 +30,7 @@ export async function writeResults(results: ExperimentResults, outDir: string, s
     seconds: results.seconds,
     sections: results.sections.map((s) => ({ title: s.title, notes: s.notes, rows: s.rows.map(({ images: _images, ...r }) => r) })),
   };
-  await writeFileAtomic(join(outDir, 'results.json'), JSON.stringify(json, null, 2) + '\n');
+  await writeFileAtomic(join(outDir, 'results.json'), `${JSON.stringify(json, null, 2)}\n`);
   await writeFileAtomic(join(outDir, 'results.md'), markdownTable(results));
   written.push(join(outDir, 'results.json'), join(outDir, 'results.md'));
   const cells = results.sections.flatMap((s) =>

@@ -3,23 +3,23 @@
  * encoder and a sound encoder into the frozen world generator with GlueNet, trained on parallel pairs
  * only, and score every row on the same held-out inputs and seeds with the world evaluator.
  */
-import { join } from 'node:path';
+
 import { mkdirSync } from 'node:fs';
-import type { Encoder } from '../../encoders/types.js';
-import type { AudioClip } from '../../encoders/types.js';
+import { join } from 'node:path';
+import type { AudioClip, Encoder } from '../../encoders/types.js';
 import type { Generator } from '../../generators/types.js';
-import { loadAligner, type LoadedAligner } from '../../gluenet/load.js';
+import { type LoadedAligner, loadAligner } from '../../gluenet/load.js';
 import type { MixSpec } from '../../pipeline/mix.js';
-import { mixSource, type MixInput } from '../../pipeline/sources.js';
+import { type MixInput, mixSource } from '../../pipeline/sources.js';
 import { Rng } from '../../util/rng.js';
-import { COLOURS, OBJECTS, POSITIONS, type Attributes } from '../data/attributes.js';
-import { captionIn, LANGUAGES, translateWordByWord, type Language } from '../data/captions-multi.js';
+import { type Attributes, COLOURS, OBJECTS, POSITIONS } from '../data/attributes.js';
+import { captionIn, LANGUAGES, type Language, translateWordByWord } from '../data/captions-multi.js';
 import { renderImage } from '../data/render.js';
 import type { WorldEvaluator } from '../models/evaluator-session.js';
-import { glueNetSource, linearSource, naiveSource, nativeSource, translatedSource, type ConditionSource } from './conditions.js';
-import { fitWorldLinear, pairedFeatures, trainWorldGlueNet, type PairedFeatures, type WorldGlueOptions } from './glue.js';
-import { soundPairs, textPairs, type TextPair } from './pairs.js';
-import { scoreImages, scoreSource, type Expected, type RealFeatures, type RowScore, type Sampling } from './score.js';
+import { type ConditionSource, glueNetSource, linearSource, naiveSource, nativeSource, translatedSource } from './conditions.js';
+import { fitWorldLinear, type PairedFeatures, pairedFeatures, trainWorldGlueNet, type WorldGlueOptions } from './glue.js';
+import { soundPairs, type TextPair, textPairs } from './pairs.js';
+import { type Expected, type RealFeatures, type RowScore, type Sampling, scoreImages, scoreSource } from './score.js';
 
 export interface ExperimentModels {
   native: Encoder<'text'>;
@@ -78,7 +78,13 @@ export async function runMultilingual(models: ExperimentModels, o: ExperimentOpt
   const expected = expectedOf(test);
   const texts = test.map((p) => p.text);
   log(`multilingual: ${train.length} training pairs over ${NON_ENGLISH.join(', ')}; ${test.length} held-out prompts`);
-  const f = await pairedFeatures(models.multilingual, train.map((p) => p.text), models.native, train.map((p) => p.english), 'multilingual pairs');
+  const f = await pairedFeatures(
+    models.multilingual,
+    train.map((p) => p.text),
+    models.native,
+    train.map((p) => p.english),
+    'multilingual pairs',
+  );
   const shape = models.generator.condition;
   const rows: RowScore[] = [];
   const notes: string[] = [];
@@ -88,7 +94,10 @@ export async function runMultilingual(models: ExperimentModels, o: ExperimentOpt
     rows.push(r);
     return r;
   };
-  await score(nativeSource(models.native, 'native English prompts (upper bound)'), test.map((p) => p.english));
+  await score(
+    nativeSource(models.native, 'native English prompts (upper bound)'),
+    test.map((p) => p.english),
+  );
   await score(naiveSource('naive plug-in (no alignment)', models.multilingual, shape));
   await score(linearSource('linear least-squares map', models.multilingual, await fitWorldLinear(f)));
   const langOf = new Map(test.map((p) => [p.text, p.lang]));
@@ -97,7 +106,10 @@ export async function runMultilingual(models: ExperimentModels, o: ExperimentOpt
   const full = await glue(f, dir('multilingual'), o);
   await score(glueNetSource('GlueNet (all languages, shared)', models.multilingual, full));
   await full.release();
-  for (const [name, w] of [['no reconstruction', { rec: 0 }], ['no adversarial', { adv: 0 }]] as const) {
+  for (const [name, w] of [
+    ['no reconstruction', { rec: 0 }],
+    ['no adversarial', { adv: 0 }],
+  ] as const) {
     const a = await glue(f, dir(`multilingual-${name.replace(' ', '-')}`), o, { lossWeights: w });
     await score(glueNetSource(`GlueNet without ${name.replace('no ', '')}`, models.multilingual, a));
     await a.release();
@@ -108,10 +120,23 @@ export async function runMultilingual(models: ExperimentModels, o: ExperimentOpt
     const perPred: Expected[] = [];
     for (const lang of NON_ENGLISH) {
       const tp = textPairs(lang, o.pairs, 'train', o.seed + 101);
-      const fl = await pairedFeatures(models.multilingual, tp.map((p) => p.text), models.native, tp.map((p) => p.english), `${lang} pairs`);
+      const fl = await pairedFeatures(
+        models.multilingual,
+        tp.map((p) => p.text),
+        models.native,
+        tp.map((p) => p.english),
+        `${lang} pairs`,
+      );
       const a = await glue(fl, dir(`per-language-${lang}`), o);
       const idx = test.map((p, i) => (p.lang === lang ? i : -1)).filter((i) => i >= 0);
-      const r = await scoreSource(glueNetSource(`GlueNet ${lang}`, models.multilingual, a), idx.map((i) => texts[i]!), idx.map((i) => expected[i]!), models.generator, models.evaluator, o.sampling);
+      const r = await scoreSource(
+        glueNetSource(`GlueNet ${lang}`, models.multilingual, a),
+        idx.map((i) => texts[i]!),
+        idx.map((i) => expected[i]!),
+        models.generator,
+        models.evaluator,
+        o.sampling,
+      );
       perImages.push(...r.images);
       perPred.push(...idx.map((i) => expected[i]!));
       await a.release();
@@ -122,12 +147,20 @@ export async function runMultilingual(models: ExperimentModels, o: ExperimentOpt
   }
   for (const n of o.dataEfficiency) {
     const sub = textPairs('all', n, 'train', o.seed + 7);
-    const fs = await pairedFeatures(models.multilingual, sub.map((p) => p.text), models.native, sub.map((p) => p.english), `${n} pairs`);
+    const fs = await pairedFeatures(
+      models.multilingual,
+      sub.map((p) => p.text),
+      models.native,
+      sub.map((p) => p.english),
+      `${n} pairs`,
+    );
     const a = await glue(fs, dir(`multilingual-${n}`), o, { batchSize: Math.min(64, n) });
     await score(glueNetSource(`GlueNet, ${n} pairs`, models.multilingual, a));
     await a.release();
   }
-  notes.push(`prompts: ${o.promptsPerLanguage} per language x ${NON_ENGLISH.length} languages; seed ${o.sampling.seed}; ${o.sampling.steps} ${o.sampling.scheduler} steps, guidance ${o.sampling.guidance}`);
+  notes.push(
+    `prompts: ${o.promptsPerLanguage} per language x ${NON_ENGLISH.length} languages; seed ${o.sampling.seed}; ${o.sampling.steps} ${o.sampling.scheduler} steps, guidance ${o.sampling.guidance}`,
+  );
   return { title: 'Multilingual prompts (zh fr es it ja de) into the English-only generator', rows, notes };
 }
 
@@ -144,7 +177,13 @@ export async function runSound(models: ExperimentModels, o: ExperimentOptions): 
   const clips: AudioClip[] = test.map((p) => ({ samples: p.audio, sampleRate: 16000, source: `sound ${OBJECTS[p.object]}` }));
   const expected: Expected[] = test.map((p) => ({ attrs: { object: p.object, colour: 0, size: 0, position: 0 }, named: { object: true } }));
   log(`sound: ${train.length} training pairs, ${test.length} held-out sounds`);
-  const f = await pairedFeatures(models.sound, train.map((p) => ({ samples: p.audio, sampleRate: 16000 })), models.native, train.map((p) => p.english), 'sound pairs');
+  const f = await pairedFeatures(
+    models.sound,
+    train.map((p) => ({ samples: p.audio, sampleRate: 16000 })),
+    models.native,
+    train.map((p) => p.english),
+    'sound pairs',
+  );
   const uncond = nativeSource(models.native); // as the release: "" via the text encoder
   const rows: RowScore[] = [];
   const score = async (src: ConditionSource<AudioClip>): Promise<void> => {
@@ -152,20 +191,38 @@ export async function runSound(models: ExperimentModels, o: ExperimentOptions): 
     log(`  ${r.name.padEnd(34)} object ${(100 * (r.accuracy.object ?? NaN)).toFixed(1)}%`);
     rows.push(r);
   };
-  const label = await scoreSource(nativeSource(models.native, 'native English label caption (upper bound)'), test.map((p) => p.english), expected, models.generator, models.evaluator, o.sampling, o.real);
+  const label = await scoreSource(
+    nativeSource(models.native, 'native English label caption (upper bound)'),
+    test.map((p) => p.english),
+    expected,
+    models.generator,
+    models.evaluator,
+    o.sampling,
+    o.real,
+  );
   rows.push(label);
   await score(naiveSource('naive plug-in (no alignment)', models.sound, models.generator.condition, uncond));
   await score(linearSource('linear least-squares map', models.sound, await fitWorldLinear(f), uncond));
   const dir = (name: string): string => join(o.outDir, 'gluenets', name);
-  const variants: [string, WorldGlueOptions['lossWeights']][] = [['GlueNet', {}], ['GlueNet without reconstruction', { rec: 0 }], ['GlueNet without adversarial', { adv: 0 }]];
+  const variants: [string, WorldGlueOptions['lossWeights']][] = [
+    ['GlueNet', {}],
+    ['GlueNet without reconstruction', { rec: 0 }],
+    ['GlueNet without adversarial', { adv: 0 }],
+  ];
   for (const [name, w] of variants) {
-    const a = await glue(f, dir(`sound${w && Object.keys(w).length ? '-' + Object.keys(w)[0] : ''}`), o, { lossWeights: w ?? {} });
+    const a = await glue(f, dir(`sound${w && Object.keys(w).length ? `-${Object.keys(w)[0]}` : ''}`), o, { lossWeights: w ?? {} });
     await score(glueNetSource(name, models.sound, a, uncond));
     await a.release();
   }
   const predicted = (await models.sound.classify(clips)).labels;
   const rng = new Rng(o.seed + 5);
-  const retrieval = await scoreImages('label retrieval (classify, show a real image)', predicted.map((k) => retrieveImage(k, rng)), expected, models.evaluator, o.real);
+  const retrieval = await scoreImages(
+    'label retrieval (classify, show a real image)',
+    predicted.map((k) => retrieveImage(k, rng)),
+    expected,
+    models.evaluator,
+    o.real,
+  );
   log(`  ${retrieval.name.padEnd(34)} object ${(100 * (retrieval.accuracy.object ?? NaN)).toFixed(1)}%`);
   rows.push(retrieval);
   return { title: 'Sound to image (synthesized sound events)', rows, notes: [`${test.length} held-out sounds, ${OBJECTS.length} classes`] };
@@ -188,13 +245,49 @@ export async function runMixing(models: ExperimentModels, o: ExperimentOptions, 
   });
   const shape = models.generator.condition;
   const soundCond = glueNetSource('sound', models.sound, soundAligner, nativeSource(models.native));
-  const mixed = (spec: MixSpec, name: string): ConditionSource<MixInput<AudioClip>> => ({ ...mixSource(soundCond, nativeSource(models.native), spec, shape), name });
+  const mixed = (spec: MixSpec, name: string): ConditionSource<MixInput<AudioClip>> => ({
+    ...mixSource(soundCond, nativeSource(models.native), spec, shape),
+    name,
+  });
   const rows: RowScore[] = [];
   const expected = items.map((i) => i.expected);
-  rows.push(await scoreSource(nativeSource(models.native, 'native full caption (upper bound)'), items.map((i) => i.full), expected, models.generator, models.evaluator, o.sampling, o.real));
-  rows.push(await scoreSource(nativeSource(models.native, 'text only (no sound)'), items.map((i) => i.text), expected, models.generator, models.evaluator, o.sampling, o.real));
-  for (const [spec, name] of [[{ kind: 'splice', split: 3 }, 'sound + text, token splice (i = 3)'], [{ kind: 'avg', weight: 0.5 }, 'sound + text, average (w = 0.5)']] as const) {
-    rows.push(await scoreSource(mixed(spec as MixSpec, name), items.map((i) => ({ input: i.clip, prompt: i.text })), expected, models.generator, models.evaluator, o.sampling, o.real));
+  rows.push(
+    await scoreSource(
+      nativeSource(models.native, 'native full caption (upper bound)'),
+      items.map((i) => i.full),
+      expected,
+      models.generator,
+      models.evaluator,
+      o.sampling,
+      o.real,
+    ),
+  );
+  rows.push(
+    await scoreSource(
+      nativeSource(models.native, 'text only (no sound)'),
+      items.map((i) => i.text),
+      expected,
+      models.generator,
+      models.evaluator,
+      o.sampling,
+      o.real,
+    ),
+  );
+  for (const [spec, name] of [
+    [{ kind: 'splice', split: 3 }, 'sound + text, token splice (i = 3)'],
+    [{ kind: 'avg', weight: 0.5 }, 'sound + text, average (w = 0.5)'],
+  ] as const) {
+    rows.push(
+      await scoreSource(
+        mixed(spec as MixSpec, name),
+        items.map((i) => ({ input: i.clip, prompt: i.text })),
+        expected,
+        models.generator,
+        models.evaluator,
+        o.sampling,
+        o.real,
+      ),
+    );
   }
   return { title: "Mixing: [object sound] + 'colour, position' text", rows, notes: ['scored on object, colour and position'] };
 }

@@ -71,7 +71,15 @@ export async function scoreImages(name: string, images: Uint8Array[], expected: 
 export async function generateWith<I>(source: ConditionSource<I>, inputs: I[], generator: Generator, sampling: Sampling): Promise<Uint8Array[]> {
   // The same seed for every row: differences between rows come from the conditions alone.
   const pipeline = new X2ImagePipeline({ generator, source });
-  const r = await pipeline.run({ inputs, steps: sampling.steps, guidance: sampling.guidance, scheduler: sampling.scheduler, seed: sampling.seed, chunk: sampling.batch, png: false });
+  const r = await pipeline.run({
+    inputs,
+    steps: sampling.steps,
+    guidance: sampling.guidance,
+    scheduler: sampling.scheduler,
+    seed: sampling.seed,
+    chunk: sampling.batch,
+    png: false,
+  });
   return r.images.images;
 }
 

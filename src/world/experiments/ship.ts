@@ -5,8 +5,8 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadGlueNet, saveGlueNet } from '../../gluenet/checkpoint.js';
 import type { Encoder } from '../../encoders/types.js';
+import { loadGlueNet, saveGlueNet } from '../../gluenet/checkpoint.js';
 import { pairedFeatures, trainWorldGlueNet } from './glue.js';
 import { soundPairs, textPairs } from './pairs.js';
 
@@ -30,12 +30,24 @@ export async function shipWorldGlueNets(
   const start = Date.now();
   log(`multilingual GlueNet: ${budget.multilingualPairs} caption pairs (zh fr es it ja de -> en), ${budget.multilingualSteps} steps`);
   const tp = textPairs('all', budget.multilingualPairs, 'train', seed);
-  const fm = await pairedFeatures(enc.multilingual, tp.map((p) => p.text), enc.native, tp.map((p) => p.english), 'multilingual pairs');
+  const fm = await pairedFeatures(
+    enc.multilingual,
+    tp.map((p) => p.text),
+    enc.native,
+    tp.map((p) => p.english),
+    'multilingual pairs',
+  );
   const multilingual = join(outDir, 'gluenet-multilingual');
   await trainWorldGlueNet(fm, multilingual, { steps: budget.multilingualSteps, seed, progress });
   log(`sound GlueNet: ${budget.soundPairs} sound/label pairs, ${budget.soundSteps} steps`);
   const sp = soundPairs(budget.soundPairs, 'train', seed);
-  const fs = await pairedFeatures(enc.sound, sp.map((p) => ({ samples: p.audio, sampleRate: 16000 })), enc.native, sp.map((p) => p.english), 'sound pairs');
+  const fs = await pairedFeatures(
+    enc.sound,
+    sp.map((p) => ({ samples: p.audio, sampleRate: 16000 })),
+    enc.native,
+    sp.map((p) => p.english),
+    'sound pairs',
+  );
   const sound = join(outDir, 'gluenet-sound');
   await trainWorldGlueNet(fs, sound, { steps: budget.soundSteps, seed, progress });
   await keepAlignerOnly(multilingual);
@@ -50,6 +62,8 @@ export async function shipWorldGlueNets(
  */
 export async function keepAlignerOnly(dir: string): Promise<void> {
   const g = await loadGlueNet(dir);
-  await saveGlueNet(dir, g.config, new Map([...g.weights].filter(([k]) => k.startsWith('aligner.'))), { note: 'aligner only; retrain with gluegen world glue for the decoder and discriminator' });
+  await saveGlueNet(dir, g.config, new Map([...g.weights].filter(([k]) => k.startsWith('aligner.'))), {
+    note: 'aligner only; retrain with gluegen world glue for the decoder and discriminator',
+  });
   for (const f of ['optimizer.safetensors', 'trainer_state.json', 'metrics.jsonl', 'checkpoints']) rmSync(join(dir, f), { force: true, recursive: true });
 }

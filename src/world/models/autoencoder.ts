@@ -4,19 +4,20 @@
  * 2022) in miniature. Latents are standardised with one shift and one scale measured on the
  * training images (SD 1.x's scaling_factor, SD3's shift_factor), so the diffusion sees unit variance.
  */
-import type { Graph, Tensor } from '../../engine/ir.js';
+
 import { compileInference } from '../../engine/compile.js';
 import * as F from '../../engine/functional.js';
 import { initWeights } from '../../engine/init.js';
+import type { Graph, Tensor } from '../../engine/ir.js';
 import { Graph as G } from '../../engine/ir.js';
 import { Session } from '../../engine/runtime.js';
 import { Trainer } from '../../engine/trainer.js';
+import type { AutoencoderConfig } from '../../generators/world/config.js';
 import { Conv } from '../../nn/layers.js';
 import { Rng } from '../../util/rng.js';
-import { gatherPixels, IMAGE_SIDE, IndexSampler, type ImagePool } from './data.js';
-import { countParams, paramShapes, trainLoop, type LoopResult } from './loop.js';
+import { gatherPixels, IMAGE_SIDE, type ImagePool, IndexSampler } from './data.js';
+import { countParams, type LoopResult, paramShapes, trainLoop } from './loop.js';
 import { silu } from './unet.js';
-import type { AutoencoderConfig } from '../../generators/world/config.js';
 
 export type { AutoencoderConfig };
 
@@ -85,7 +86,14 @@ export interface TrainedAutoencoder {
   valReconstructions: Float32Array;
 }
 
-export async function trainAutoencoder(base: AutoencoderConfig, t: AutoencoderTraining, train: ImagePool, val: ImagePool, seed: number, progress: boolean): Promise<TrainedAutoencoder> {
+export async function trainAutoencoder(
+  base: AutoencoderConfig,
+  t: AutoencoderTraining,
+  train: ImagePool,
+  val: ImagePool,
+  seed: number,
+  progress: boolean,
+): Promise<TrainedAutoencoder> {
   const g = new G(true);
   const x = g.input('pixels', [t.batch, 3, IMAGE_SIDE, IMAGE_SIDE]);
   const z = encoderNet(x, base);
@@ -113,7 +121,17 @@ export async function trainAutoencoder(base: AutoencoderConfig, t: AutoencoderTr
   const latents = raw.map((v) => (v - config.shiftFactor) * config.scalingFactor);
   const decoderOnnx = decoderInferenceModel(config, weights);
   const { reconstructions, mse } = await reconstructPool(config, decoderOnnx, await encodePool(config, weights, val), val);
-  return { config, decoderOnnx, weights, shapes: paramShapes(g), params: countParams(weights), loop, latents, valMse: mse, valReconstructions: reconstructions };
+  return {
+    config,
+    decoderOnnx,
+    weights,
+    shapes: paramShapes(g),
+    params: countParams(weights),
+    loop,
+    latents,
+    valMse: mse,
+    valReconstructions: reconstructions,
+  };
 }
 
 export interface DecoderFinetuning {
@@ -139,7 +157,8 @@ export async function encodePool(cfg: AutoencoderConfig, weights: ReadonlyMap<st
   const all = new Float32Array(n * cfg.latentChannels * (IMAGE_SIDE / 4) ** 2);
   for (let s = 0, at = 0; s < n; s += 512) {
     const b = Math.min(512, n - s);
-    const r = (await enc.run({ sample: { data: pool.pixels.subarray(s * per, (s + b) * per), dims: [b, 3, IMAGE_SIDE, IMAGE_SIDE] } })).latent!.data as Float32Array;
+    const r = (await enc.run({ sample: { data: pool.pixels.subarray(s * per, (s + b) * per), dims: [b, 3, IMAGE_SIDE, IMAGE_SIDE] } })).latent!
+      .data as Float32Array;
     all.set(r, at);
     at += r.length;
   }
@@ -148,12 +167,19 @@ export async function encodePool(cfg: AutoencoderConfig, weights: ReadonlyMap<st
 }
 
 /** Decodes a pool's raw latents through the exported decoder; the mean squared error to its pixels. */
-async function reconstructPool(cfg: AutoencoderConfig, decoderOnnx: Uint8Array, rawLatents: Float32Array, pool: ImagePool): Promise<{ reconstructions: Float32Array; mse: number }> {
+async function reconstructPool(
+  cfg: AutoencoderConfig,
+  decoderOnnx: Uint8Array,
+  rawLatents: Float32Array,
+  pool: ImagePool,
+): Promise<{ reconstructions: Float32Array; mse: number }> {
   const side = IMAGE_SIDE / 4;
   const dec = await Session.create(decoderOnnx);
   const n = pool.attrs.length;
   const standardised = rawLatents.map((v) => (v - cfg.shiftFactor) * cfg.scalingFactor);
-  const reconstructions = Float32Array.from((await dec.run({ latent_sample: { data: standardised, dims: [n, cfg.latentChannels, side, side] } })).sample!.data as Float32Array);
+  const reconstructions = Float32Array.from(
+    (await dec.run({ latent_sample: { data: standardised, dims: [n, cfg.latentChannels, side, side] } })).sample!.data as Float32Array,
+  );
   await dec.release();
   let se = 0;
   for (let i = 0; i < reconstructions.length; i++) se += (reconstructions[i]! - pool.pixels[i]!) ** 2;

@@ -3,8 +3,9 @@
  * float NCHW in [-1, 1], fresh English captions per draw, one-hot attribute targets, the word-level
  * tokenizer built from the caption vocabulary, and token ids padded to the encoder's length.
  */
+
+import { type TextTokenizer, tokenizerFromJson, wordLevelVocabulary } from '../../encoders/text/tokenizer.js';
 import { buildWordLevelTokenizer, type TokenizerFiles } from '../../encoders/text/tokenizer-json.js';
-import { tokenizerFromJson, wordLevelVocabulary, type TextTokenizer } from '../../encoders/text/tokenizer.js';
 import { Rng } from '../../util/rng.js';
 import { ATTRIBUTE_NAMES, type Attributes, type NamedAttributes } from '../data/attributes.js';
 import { captionEn } from '../data/captions-en.js';

@@ -20,7 +20,10 @@ export interface AttributeCount {
 }
 
 /** Per attribute: of the images whose expectation names it, how many were read as expected. */
-export function countAttributes(predicted: Record<AttributeName, number>[], expected: { attrs: Attributes; named: Partial<NamedAttributes> }[]): Record<AttributeName, AttributeCount> {
+export function countAttributes(
+  predicted: Record<AttributeName, number>[],
+  expected: { attrs: Attributes; named: Partial<NamedAttributes> }[],
+): Record<AttributeName, AttributeCount> {
   const out = {} as Record<AttributeName, AttributeCount>;
   for (const name of ATTRIBUTE_NAMES) {
     let correct = 0;
@@ -70,7 +73,10 @@ export class WorldEvaluator {
 
   /** Fraction of the images read with every attribute of `attrs` (e.g. real or reconstructed images). */
   async accuracy(pixels: Float32Array, attrs: Attributes[]): Promise<Record<AttributeName, number>> {
-    const counts = countAttributes((await this.classify(pixels, attrs.length)).attributes, attrs.map((a) => ({ attrs: a, named: ALL_NAMED })));
+    const counts = countAttributes(
+      (await this.classify(pixels, attrs.length)).attributes,
+      attrs.map((a) => ({ attrs: a, named: ALL_NAMED })),
+    );
     return Object.fromEntries(ATTRIBUTE_NAMES.map((n) => [n, counts[n].correct / counts[n].total])) as Record<AttributeName, number>;
   }
 

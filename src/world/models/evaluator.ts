@@ -7,7 +7,7 @@
  */
 import type { Tensor } from '../../engine/ir.js';
 import { Conv, Linear } from '../../nn/layers.js';
-import { COUNTS, ATTRIBUTE_NAMES, type AttributeName } from '../data/attributes.js';
+import { ATTRIBUTE_NAMES, type AttributeName, COUNTS } from '../data/attributes.js';
 
 export interface EvaluatorConfig {
   imageSize: number; // 32

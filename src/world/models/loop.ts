@@ -2,10 +2,11 @@
  * The shared training loop of the world models: a Trainer over a compiled step, a warm-up + cosine
  * learning rate, a progress bar (or a quiet callback) and a loss history for the build report.
  */
-import { warmupCosine } from '../../engine/schedules.js';
+
 import type { Graph } from '../../engine/ir.js';
-import type { Trainer } from '../../engine/trainer.js';
 import type { HostTensor } from '../../engine/runtime.js';
+import { warmupCosine } from '../../engine/schedules.js';
+import type { Trainer } from '../../engine/trainer.js';
 import { Progress } from '../../util/progress.js';
 
 export interface LoopOptions {
@@ -16,7 +17,7 @@ export interface LoopOptions {
   /** Draw the progress bar on stderr (the CLI); tests pass false. */
   progress: boolean;
   /** Called every `every` steps (and after the last) with the step count; may run checks. */
-  onCheckpoint?: (step: number) => Promise<Record<string, number> | void>;
+  onCheckpoint?: (step: number) => Promise<Record<string, number> | undefined>;
   every?: number;
   /** Called after every step (e.g. to update an EMA of the weights). */
   afterStep?: (trainer: Trainer) => void;
@@ -40,7 +41,11 @@ export interface TrainedModel {
   loop: LoopResult;
 }
 
-export async function trainLoop(trainer: Trainer, nextBatch: (step: number) => Record<string, HostTensor> | Promise<Record<string, HostTensor>>, o: LoopOptions): Promise<LoopResult> {
+export async function trainLoop(
+  trainer: Trainer,
+  nextBatch: (step: number) => Record<string, HostTensor> | Promise<Record<string, HostTensor>>,
+  o: LoopOptions,
+): Promise<LoopResult> {
   const schedule = warmupCosine(o.lr, o.warmup, o.steps, o.lr * 0.05);
   const bar = o.progress ? new Progress({ total: o.steps, label: o.label }) : null;
   const window = Math.max(1, Math.round(o.steps / 20));

@@ -20,13 +20,32 @@ export interface BuildReport {
   /** Seconds per phase; reusedFrom: taken from that earlier build (seconds are the original training's). */
   phases: { name: string; seconds: number; reusedFrom?: string }[];
   data: { trainImages: number; valImages: number; testPrompts: number };
-  evaluator: { params: number; steps: number; loss: [number, number]; valAccuracy: Record<AttributeName, number>; blurredValAccuracy?: Record<AttributeName, number>; config: EvaluatorConfig };
+  evaluator: {
+    params: number;
+    steps: number;
+    loss: [number, number];
+    valAccuracy: Record<AttributeName, number>;
+    blurredValAccuracy?: Record<AttributeName, number>;
+    config: EvaluatorConfig;
+  };
   textEncoder: { params: number; steps: number; loss: [number, number]; retrievalAccuracy: number; vocabSize: number; config: TextEncoderConfig };
-  autoencoder: { params: number; steps: number; loss: [number, number]; valMse: number;
+  autoencoder: {
+    params: number;
+    steps: number;
+    loss: [number, number];
+    valMse: number;
     config: AutoencoderConfig;
     reconstructionAccuracy?: Record<AttributeName, number>;
     /** Set by `gluegen world finetune-decoder` after the build. */
-    decoderFinetune?: { steps: number; batch: number; lr: number; seed: number; seconds: number; valMse: number; reconstructionAccuracy: Record<AttributeName, number> };
+    decoderFinetune?: {
+      steps: number;
+      batch: number;
+      lr: number;
+      seed: number;
+      seconds: number;
+      valMse: number;
+      reconstructionAccuracy: Record<AttributeName, number>;
+    };
   } | null;
   generator: {
     params: number;
@@ -68,11 +87,37 @@ export function reportMarkdown(r: BuildReport): string {
     '',
     '| model | parameters | steps | loss first -> last | check |',
     '| --- | ---: | ---: | --- | --- |',
-    `| evaluator | ${r.evaluator.params} | ${r.evaluator.steps} | ${r.evaluator.loss.map((v) => v.toFixed(4)).join(' -> ')} | val accuracy ${Object.entries(r.evaluator.valAccuracy).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}${r.evaluator.blurredValAccuracy ? `; on the same images box-blurred ${Object.entries(r.evaluator.blurredValAccuracy).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}` : ''} |`,
+    `| evaluator | ${r.evaluator.params} | ${r.evaluator.steps} | ${r.evaluator.loss.map((v) => v.toFixed(4)).join(' -> ')} | val accuracy ${Object.entries(
+      r.evaluator.valAccuracy,
+    )
+      .map(([k, v]) => `${k} ${pct(v)}`)
+      .join(', ')}${
+      r.evaluator.blurredValAccuracy
+        ? `; on the same images box-blurred ${Object.entries(r.evaluator.blurredValAccuracy)
+            .map(([k, v]) => `${k} ${pct(v)}`)
+            .join(', ')}`
+        : ''
+    } |`,
     `| text encoder | ${r.textEncoder.params} | ${r.textEncoder.steps} | ${r.textEncoder.loss.map((v) => v.toFixed(4)).join(' -> ')} | caption->image retrieval ${pct(r.textEncoder.retrievalAccuracy)} |`,
-    ...(r.autoencoder ? [`| autoencoder (32x32x3 -> 8x8x${r.autoencoder.config.latentChannels}) | ${r.autoencoder.params} | ${r.autoencoder.steps} | ${r.autoencoder.loss.map((v) => v.toFixed(4)).join(' -> ')} | validation reconstruction MSE ${r.autoencoder.valMse.toFixed(5)}${r.autoencoder.reconstructionAccuracy ? `; evaluator on reconstructions ${Object.entries(r.autoencoder.reconstructionAccuracy).map(([k, v]) => `${k} ${pct(v)}`).join(', ')} (the generator's ceiling)` : ''} |`] : []),
+    ...(r.autoencoder
+      ? [
+          `| autoencoder (32x32x3 -> 8x8x${r.autoencoder.config.latentChannels}) | ${r.autoencoder.params} | ${r.autoencoder.steps} | ${r.autoencoder.loss.map((v) => v.toFixed(4)).join(' -> ')} | validation reconstruction MSE ${r.autoencoder.valMse.toFixed(5)}${
+            r.autoencoder.reconstructionAccuracy
+              ? `; evaluator on reconstructions ${Object.entries(r.autoencoder.reconstructionAccuracy)
+                  .map(([k, v]) => `${k} ${pct(v)}`)
+                  .join(', ')} (the generator's ceiling)`
+              : ''
+          } |`,
+        ]
+      : []),
     ...(r.autoencoder?.decoderFinetune
-      ? [`| decoder fine-tune (\`gluegen world finetune-decoder\`, encoder frozen) | — | ${r.autoencoder.decoderFinetune.steps} | — | validation reconstruction MSE ${r.autoencoder.decoderFinetune.valMse.toFixed(5)}; evaluator on reconstructions ${Object.entries(r.autoencoder.decoderFinetune.reconstructionAccuracy).map(([k, v]) => `${k} ${pct(v)}`).join(', ')}; ${r.autoencoder.decoderFinetune.seconds.toFixed(0)} s |`]
+      ? [
+          `| decoder fine-tune (\`gluegen world finetune-decoder\`, encoder frozen) | — | ${r.autoencoder.decoderFinetune.steps} | — | validation reconstruction MSE ${r.autoencoder.decoderFinetune.valMse.toFixed(5)}; evaluator on reconstructions ${Object.entries(
+            r.autoencoder.decoderFinetune.reconstructionAccuracy,
+          )
+            .map(([k, v]) => `${k} ${pct(v)}`)
+            .join(', ')}; ${r.autoencoder.decoderFinetune.seconds.toFixed(0)} s |`,
+        ]
       : []),
     `| generator | ${r.generator.params} | ${r.generator.steps} | ${r.generator.loss.map((v) => v.toFixed(4)).join(' -> ')} | see below |`,
     '',
@@ -80,13 +125,17 @@ export function reportMarkdown(r: BuildReport): string {
     '',
     '| step | object | colour | size | position |',
     '| ---: | ---: | ---: | ---: | ---: |',
-    ...r.generator.checks.map((c) => `| ${c.step} | ${pct(c.values.object!)} | ${pct(c.values.colour!)} | ${pct(c.values.size!)} | ${pct(c.values.position!)} |`),
+    ...r.generator.checks.map(
+      (c) => `| ${c.step} | ${pct(c.values.object!)} | ${pct(c.values.colour!)} | ${pct(c.values.size!)} | ${pct(c.values.position!)} |`,
+    ),
     '',
     `## Held-out evaluation (${e.prompts} test prompts, ${e.sampling.scheduler} ${e.sampling.steps} steps, guidance ${e.sampling.guidance})`,
     '',
     'Accuracy of the evaluator reading, in the generated image, each attribute the prompt names' +
       (r.evaluationBeforeDecoderFinetune
-        ? ` (through the fine-tuned decoder; the build's own decoder gave ${Object.entries(r.evaluationBeforeDecoderFinetune.accuracy).map(([k, s]) => `${k} ${pct(s.accuracy)}`).join(', ')}, FD ${r.evaluationBeforeDecoderFinetune.fd?.toFixed(1) ?? 'n/a'}):`
+        ? ` (through the fine-tuned decoder; the build's own decoder gave ${Object.entries(r.evaluationBeforeDecoderFinetune.accuracy)
+            .map(([k, s]) => `${k} ${pct(s.accuracy)}`)
+            .join(', ')}, FD ${r.evaluationBeforeDecoderFinetune.fd?.toFixed(1) ?? 'n/a'}):`
         : ':'),
     '',
     '| attribute | correct / named | accuracy |',

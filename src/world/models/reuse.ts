@@ -5,13 +5,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TokenizerFiles, JsonObject } from '../../encoders/text/tokenizer-json.js';
-import { readWeights } from './weights-file.js';
+import type { JsonObject, TokenizerFiles } from '../../encoders/text/tokenizer-json.js';
 import type { EvaluatorConfig } from './evaluator.js';
 import type { BuildReport } from './report.js';
 import type { TextEncoderConfig } from './text-encoder.js';
 import type { TrainedEvaluator } from './train-evaluator.js';
 import type { TrainedTextEncoder } from './train-text-encoder.js';
+import { readWeights } from './weights-file.js';
 
 export interface Reused {
   evaluator: TrainedEvaluator;
@@ -32,8 +32,10 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.str
 
 export async function loadReusable(dir: string, seed: number, evaluatorCfg: EvaluatorConfig, textCfg: Omit<TextEncoderConfig, 'vocabSize'>): Promise<Reused> {
   const report = (await readJson(join(dir, 'build-report.json'))) as unknown as BuildReport;
-  if (report.seed !== seed) throw new Error(`world build --reuse: ${dir} was built with seed ${report.seed}, this build uses ${seed}; pass the same --seed or drop --reuse`);
-  if (!same(report.evaluator.config, evaluatorCfg)) throw new Error(`world build --reuse: the evaluator in ${dir} has another config than this preset's; drop --reuse`);
+  if (report.seed !== seed)
+    throw new Error(`world build --reuse: ${dir} was built with seed ${report.seed}, this build uses ${seed}; pass the same --seed or drop --reuse`);
+  if (!same(report.evaluator.config, evaluatorCfg))
+    throw new Error(`world build --reuse: the evaluator in ${dir} has another config than this preset's; drop --reuse`);
   const { vocabSize: _v, ...prevText } = report.textEncoder.config;
   if (!same(prevText, textCfg)) throw new Error(`world build --reuse: the text encoder in ${dir} has another config than this preset's; drop --reuse`);
   const seconds = (name: string): number => report.phases.find((p) => p.name === name)?.seconds ?? 0;

@@ -7,7 +7,7 @@
  */
 import type { Tensor } from '../../engine/ir.js';
 import { Conv, Embedding, LayerNorm, Linear } from '../../nn/layers.js';
-import { transformerStack, type TransformerConfig } from '../../nn/transformer.js';
+import { type TransformerConfig, transformerStack } from '../../nn/transformer.js';
 
 export interface TextEncoderConfig extends TransformerConfig {
   vocabSize: number; // word-level vocabulary incl. the 5 specials

@@ -12,10 +12,10 @@ import { Graph } from '../../engine/ir.js';
 import { Trainer } from '../../engine/trainer.js';
 import { Rng } from '../../util/rng.js';
 import type { AttributeName } from '../data/attributes.js';
-import { blur3x3, gatherPixels, IMAGE_SIDE, IndexSampler, oneHotTargets, type ImagePool } from './data.js';
-import { evaluatorNet, HEADS, NUM_LOGITS, type EvaluatorConfig } from './evaluator.js';
+import { blur3x3, gatherPixels, IMAGE_SIDE, type ImagePool, IndexSampler, oneHotTargets } from './data.js';
+import { type EvaluatorConfig, evaluatorNet, HEADS, NUM_LOGITS } from './evaluator.js';
 import { WorldEvaluator } from './evaluator-session.js';
-import { countParams, paramShapes, trainLoop, type TrainedModel } from './loop.js';
+import { countParams, paramShapes, type TrainedModel, trainLoop } from './loop.js';
 
 export interface EvaluatorTraining {
   steps: number;

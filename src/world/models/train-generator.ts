@@ -4,17 +4,18 @@
  * classifier-free guidance. The exported weights are an exponential moving average of the trained
  * ones (standard for diffusion models: samples from the EMA are cleaner early in training).
  */
+
+import type { TextTokenizer } from '../../encoders/text/tokenizer.js';
 import { compileInference } from '../../engine/compile.js';
 import { initWeights } from '../../engine/init.js';
 import { Graph } from '../../engine/ir.js';
 import { Session } from '../../engine/runtime.js';
 import { Trainer } from '../../engine/trainer.js';
-import type { TextTokenizer } from '../../encoders/text/tokenizer.js';
 import { Rng } from '../../util/rng.js';
-import { freshCaptions, gatherPixels, IndexSampler, tokenize, type ImagePool } from './data.js';
+import { freshCaptions, gatherPixels, type ImagePool, IndexSampler, tokenize } from './data.js';
 import { diffusionTables } from './diffusion.js';
-import { countParams, paramShapes, trainLoop, type TrainedModel } from './loop.js';
-import { unet, type UNetConfig } from './unet.js';
+import { countParams, paramShapes, type TrainedModel, trainLoop } from './loop.js';
+import { type UNetConfig, unet } from './unet.js';
 
 export interface GeneratorTraining {
   steps: number;
@@ -74,7 +75,10 @@ export async function trainGenerator(
   // Text features run on the frozen encoder between steps (a few ms per batch).
   const prepare = async (): Promise<void> => {
     const idx = sampler.next(B);
-    const caps = freshCaptions(idx.map((k) => train.attrs[k]!), rng).map((c) => (rng.uniform() < t.captionDropout ? '' : c.text));
+    const caps = freshCaptions(
+      idx.map((k) => train.attrs[k]!),
+      rng,
+    ).map((c) => (rng.uniform() < t.captionDropout ? '' : c.text));
     const out = await text.run({ input_ids: { data: tokenize(textEncoder.tokenizer, caps, T), dims: [B, T] } });
     const ts = new Float32Array(B);
     const a = new Float32Array(B);

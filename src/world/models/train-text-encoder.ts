@@ -11,18 +11,19 @@
  * the object back from the mean text state only 45-60% of the time; with groups of 4 varying only
  * the object, 98% (colour 93%: still carried by its own token, which the generator attends to).
  */
+
+import type { TextTokenizer } from '../../encoders/text/tokenizer.js';
 import { compileInference } from '../../engine/compile.js';
 import * as F from '../../engine/functional.js';
 import { initWeights } from '../../engine/init.js';
 import { Graph } from '../../engine/ir.js';
-import { Trainer } from '../../engine/trainer.js';
-import type { TextTokenizer } from '../../encoders/text/tokenizer.js';
-import { Rng } from '../../util/rng.js';
 import { Session } from '../../engine/runtime.js';
+import { Trainer } from '../../engine/trainer.js';
+import { Rng } from '../../util/rng.js';
 import type { Attributes } from '../data/attributes.js';
-import { captionMatches, freshCaptions, gatherPixels, IMAGE_SIDE, IndexSampler, tokenize, type ImagePool } from './data.js';
-import { countParams, paramShapes, trainLoop, type TrainedModel } from './loop.js';
-import { clipImageNet, l2Normalize, textEncoderNet, type TextEncoderConfig } from './text-encoder.js';
+import { captionMatches, freshCaptions, gatherPixels, IMAGE_SIDE, type ImagePool, IndexSampler, tokenize } from './data.js';
+import { countParams, paramShapes, type TrainedModel, trainLoop } from './loop.js';
+import { clipImageNet, l2Normalize, type TextEncoderConfig, textEncoderNet } from './text-encoder.js';
 
 export interface TextEncoderTraining {
   steps: number;
@@ -140,7 +141,14 @@ export async function trainTextEncoder(
       const caps = freshCaptions(attrs, rng);
       const match = (i: number, j: number): boolean => captionMatches(attrs[i]!, caps[i]!.named, attrs[j]!);
       return {
-        input_ids: { data: tokenize(tokenizer, caps.map((c) => c.text), cfg.maxTokens), dims: [B, cfg.maxTokens] },
+        input_ids: {
+          data: tokenize(
+            tokenizer,
+            caps.map((c) => c.text),
+            cfg.maxTokens,
+          ),
+          dims: [B, cfg.maxTokens],
+        },
         pixels: { data: gatherPixels(train, idx), dims: [B, 3, IMAGE_SIDE, IMAGE_SIDE] },
         text_targets: { data: softTargets(B, match), dims: [B, B] },
         image_targets: { data: softTargets(B, (j, i) => match(i, j)), dims: [B, B] },
@@ -153,7 +161,15 @@ export async function trainTextEncoder(
   const onnx = textEncoderInferenceModel(cfg, weights);
   const textWeights = new Map([...weights].filter(([k]) => !k.startsWith('vision.') && k !== 'visual_projection.weight'));
   const retrieval = await retrieval1(cfg, onnx, imageEmbedModel(cfg, weights), tokenizer, val);
-  return { onnx, weights: textWeights, params: countParams(textWeights), shapes: paramShapes(g), loop, retrievalAccuracy: retrieval, retrievalPool: val.attrs.length };
+  return {
+    onnx,
+    weights: textWeights,
+    params: countParams(textWeights),
+    shapes: paramShapes(g),
+    loop,
+    retrievalAccuracy: retrieval,
+    retrievalPool: val.attrs.length,
+  };
 }
 
 /** Text -> image retrieval over the validation pool with its own captions. */
@@ -161,7 +177,18 @@ async function retrieval1(cfg: TextEncoderConfig, textModel: Uint8Array, imageMo
   const n = val.attrs.length;
   const ts = await Session.create(textModel);
   const is = await Session.create(imageModel);
-  const te = (await ts.run({ input_ids: { data: tokenize(tokenizer, val.captions.map((c) => c.text), cfg.maxTokens), dims: [n, cfg.maxTokens] } })).text_embeds!.data as Float32Array;
+  const te = (
+    await ts.run({
+      input_ids: {
+        data: tokenize(
+          tokenizer,
+          val.captions.map((c) => c.text),
+          cfg.maxTokens,
+        ),
+        dims: [n, cfg.maxTokens],
+      },
+    })
+  ).text_embeds!.data as Float32Array;
   const ie = (await is.run({ pixel_values: { data: val.pixels, dims: [n, 3, IMAGE_SIDE, IMAGE_SIDE] } })).image_embeds!.data as Float32Array;
   await ts.release();
   await is.release();

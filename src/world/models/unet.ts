@@ -12,9 +12,9 @@
  */
 import * as F from '../../engine/functional.js';
 import type { Graph, Tensor } from '../../engine/ir.js';
+import type { UNetConfig } from '../../generators/world/config.js';
 import { MultiHeadAttention } from '../../nn/attention.js';
 import { Conv, GroupNorm, join, LayerNorm, Linear } from '../../nn/layers.js';
-import type { UNetConfig } from '../../generators/world/config.js';
 
 export type { UNetConfig };
 
@@ -61,7 +61,9 @@ function crossAttnBlock(name: string, x: Tensor, c: number, side: number, contex
   const tokens = new GroupNorm(join(name, 'norm'), cfg.groups, c).forward(x).reshape([b, c, n]).transpose([0, 2, 1]); // [B, HW, C]
   const attn = new MultiHeadAttention(join(name, 'attn'), { dim: c, heads: cfg.heads, contextDim: cfg.contextDim });
   let h = tokens.add(attn.forward(new LayerNorm(join(name, 'ln_attn'), c).forward(tokens), context));
-  const ff = new Linear(join(name, 'ff.fc2'), 2 * c, c).forward(F.gelu(new Linear(join(name, 'ff.fc1'), c, 2 * c).forward(new LayerNorm(join(name, 'ln_ff'), c).forward(h))));
+  const ff = new Linear(join(name, 'ff.fc2'), 2 * c, c).forward(
+    F.gelu(new Linear(join(name, 'ff.fc1'), c, 2 * c).forward(new LayerNorm(join(name, 'ln_ff'), c).forward(h))),
+  );
   h = h.add(ff);
   const out = new Linear(join(name, 'proj_out'), c, c).forward(h).transpose([0, 2, 1]).reshape([b, c, side, side]);
   return x.add(out);
@@ -90,7 +92,9 @@ export function unet(sample: Tensor, timestep: Tensor, context: Tensor, cfg: UNe
   let emb = new Linear('time_embedding.linear_1', 2 * cfg.timeFreqs, embDim).forward(timestepFeatures(timestep, cfg.timeFreqs));
   emb = new Linear('time_embedding.linear_2', embDim, embDim).forward(silu(emb));
   const pooled = context.mean([1]); // [B, D]
-  emb = emb.add(new Linear('text_embedding.linear_2', embDim, embDim).forward(silu(new Linear('text_embedding.linear_1', cfg.contextDim, embDim).forward(pooled))));
+  emb = emb.add(
+    new Linear('text_embedding.linear_2', embDim, embDim).forward(silu(new Linear('text_embedding.linear_1', cfg.contextDim, embDim).forward(pooled))),
+  );
 
   const coords = coordinateChannels(g, s).expand([b, 2, s, s]);
   let h = new Conv('conv_in', cfg.channels + 2, cfg.base, 3, 2, { padding: 1 }).forward(F.concat([sample, coords], 1));

@@ -142,8 +142,7 @@ export function parseSchedulerConfig(json: unknown): SchedulerConfig {
     const v = raw[key];
     if (v !== undefined && v !== null && v !== dflt) {
       throw new Error(
-        `scheduler config sets '${key}' to ${describe(v)}, which gluegen does not implement; ` +
-          `remove it or set it to ${JSON.stringify(dflt)}`,
+        `scheduler config sets '${key}' to ${describe(v)}, which gluegen does not implement; ` + `remove it or set it to ${JSON.stringify(dflt)}`,
       );
     }
   }

@@ -10,9 +10,9 @@ import {
   checkSameLength,
   interpTable,
   noiseSchedule,
-  sigmasFromAlphasCumprod,
   type Scheduler,
   type SchedulerConfig,
+  sigmasFromAlphasCumprod,
 } from './common.js';
 import { roundHalfEven } from './ddim.js';
 

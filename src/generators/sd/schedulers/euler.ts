@@ -5,15 +5,7 @@
  * It works in the variance-exploding space x = x0 + sigma * eps with sigma = sqrt((1-abar)/abar):
  * the model (trained on VP inputs) sees x / sqrt(sigma^2 + 1).
  */
-import {
-  checkNumSteps,
-  checkSameLength,
-  interpTable,
-  noiseSchedule,
-  sigmasFromAlphasCumprod,
-  type Scheduler,
-  type SchedulerConfig,
-} from './common.js';
+import { checkNumSteps, checkSameLength, interpTable, noiseSchedule, type Scheduler, type SchedulerConfig, sigmasFromAlphasCumprod } from './common.js';
 import { roundHalfEven } from './ddim.js';
 
 export class EulerScheduler implements Scheduler {

@@ -3,14 +3,14 @@ import { parseSchedulerConfig, type Scheduler, type SchedulerConfig, type Schedu
 import { DdimScheduler } from './ddim.js';
 import { DpmSolverPlusPlus2MScheduler } from './dpmpp2m.js';
 import { EulerScheduler } from './euler.js';
-import { LcmScheduler, type LcmOptions } from './lcm.js';
+import { type LcmOptions, LcmScheduler } from './lcm.js';
 import { PndmScheduler } from './pndm.js';
 
 export * from './common.js';
 export { DdimScheduler, spacedTimesteps } from './ddim.js';
 export { DpmSolverPlusPlus2MScheduler } from './dpmpp2m.js';
 export { EulerScheduler } from './euler.js';
-export { LcmScheduler, type LcmOptions } from './lcm.js';
+export { type LcmOptions, LcmScheduler } from './lcm.js';
 export { PndmScheduler } from './pndm.js';
 
 export type SchedulerName = 'ddim' | 'pndm' | 'euler' | 'dpmpp2m' | 'lcm';
@@ -29,11 +29,7 @@ const CLASS_NAMES: Record<string, SchedulerName> = {
  * Build a scheduler. `config` is a parsed scheduler_config.json (validated here) or an already
  * validated SchedulerConfig; omitted fields take Stable Diffusion 1.5's values.
  */
-export function createScheduler(
-  name: SchedulerName,
-  config: unknown = {},
-  options: SchedulerOptions = {},
-): Scheduler {
+export function createScheduler(name: SchedulerName, config: unknown = {}, options: SchedulerOptions = {}): Scheduler {
   const cfg: SchedulerConfig = parseSchedulerConfig(config);
   switch (name) {
     case 'ddim':
@@ -54,7 +50,7 @@ export function createScheduler(
 /** The scheduler a diffusers config names in `_class_name`, or null if gluegen has no such scheduler. */
 export function schedulerNameForConfig(json: unknown): SchedulerName | null {
   if (typeof json !== 'object' || json === null) return null;
-  const cls = (json as Record<string, unknown>)['_class_name'];
+  const cls = (json as Record<string, unknown>)._class_name;
   return typeof cls === 'string' ? (CLASS_NAMES[cls] ?? null) : null;
 }
 
@@ -62,7 +58,10 @@ export function schedulerNameForConfig(json: unknown): SchedulerName | null {
 function lcmOptions(config: unknown): LcmOptions {
   const raw = (typeof config === 'object' && config !== null ? config : {}) as Record<string, unknown>;
   const out: LcmOptions = {};
-  for (const [key, field] of [['original_inference_steps', 'originalInferenceSteps'], ['timestep_scaling', 'timestepScaling']] as const) {
+  for (const [key, field] of [
+    ['original_inference_steps', 'originalInferenceSteps'],
+    ['timestep_scaling', 'timestepScaling'],
+  ] as const) {
     const v = raw[key];
     if (v === undefined || v === null) continue;
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`scheduler config field '${key}' is ${JSON.stringify(v)}; expected a number`);

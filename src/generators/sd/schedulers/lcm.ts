@@ -10,14 +10,7 @@
  * jump to x0 with noise re-injection to the next timestep: x_prev = sqrt(abar_prev) f + sqrt(1 - abar_prev) z.
  * The timesteps are a subset of the distillation's skipping-step schedule (original_inference_steps).
  */
-import {
-  addNoiseVp,
-  checkSameLength,
-  checkTrainTimestep,
-  noiseSchedule,
-  type Scheduler,
-  type SchedulerConfig,
-} from './common.js';
+import { addNoiseVp, checkSameLength, checkTrainTimestep, noiseSchedule, type Scheduler, type SchedulerConfig } from './common.js';
 
 export interface LcmOptions {
   /** Steps of the DDIM schedule the model was distilled on (scheduler_config original_inference_steps). */
@@ -50,7 +43,8 @@ export class LcmScheduler implements Scheduler {
     if (!(Number.isInteger(this.originalInferenceSteps) && this.originalInferenceSteps >= 1 && this.originalInferenceSteps <= T)) {
       throw new Error(`LCM original_inference_steps ${this.originalInferenceSteps} must be an integer in [1, num_train_timesteps = ${T}]`);
     }
-    if (!(Number.isFinite(this.timestepScaling) && this.timestepScaling > 0)) throw new Error(`LCM timestep_scaling ${this.timestepScaling} must be a number > 0`);
+    if (!(Number.isFinite(this.timestepScaling) && this.timestepScaling > 0))
+      throw new Error(`LCM timestep_scaling ${this.timestepScaling} must be a number > 0`);
   }
 
   /** The boundary-condition scalings (c_skip, c_out) at timestep t; c_skip(0) = 1, c_out(0) = 0. */

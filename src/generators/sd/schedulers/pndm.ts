@@ -7,15 +7,7 @@
  * the two model outputs (a Heun-like correction). After that, linear multistep formulas of order
  * 2, 3, 4 combine the latest outputs.
  */
-import {
-  addNoiseVp,
-  checkNumSteps,
-  checkSameLength,
-  checkTrainTimestep,
-  noiseSchedule,
-  type Scheduler,
-  type SchedulerConfig,
-} from './common.js';
+import { addNoiseVp, checkNumSteps, checkSameLength, checkTrainTimestep, noiseSchedule, type Scheduler, type SchedulerConfig } from './common.js';
 import { roundHalfEven } from './ddim.js';
 
 export class PndmScheduler implements Scheduler {
@@ -110,10 +102,7 @@ export class PndmScheduler implements Scheduler {
     } else if (n === 3) {
       combined = lincomb([e1, e[1] as Float32Array, e[0] as Float32Array], [23 / 12, -16 / 12, 5 / 12]);
     } else {
-      combined = lincomb(
-        [e1, e[2] as Float32Array, e[1] as Float32Array, e[0] as Float32Array],
-        [55 / 24, -59 / 24, 37 / 24, -9 / 24],
-      );
+      combined = lincomb([e1, e[2] as Float32Array, e[1] as Float32Array, e[0] as Float32Array], [55 / 24, -59 / 24, 37 / 24, -9 / 24]);
     }
     this.counter += 1;
     return this.prevSample(x, from, to, combined);
