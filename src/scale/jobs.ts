@@ -163,7 +163,7 @@ export async function extractOnQueue(o: QueuedExtractOptions): Promise<QueuedExt
           rows += manifest.shards[i]!.rows;
         } else if (state === 'failed') {
           failures.push(
-            `shard ${i} (${manifest.shards[i]!.file}, rows ${manifest.shards[i]!.start}..${manifest.shards[i]!.start + manifest.shards[i]!.rows - 1}) failed after ${job.attemptsMade} attempt(s): ${job.failedReason}`,
+            `shard ${i} (${manifest.shards[i]!.file}, rows ${manifest.shards[i]!.start}..${manifest.shards[i]!.start + manifest.shards[i]!.rows - 1}) failed after ${Math.max(job.attemptsMade, job.attemptsStarted ?? 0)} attempt(s): ${job.failedReason}`,
           );
         } else if (typeof job.progress === 'number') {
           rows += Math.min(job.progress, manifest.shards[i]!.rows);

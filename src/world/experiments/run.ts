@@ -249,43 +249,27 @@ export async function runMixing(models: ExperimentModels, o: ExperimentOptions, 
     ...mixSource(soundCond, nativeSource(models.native), spec, shape),
     name,
   });
-  const rows: RowScore[] = [];
   const expected = items.map((i) => i.expected);
-  rows.push(
-    await scoreSource(
+  const score = <I>(source: ConditionSource<I>, inputs: I[]): Promise<RowScore> =>
+    scoreSource(source, inputs, expected, models.generator, models.evaluator, o.sampling, o.real);
+  const rows: RowScore[] = [
+    await score(
       nativeSource(models.native, 'native full caption (upper bound)'),
       items.map((i) => i.full),
-      expected,
-      models.generator,
-      models.evaluator,
-      o.sampling,
-      o.real,
     ),
-  );
-  rows.push(
-    await scoreSource(
+    await score(
       nativeSource(models.native, 'text only (no sound)'),
       items.map((i) => i.text),
-      expected,
-      models.generator,
-      models.evaluator,
-      o.sampling,
-      o.real,
     ),
-  );
+  ];
   for (const [spec, name] of [
     [{ kind: 'splice', split: 3 }, 'sound + text, token splice (i = 3)'],
     [{ kind: 'avg', weight: 0.5 }, 'sound + text, average (w = 0.5)'],
   ] as const) {
     rows.push(
-      await scoreSource(
+      await score(
         mixed(spec as MixSpec, name),
         items.map((i) => ({ input: i.clip, prompt: i.text })),
-        expected,
-        models.generator,
-        models.evaluator,
-        o.sampling,
-        o.real,
       ),
     );
   }
