@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
 
 interface Page {
   goto(url: string): Promise<unknown>;
@@ -55,21 +56,13 @@ async function main(): Promise<void> {
       height: { type: 'string', default: '820' },
     },
   });
-  const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  const chromium = CHROMIUM;
   if (!existsSync(chromium)) throw new Error(`no chromium at ${chromium}: apt-get install -y chromium, or set CHROMIUM_PATH`);
   const pw = await playwright();
   const browser = await pw.chromium.launch({
     executablePath: chromium,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: [...CHROMIUM_ARGS],
   });
   try {
     const page = await browser.newPage({ viewport: { width: Number(values.width), height: Number(values.height) } });

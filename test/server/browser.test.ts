@@ -11,19 +11,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../scripts/chromium.js';
 import type { ServerModels } from '../../src/server/models.js';
 import { fixtureModels, type Running, startServer } from './helpers.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** The subset of playwright-core this test uses. */
 interface Pw {
@@ -84,7 +74,7 @@ after(async () => {
 
 test('a French prompt typed into the page gives an image in the gallery', { skip, timeout: 60_000 }, async () => {
   const { pw } = found as { pw: Pw };
-  browser = await pw.chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  browser = await pw.chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS], headless: true });
   const page = await browser.newPage({ viewport: { width: 1100, height: 800 } });
   const problems: string[] = [];
   const foreign: string[] = [];

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { buildWeb } from '../../scripts/build-web.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../scripts/chromium.js';
 import { encodeWav } from '../../src/encoders/audio/wav.js';
 import { serveStaticFile } from '../../src/server/static-files.js';
 import { Rng } from '../../src/util/rng.js';
@@ -24,19 +25,8 @@ import { COLOURS, OBJECTS } from '../../src/world/data/attributes.js';
 import { SAMPLE_RATE, synthSound } from '../../src/world/data/sounds.js';
 import { describe, readWorldPng } from './helpers.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 // The fake media flags give the page a microphone (a test tone) without a permission prompt.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--use-fake-device-for-media-stream',
-  '--use-fake-ui-for-media-stream',
-];
+const PAGE_ARGS = [...CHROMIUM_ARGS, '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
 
 /** The subset of playwright-core this test uses. */
 interface Pw {
@@ -133,7 +123,7 @@ test('a French prompt typed into the in-browser page gives an image of the named
   const built = await buildWeb({ outDir });
   const site = await staticServer(outDir);
   cleanup.push(() => new Promise<void>((r) => site.server.close(() => r())));
-  const browser = await pw.chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  const browser = await pw.chromium.launch({ executablePath: CHROMIUM, args: PAGE_ARGS, headless: true });
   cleanup.push(() => browser.close());
   const context = await browser.newContext();
   const page = await context.newPage();
