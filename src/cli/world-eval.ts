@@ -3,22 +3,29 @@
  * bundled world (src/world/experiments/run.ts), written as results.json, results.md and samples.png.
  */
 import { join } from 'node:path';
+import { loadTokenizer } from '../encoders/text/tokenizer.js';
 import { WorldMultilingualEncoder } from '../encoders/world/multilingual.js';
 import { WorldSoundEncoder } from '../encoders/world/sound.js';
 import { loadWorldModels, worldAssetsDir, worldModelDir } from '../world/assets.js';
+import { worldDenoiser } from '../world/experiments/denoiser.js';
 import { markdownTable, writeResults } from '../world/experiments/report.js';
 import { runExperiments } from '../world/experiments/run.js';
+import { FULL_SETTINGS, QUICK_SETTINGS } from '../world/experiments/settings.js';
 import { renderPool } from '../world/models/data.js';
 import { numberFlag, parseFlags } from './command.js';
 
 export const EXPERIMENTS_USAGE = `  gluegen world eval [--out DIR] [--pairs N] [--steps N] [--prompts N] [--sounds N] [--quick] [--seed S]
       The GlueGen experiments: glue the multilingual and the sound encoder into the frozen world
-      generator with GlueNet (parallel pairs only), and score every row on the same held-out inputs:
-      native English (upper bound), naive plug-in, linear least-squares map, GlueNet and its ablations
-      (no reconstruction, no adversarial), word-by-word translation, per-language GlueNets, data
-      efficiency (100 / 1000 / 10000 pairs), label retrieval for sounds, and sound + text mixing.
-      Writes DIR/results.{json,md} and DIR/samples.png (default --out out/world-eval). --quick: a
-      few-minute version (fewer pairs, prompts and steps).`;
+      generator with GlueNet (parallel pairs only, or + denoiser distillation, chosen on validation
+      prompts), and score every row on the same held-out inputs: native English (upper bound), naive
+      plug-in, linear least-squares map, a translator learned from the same pairs, dictionary
+      translation (oracle), the ablations (no reconstruction, no adversarial, linear aligner, the
+      release's GELU head), data efficiency (100 / 1000 / 10000 pairs), label retrieval for sounds,
+      and sound + text mixing. Each row has a 95% bootstrap interval; comparisons a paired one.
+      Writes DIR/results.{json,md} and DIR/samples.png (default --out out/world-eval). Defaults are
+      the committed run (about 80 min on 2 cores); --quick: a few-minute version (CI-sized).
+      --prompts: test prompts per language (default 100); --sounds: test sounds (default 300);
+      --pairs: multilingual pairs of the full set (default 20000); --steps: GlueNet steps.`;
 
 export async function worldGlueGenEval(argv: string[]): Promise<void> {
   const cmd = 'world eval';
@@ -40,6 +47,8 @@ export async function worldGlueGenEval(argv: string[]): Promise<void> {
   const out = (values.out as string | undefined) ?? join('out', 'world-eval');
   const seed = numberFlag(values, 'seed', cmd, { integer: true, min: 0, default: 0 })!;
   const dir = (values.models as string | undefined) ?? worldAssetsDir();
+  const s = quick ? QUICK_SETTINGS : FULL_SETTINGS;
+  const steps = numberFlag(values, 'steps', cmd, { integer: true, min: 1, default: s.multilingualRecipe.steps })!;
   const world = await loadWorldModels(dir);
   const multilingual = await WorldMultilingualEncoder.load(worldModelDir('multilingual-encoder'));
   const sound = await WorldSoundEncoder.load(worldModelDir('sound-encoder'));
@@ -47,17 +56,25 @@ export async function worldGlueGenEval(argv: string[]): Promise<void> {
     const realPool = renderPool('test', quick ? 100 : 400, seed + 1);
     const real = await world.evaluator.classify(realPool.pixels, realPool.attrs.length);
     const results = await runExperiments(
-      { native: world.encoder, multilingual, sound, generator: world.generator, evaluator: world.evaluator },
       {
+        native: world.encoder,
+        nativeTokenizer: await loadTokenizer(join(dir, 'text-encoder')),
+        multilingual,
+        sound,
+        generator: world.generator,
+        denoiser: await worldDenoiser(join(dir, 'generator')),
+        evaluator: world.evaluator,
+      },
+      {
+        ...s,
         outDir: out,
         seed,
-        pairs: numberFlag(values, 'pairs', cmd, { integer: true, min: 10, default: quick ? 1000 : 5000 })!,
-        steps: numberFlag(values, 'steps', cmd, { integer: true, min: 1, default: quick ? 300 : 1500 })!,
-        promptsPerLanguage: numberFlag(values, 'prompts', cmd, { integer: true, min: 1, default: quick ? 10 : 40 })!,
-        sounds: numberFlag(values, 'sounds', cmd, { integer: true, min: 1, default: quick ? 30 : 100 })!,
-        sampling: { steps: quick ? 15 : 25, guidance: 3, scheduler: 'ddim', seed: seed + 1000, batch: 64 },
-        dataEfficiency: quick ? [] : [100, 1000, 10000],
-        perLanguage: !quick,
+        pairs: numberFlag(values, 'pairs', cmd, { integer: true, min: 100, default: s.pairs })!,
+        multilingualRecipe: { ...s.multilingualRecipe, steps },
+        soundRecipe: { ...s.soundRecipe, steps: Math.max(1, Math.round((steps * s.soundRecipe.steps) / s.multilingualRecipe.steps)) },
+        promptsPerLanguage: numberFlag(values, 'prompts', cmd, { integer: true, min: 1, default: s.promptsPerLanguage })!,
+        sounds: numberFlag(values, 'sounds', cmd, { integer: true, min: 1, default: s.sounds })!,
+        sampling: { steps: s.samplingSteps, guidance: 3, scheduler: 'ddim', seed: seed + 1000, batch: 64 },
         real: { features: real.features, n: realPool.attrs.length, dim: real.featureDim },
         log: (l) => console.error(l),
         progress: process.stderr,

@@ -9,7 +9,8 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { loadWorldModels, worldAssetsDir, worldModelDir } from '../world/assets.js';
 import { buildWorld, FD_REAL_IMAGES, FULL_PRESET, LONG_PRESET, PIXEL_PRESET, TINY_PRESET } from '../world/build.js';
 import { DEFAULT_SAMPLING, evaluateGeneration, type Prompt } from '../world/eval.js';
-import { SHIP_BUDGET, shipWorldGlueNets } from '../world/experiments/ship.js';
+import { worldDenoiser } from '../world/experiments/denoiser.js';
+import { shipWorldGlueNets } from '../world/experiments/ship.js';
 import { DECODER_FINETUNING, finetuneWorldDecoder } from '../world/finetune-decoder.js';
 import { renderPool } from '../world/models/data.js';
 import { samplesGrid } from '../world/models/report.js';
@@ -34,8 +35,9 @@ const USAGE = `usage:
 ${EXPERIMENTS_USAGE}
   gluegen world glue [--out DIR] [--seed S]
       Train the GlueNets the world ships (multilingual encoder -> native text space, sound encoder ->
-      native text space) from parallel pairs only; writes DIR/gluenet-{multilingual,sound}
-      (default --out assets/world).`;
+      native text space) from parallel pairs only, with the recipe, pairs and seed of the main
+      GlueNets of \`gluegen world eval\` (about 10 min on 2 cores); writes
+      DIR/gluenet-{multilingual,sound} (default --out assets/world).`;
 
 async function glue(argv: string[]): Promise<void> {
   const { values } = parseFlags(argv, { out: { type: 'string' }, seed: { type: 'string' } }, 'world glue');
@@ -45,7 +47,8 @@ async function glue(argv: string[]): Promise<void> {
   const multilingual = await WorldMultilingualEncoder.load(worldModelDir('multilingual-encoder'));
   const sound = await WorldSoundEncoder.load(worldModelDir('sound-encoder'));
   try {
-    const r = await shipWorldGlueNets({ native: models.encoder, multilingual, sound }, out, seed, SHIP_BUDGET, (l) => console.error(l));
+    const denoiser = await worldDenoiser(worldModelDir('generator'));
+    const r = await shipWorldGlueNets({ native: models.encoder, multilingual, sound, denoiser }, out, seed, (l) => console.error(l));
     console.log(`world glue: wrote ${r.multilingual} and ${r.sound} in ${(r.seconds / 60).toFixed(1)} min`);
   } finally {
     await models.release();

@@ -207,6 +207,16 @@ export class Graph {
     return tensor;
   }
 
+  /** Makes these parameters non-trainable (fed as inputs, no gradient, no optimizer state). */
+  freeze(names: Iterable<string>): void {
+    for (const name of names) {
+      const p = this.params.get(name);
+      if (!p) throw new Error(`internal: freeze: no parameter '${name}'`);
+      p.trainable = false;
+      if (p.tensor.node.kind === 'param') p.tensor.node.trainable = false;
+    }
+  }
+
   buffer(name: string, shape: number[], init: Init): Tensor {
     const existing = this.buffers.get(name);
     if (existing) return existing.tensor;

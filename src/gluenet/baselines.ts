@@ -59,7 +59,16 @@ async function gram(x: Float32Array, y: Float32Array, n: number, din: number, do
  * Cholesky in float64. lambda is relative to the mean diagonal of X^T X (the bias is not penalised).
  */
 export async function fitLinearMap(x: Float32Array, y: Float32Array, n: number, din: number, dout: number, lambda = 1e-3): Promise<LinearMap> {
+  return (await fitLinearMaps(x, y, n, din, dout, [lambda]))[0]!;
+}
+
+/** One ridge fit per lambda, sharing the Gram matrices (the expensive part for many rows). */
+export async function fitLinearMaps(x: Float32Array, y: Float32Array, n: number, din: number, dout: number, lambdas: number[]): Promise<LinearMap[]> {
   const { xtx, xty } = await gram(x, y, n, din, dout);
+  return lambdas.map((lambda) => solveRidge(xtx, xty, din, dout, lambda));
+}
+
+function solveRidge(xtx: Float32Array, xty: Float32Array, din: number, dout: number, lambda: number): LinearMap {
   const m = din + 1;
   const a = Float64Array.from(xtx);
   let meanDiag = 0;

@@ -4,8 +4,12 @@
  */
 import { CLIP_L_SD1_TENSOR_NORM } from './presets.js';
 
-export type GlueNetArch = 'translator' | 'translator_noln' | 'translator_w_head';
-export const ARCHS: readonly GlueNetArch[] = ['translator', 'translator_noln', 'translator_w_head'];
+/**
+ * The release's three translator families, and 'linear' (a token-mixing then a channel linear map,
+ * trained with the same losses): the "is the MLP-mixer needed?" ablation, not a release model.
+ */
+export type GlueNetArch = 'translator' | 'translator_noln' | 'translator_w_head' | 'linear';
+export const ARCHS: readonly GlueNetArch[] = ['translator', 'translator_noln', 'translator_w_head', 'linear'];
 
 export interface LossWeights {
   /** Token-weighted element-wise alignment to the generator's features (release: 1e4). */
@@ -39,6 +43,13 @@ export interface GlueNetConfig {
   loss_weights: LossWeights;
   /** Hidden width of the discriminator = floor(dim_out * disc_mult) (release: 0.25). */
   disc_mult: number;
+  /**
+   * translator_w_head only: end the head in GELU, as the release does (true, the default). Its
+   * output is then >= -0.17 in aligner units, which cannot reach targets below that: set false when
+   * the generator's features come from a LayerNorm with mass below -0.17 * cond_norm / 2 (the world
+   * generator: 17% of its values; see `gluegen stats`).
+   */
+  final_gelu?: boolean;
 }
 
 export const DEFAULTS = {
@@ -48,6 +59,7 @@ export const DEFAULTS = {
   eta: 0.1,
   loss_weights: { distill: 1e4, rec: 1e4, adv: 0.1 },
   disc_mult: 0.25,
+  final_gelu: true,
 } as const;
 
 export class ConfigError extends Error {
@@ -74,7 +86,21 @@ export const LIMITS = {
   params: 5e8,
 } as const;
 
-const KEYS = ['arch', 'tokens_in', 'tokens_out', 'dim_in', 'dim_out', 'mult', 'depth', 'x_scale', 'cond_norm', 'eta', 'loss_weights', 'disc_mult'] as const;
+const KEYS = [
+  'arch',
+  'tokens_in',
+  'tokens_out',
+  'dim_in',
+  'dim_out',
+  'mult',
+  'depth',
+  'x_scale',
+  'cond_norm',
+  'eta',
+  'loss_weights',
+  'disc_mult',
+  'final_gelu',
+] as const;
 const LOSS_KEYS = ['distill', 'rec', 'adv'] as const;
 
 /** Parses and validates a config object (e.g. JSON.parse of config.json), filling defaults. */
@@ -118,11 +144,13 @@ export function parseConfig(raw: unknown, source = 'GlueNet config'): GlueNetCon
     eta: orDefault(r.eta as number, DEFAULTS.eta),
     loss_weights: { ...DEFAULTS.loss_weights, ...(lw as Partial<LossWeights>) },
     disc_mult: orDefault(r.disc_mult as number, DEFAULTS.disc_mult),
+    final_gelu: orDefault(r.final_gelu as boolean, DEFAULTS.final_gelu),
   };
+  if (typeof cfg.final_gelu !== 'boolean') fail(`'final_gelu' must be true or false, got ${show(r.final_gelu)}`);
   if (cfg.arch === 'translator_w_head' && cfg.depth < 3) {
     fail(`translator_w_head needs depth >= 3 (3 input blocks + depth-3 output blocks), got ${cfg.depth}`);
   }
-  if (cfg.arch !== 'translator_w_head' && cfg.tokens_in !== cfg.tokens_out) {
+  if ((cfg.arch === 'translator' || cfg.arch === 'translator_noln') && cfg.tokens_in !== cfg.tokens_out) {
     fail(
       `arch '${cfg.arch}' keeps the token count (tokens_in ${cfg.tokens_in} != tokens_out ${cfg.tokens_out}); pad the new features to tokens_out or use arch 'translator_w_head'`,
     );

@@ -28,17 +28,37 @@ export function tokenWeights(s: Tensor): Tensor {
   return concat([w.slice(1, 0, t - 1), fixedLast], 1).stopGradient();
 }
 
+/**
+ * A loss term composed above GlueNet (e.g. through a frozen generator's denoiser, which GlueNet must
+ * not know). It gets the aligner as a function (raw new features -> condition in the generator's
+ * units, sharing GlueNet's weights) and declares its own graph inputs — fed each step by `inputs`
+ * from that step's batch — and its own parameters, held frozen at `frozen` (only GlueNet trains).
+ */
+export interface ExtraLossTerm {
+  /** Metric name in the training log ("denoise"). */
+  name: string;
+  /** Everything that changes the term (weight, model), so a resume with another term is refused. */
+  identity: Record<string, unknown>;
+  /** The weighted term, a scalar. */
+  build(g: Graph, align: (x: Tensor) => Tensor, shape: { tokensIn: number; dimIn: number; tokensOut: number; dimOut: number }): Tensor;
+  /** Values of the inputs `build` declared, from this step's batch (x [rows, Tn, Dn], cond [rows, Tg, Dg]). */
+  inputs(step: number, batch: { x: Float32Array; cond: Float32Array; rows: number }): Record<string, { data: Float32Array; dims: number[] }>;
+  /** Values of the parameters `build` declared; they are frozen. */
+  frozen: ReadonlyMap<string, Float32Array>;
+}
+
 export interface GlueNetLossTerms {
   total: Tensor;
   distill: Tensor;
   rec: Tensor | null;
   adv: Tensor | null;
+  extra: Tensor | null;
   /** Discriminator accuracy over both token sets (a diagnostic). */
   discAccuracy: Tensor | null;
 }
 
 /** Declares the batch inputs `x` [batch, Tn, Dn] and `cond` [batch, Tg, Dg] and builds the loss. */
-export function glueNetLoss(g: Graph, cfg: GlueNetConfig): GlueNetLossTerms {
+export function glueNetLoss(g: Graph, cfg: GlueNetConfig, extraTerm?: ExtraLossTerm): GlueNetLossTerms {
   const x = g.input('x', ['batch', cfg.tokens_in, cfg.dim_in]);
   const cond = g.input('cond', ['batch', cfg.tokens_out, cfg.dim_out]);
   const halfNorm = g.constant(
@@ -78,5 +98,16 @@ export function glueNetLoss(g: Graph, cfg: GlueNetConfig): GlueNetLossTerms {
     };
     discAccuracy = correct(pOld, 0).add(correct(pAligned, 1)).mul(0.5);
   }
-  return { total, distill, rec, adv, discAccuracy };
+  let extra: Tensor | null = null;
+  if (extraTerm) {
+    const before = new Set(g.params.keys());
+    const align = (raw: Tensor): Tensor => aligner(cfg, raw.div(cfg.x_scale)).mul(halfNorm);
+    extra = extraTerm.build(g, align, { tokensIn: cfg.tokens_in, dimIn: cfg.dim_in, tokensOut: cfg.tokens_out, dimOut: cfg.dim_out });
+    const declared = [...g.params.keys()].filter((k) => !before.has(k));
+    const missing = declared.filter((k) => !extraTerm.frozen.has(k));
+    if (missing.length) throw new Error(`internal: loss term '${extraTerm.name}' declared parameters without values: ${missing.slice(0, 3).join(', ')}`);
+    g.freeze(declared);
+    total = total.add(extra);
+  }
+  return { total, distill, rec, adv, extra, discAccuracy };
 }

@@ -60,9 +60,19 @@ function blockTokenFirst(name: string, x: Tensor, t: number, d: number, mult: nu
  * Changes tokens and width: token MLP tIn -> tIn*m -> tIn*m -> tOut, then channel MLP
  * dIn -> dIn*m -> dIn*m -> dOut ("translator_tok_dim_v1"); the LN-free variant ends its channel MLP with GELU.
  */
-function blockTokensAndWidth(name: string, x: Tensor, tIn: number, tOut: number, dIn: number, dOut: number, mult: number, norm: boolean): Tensor {
+function blockTokensAndWidth(
+  name: string,
+  x: Tensor,
+  tIn: number,
+  tOut: number,
+  dIn: number,
+  dOut: number,
+  mult: number,
+  norm: boolean,
+  finalGelu = !norm,
+): Tensor {
   const h = swapTokens(mixerMlp(join(name, 'net_tok'), swapTokens(x), [tIn, tIn * mult, tIn * mult], tOut, norm));
-  return mixerMlp(join(name, 'net_sen'), h, [dIn, dIn * mult, dIn * mult], dOut, norm, !norm);
+  return mixerMlp(join(name, 'net_sen'), h, [dIn, dIn * mult, dIn * mult], dOut, norm, finalGelu);
 }
 
 export interface Shape4 {
@@ -73,9 +83,14 @@ export interface Shape4 {
 }
 
 /** One translator network of the configured family, under `prefix`. x: [B, tokens_in, dim_in]. */
-export function translator(prefix: string, x: Tensor, arch: GlueNetConfig['arch'], s: Shape4, mult: number, depth: number): Tensor {
+export function translator(prefix: string, x: Tensor, arch: GlueNetConfig['arch'], s: Shape4, mult: number, depth: number, finalGelu = true): Tensor {
   const { tokens_in: tIn, tokens_out: tOut, dim_in: dIn, dim_out: dOut } = s;
   let h = x;
+  if (arch === 'linear') {
+    // y = W_tok x W_ch + b: each output token a linear mix of the input tokens, then one width map.
+    const mixed = swapTokens(new Linear(join(prefix, 'tok'), tIn, tOut).forward(swapTokens(x)));
+    return new Linear(join(prefix, 'sen'), dIn, dOut).forward(mixed);
+  }
   if (arch === 'translator' || arch === 'translator_noln') {
     // x = gelu(block(x) + x) for each block, then the width-changing tail.
     for (let i = 0; i < depth; i++) h = gelu(blockChannelFirst(join(prefix, `blocks.${i}`), h, tIn, dIn, dIn, mult, true).add(h));
@@ -85,15 +100,15 @@ export function translator(prefix: string, x: Tensor, arch: GlueNetConfig['arch'
   h = blockTokensAndWidth(join(prefix, 'trans'), h, tIn, tOut, dIn, dOut, mult, true);
   for (let i = 0; i < depth - 3; i++) h = gelu(blockTokenFirst(join(prefix, `out_blocks.${i}`), h, tOut, dOut, mult).add(h));
   const t1 = blockTokensAndWidth(join(prefix, 'tail_1'), h, tOut, tOut, dOut, dOut, mult, false);
-  return blockTokensAndWidth(join(prefix, 'tail_2'), gelu(t1.add(h)), tOut, tOut, dOut, dOut, mult, false);
+  return blockTokensAndWidth(join(prefix, 'tail_2'), gelu(t1.add(h)), tOut, tOut, dOut, dOut, mult, false, finalGelu);
 }
 
 export function aligner(cfg: GlueNetConfig, x: Tensor): Tensor {
-  return translator('aligner', x, cfg.arch, cfg, cfg.mult, cfg.depth);
+  return translator('aligner', x, cfg.arch, cfg, cfg.mult, cfg.depth, cfg.final_gelu ?? true);
 }
 
 export function decoder(cfg: GlueNetConfig, y: Tensor): Tensor {
-  return translator('decoder', y, cfg.arch, decoderShape(cfg), cfg.mult, cfg.depth);
+  return translator('decoder', y, cfg.arch, decoderShape(cfg), cfg.mult, cfg.depth, cfg.final_gelu ?? true);
 }
 
 /**

@@ -27,6 +27,7 @@ export const RELEASE_CONFIGS = {
     eta: 0.1,
     loss_weights: { distill: 1e4, rec: 1e4, adv: 0.1 },
     disc_mult: 0.25,
+    final_gelu: true,
   },
   /** AudioCLIP audio embedding as 16 x 64 tokens -> CLIP-L (77 x 768), the sound checkpoint. */
   'sound-audioclip-sd1': {
@@ -42,5 +43,6 @@ export const RELEASE_CONFIGS = {
     eta: 0.1,
     loss_weights: { distill: 1e4, rec: 1e4, adv: 0.1 },
     disc_mult: 0.25,
+    final_gelu: true,
   },
 } as const;

@@ -25,3 +25,67 @@ export async function perTokenNorm(src: FeatureSource, chunk = 256): Promise<num
   }
   return Array.from(sums, (v) => Number((v / src.rows).toPrecision(6)));
 }
+
+/** Mean over rows and tokens of each token's L2 norm. */
+async function meanTokenNorm(src: FeatureSource): Promise<number> {
+  const n = await perTokenNorm(src);
+  return n.reduce((a, b) => a + b, 0) / n.length;
+}
+
+/** Variance of all values of a source (one pass in chunks, float64 sums). */
+async function valueVariance(src: FeatureSource, scale: (t: number) => number, chunk = 256): Promise<number> {
+  let s = 0;
+  let s2 = 0;
+  let n = 0;
+  for (let start = 0; start < src.rows; start += chunk) {
+    const idx = Array.from({ length: Math.min(chunk, src.rows - start) }, (_, i) => start + i);
+    const data = await src.batch(idx);
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]! / scale(Math.floor(i / src.dim) % src.tokens);
+      s += v;
+      s2 += v * v;
+      n++;
+    }
+  }
+  return s2 / n - (s / n) ** 2;
+}
+
+export interface SuggestedScales {
+  /** The new features' divisor: their mean token norm / 2, so they enter at the targets' magnitude. */
+  x_scale: number;
+  cond_norm: number[];
+  /**
+   * 1 / variance of each term's target (distill: the features in units of cond_norm / 2;
+   * rec: the scaled new features), so both terms start near 1 whatever the encoders' scales; adv
+   * keeps the release's ratio to the distillation weight on CLIP-L (0.1 : 1e4 x 4/768).
+   */
+  loss_weights: { distill: number; rec: number; adv: number };
+  /** Share of target values below the release head's GELU floor (-0.17 in units of cond_norm / 2). */
+  belowGeluFloor: number;
+}
+
+/** Scales and loss weights for a GlueNet config, measured on paired features (see `gluegen stats`). */
+export async function suggestedScales(x: FeatureSource, cond: FeatureSource): Promise<SuggestedScales> {
+  const condNorm = await perTokenNorm(cond);
+  const xScale = Number(((await meanTokenNorm(x)) / 2).toPrecision(4));
+  const targetVar = await valueVariance(cond, (t) => condNorm[t]! / 2);
+  const xVar = await valueVariance(x, () => xScale);
+  let below = 0;
+  let total = 0;
+  for (let start = 0; start < cond.rows; start += 256) {
+    const idx = Array.from({ length: Math.min(256, cond.rows - start) }, (_, i) => start + i);
+    const data = await cond.batch(idx);
+    for (let i = 0; i < data.length; i++) {
+      if (data[i]! / (condNorm[Math.floor(i / cond.dim) % cond.tokens]! / 2) < -0.17) below++;
+      total++;
+    }
+  }
+  const distill = Number((1 / targetVar).toPrecision(4));
+  const releaseAdvRatio = 0.1 / (1e4 * (4 / 768));
+  return {
+    x_scale: xScale,
+    cond_norm: condNorm,
+    loss_weights: { distill, rec: Number((1 / xVar).toPrecision(4)), adv: Number(releaseAdvRatio.toPrecision(3)) },
+    belowGeluFloor: below / total,
+  };
+}

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { initWeights } from '../engine/init.js';
 import { Graph } from '../engine/ir.js';
 import type { Device } from '../engine/runtime.js';
-import { constant, stepLR } from '../engine/schedules.js';
+import { constant, type Schedule, stepLR, warmupCosine } from '../engine/schedules.js';
 import { NonFiniteLossError, Trainer } from '../engine/trainer.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { linePlot } from '../io/plot.js';
@@ -19,7 +19,7 @@ import { CheckpointError, loadGlueNet } from './checkpoint.js';
 import { CHECKPOINTS_DIR, listCheckpoints, publish, readLatestCheckpoint, readLegacyCheckpoint, removeStaleTemps, writeCheckpoint } from './checkpoint-set.js';
 import type { GlueNetConfig } from './config.js';
 import { checkPairing, FeatureSource } from './data.js';
-import { glueNetLoss } from './losses.js';
+import { type ExtraLossTerm, glueNetLoss } from './losses.js';
 import { trainedParts } from './specs.js';
 
 export interface TrainOptions {
@@ -51,6 +51,15 @@ export interface TrainOptions {
   memoryBytes?: number;
   /** Shuffle rows within buffers of this many rows (blocks of 4096 permuted) instead of globally. */
   shuffleBuffer?: number;
+  /** 'step' (default: StepLR by epochs, as the release) or 'cosine' (per step, from lr to 0 over the run). */
+  lrSchedule?: 'step' | 'cosine';
+  /** A further loss term composed above GlueNet (the denoiser distillation); only GlueNet trains. */
+  extraLoss?: ExtraLossTerm;
+  /**
+   * Scores the aligner on held-out pairs every `every` steps (and at the end); the result keeps the
+   * best-scoring weights (lower is better) so the caller can publish them (early stopping).
+   */
+  validation?: { every: number; loss(weights: ReadonlyMap<string, Float32Array>): Promise<number> };
 }
 
 export interface StepRecord {
@@ -62,6 +71,10 @@ export interface StepRecord {
   rec?: number;
   adv?: number;
   disc_acc?: number;
+  /** The extra term's value (ExtraLossTerm.name is its name in the log). */
+  extra?: number;
+  /** Validation loss, on the steps it was measured. */
+  val?: number;
   seconds: number;
 }
 
@@ -82,6 +95,8 @@ function runIdentity(o: TrainOptions, cfg: GlueNetConfig): Record<string, unknow
     shuffle: o.shuffle ?? true,
     seed: o.seed ?? 0,
     ...(o.shuffleBuffer !== undefined ? { shuffleBuffer: o.shuffleBuffer } : {}),
+    ...(o.lrSchedule === 'cosine' ? { lrSchedule: 'cosine', steps: o.steps ?? null } : {}),
+    ...(o.extraLoss ? { extraLoss: { name: o.extraLoss.name, ...o.extraLoss.identity } } : {}),
   };
 }
 
@@ -89,7 +104,12 @@ export interface TrainResult {
   steps: number;
   history: StepRecord[];
   outDir: string;
+  /** With `validation`: the step with the lowest validation loss and its aligner weights (copies). */
+  best?: { step: number; loss: number; weights: Map<string, Float32Array> };
 }
+
+/** GlueNet's own parameters (a composed loss term's frozen ones are not saved with it). */
+const isGlueNetParam = (name: string): boolean => /^(aligner|decoder|discriminator)\./.test(name);
 
 /**
  * The training loop, top to bottom: data, model, resume, then step / log / checkpoint until done or
@@ -99,7 +119,7 @@ export async function trainGlueNet(o: TrainOptions): Promise<TrainResult> {
   const cfg = o.config;
   const batchSize = o.batchSize ?? 32;
   const ckptEvery = o.checkpointEvery ?? 500;
-  const schedule = o.stepLrEvery ? stepLR(o.lr ?? 1e-4, o.stepLrEvery, o.stepLrGamma ?? 0.5) : constant(o.lr ?? 1e-4); // of the epoch
+  const byEpoch = o.stepLrEvery ? stepLR(o.lr ?? 1e-4, o.stepLrEvery, o.stepLrGamma ?? 0.5) : constant(o.lr ?? 1e-4);
   const memory = o.memoryBytes !== undefined ? { memoryBytes: o.memoryBytes } : {};
   const xs = typeof o.x === 'string' ? await FeatureSource.open(o.x, memory) : o.x;
   const cs = typeof o.cond === 'string' ? await FeatureSource.open(o.cond, memory) : o.cond;
@@ -112,6 +132,8 @@ export async function trainGlueNet(o: TrainOptions): Promise<TrainResult> {
   });
   const stepsPerEpoch = Math.ceil(xs.rows / batchSize);
   const totalSteps = o.steps ?? (o.epochs ?? 4) * stepsPerEpoch;
+  const cosine: Schedule | null = o.lrSchedule === 'cosine' ? warmupCosine(o.lr ?? 1e-4, 0, totalSteps) : null;
+  const lrAt = (step: number): number => (cosine ? cosine(step) : byEpoch(Math.floor(step / stepsPerEpoch)));
 
   const trainer = await buildTrainer(o);
   const identity = runIdentity(o, cfg);
@@ -125,20 +147,36 @@ export async function trainGlueNet(o: TrainOptions): Promise<TrainResult> {
   const save = async (): Promise<void> => {
     if (savedStep === trainer.step) return;
     const st = trainer.getState();
-    await writeCheckpoint(o.out, { step: st.step, config: cfg, weights: st.weights, optimizer: st.optimizer, state: { identity, parts: trainedParts(cfg) } });
+    const weights = new Map([...st.weights].filter(([k]) => isGlueNetParam(k)));
+    const optimizer = new Map([...st.optimizer].filter(([k]) => isGlueNetParam(k)));
+    await writeCheckpoint(o.out, { step: st.step, config: cfg, weights, optimizer, state: { identity, parts: trainedParts(cfg) } });
     savedStep = st.step;
   };
   const stop = watchStopSignals();
   const bar = o.progress === null ? null : new Progress({ total: totalSteps, label: 'train gluenet', stream: (o.progress ?? process.stderr) as never });
   bar?.tick(trainer.step);
   let ranThisCall = 0;
+  let best: TrainResult['best'];
+  const validate = async (): Promise<number> => {
+    const loss = await o.validation!.loss(trainer.weights());
+    if (!best || loss < best.loss) {
+      best = {
+        step: trainer.step,
+        loss,
+        weights: new Map([...trainer.weights()].filter(([k]) => k.startsWith('aligner.')).map(([k, v]) => [k, Float32Array.from(v)])),
+      };
+    }
+    return loss;
+  };
   const t0 = performance.now();
   try {
     while (trainer.step < totalSteps) {
       const epoch = Math.floor(trainer.step / stepsPerEpoch);
-      const lr = schedule(epoch);
-      const batch = await drawBatch(batches, cfg, trainer.step);
+      const lr = lrAt(trainer.step);
+      const batch = await drawBatch(batches, cfg, trainer.step, o.extraLoss);
       const r = await runStepOrSave(trainer, batch, lr, save, o.out);
+      if (o.extraLoss) r.extra = r[o.extraLoss.name]!;
+      if (o.validation && (trainer.step % o.validation.every === 0 || trainer.step === totalSteps)) r.val = await validate();
       const rec = stepRecord(trainer.step, epoch, lr, r, t0);
       history.push(rec);
       appendFileSync(metricsPath, `${JSON.stringify(rec)}\n`);
@@ -160,19 +198,21 @@ export async function trainGlueNet(o: TrainOptions): Promise<TrainResult> {
     if (typeof o.cond === 'string') await cs.close();
   }
   if (history.length > 1) await writeFileAtomic(join(o.out, 'loss.png'), lossPlot(history));
-  return { steps: trainer.step, history, outDir: o.out };
+  return { steps: trainer.step, history, outDir: o.out, ...(best ? { best } : {}) };
 }
 
 /** The loss graph, its initial weights (seeded, or from --init) and a Trainer over them. */
 async function buildTrainer(o: TrainOptions): Promise<Trainer> {
   const cfg = o.config;
   const graph = new Graph(true);
-  const terms = glueNetLoss(graph, cfg);
+  const terms = glueNetLoss(graph, cfg, o.extraLoss);
   const metrics: Record<string, NonNullable<typeof terms.distill>> = { distill: terms.distill };
   if (terms.rec) metrics.rec = terms.rec;
   if (terms.adv) metrics.adv = terms.adv;
   if (terms.discAccuracy) metrics.disc_acc = terms.discAccuracy;
+  if (terms.extra && o.extraLoss) metrics[o.extraLoss.name] = terms.extra;
   const weights = initWeights(graph, o.seed ?? 0);
+  for (const [k, v] of o.extraLoss?.frozen ?? []) if (weights.has(k)) weights.set(k, v);
   if (o.init) {
     const init = await loadGlueNet(o.init);
     if (JSON.stringify({ ...init.config, loss_weights: null }) !== JSON.stringify({ ...cfg, loss_weights: null })) {
@@ -231,12 +271,18 @@ async function resume(out: string, trainer: Trainer, identity: Record<string, un
  * The batch for `step`: data order is a pure function of seed and epoch, so a resumed run draws
  * exactly the batches the uninterrupted one would have.
  */
-async function drawBatch(batches: BatchStream, cfg: GlueNetConfig, step: number): Promise<Record<'x' | 'cond', { data: Float32Array; dims: number[] }>> {
+async function drawBatch(
+  batches: BatchStream,
+  cfg: GlueNetConfig,
+  step: number,
+  extra?: ExtraLossTerm,
+): Promise<Record<string, { data: Float32Array; dims: number[] }>> {
   const drawn = await batches.get(step); // the rows of this step (a global permutation per epoch; see batches.ts)
   const b = drawn.rows;
   return {
     x: { data: drawn.x, dims: [b, cfg.tokens_in, cfg.dim_in] }, // [B, Tn, Dn]
     cond: { data: drawn.cond, dims: [b, cfg.tokens_out, cfg.dim_out] }, // [B, Tg, Dg]
+    ...(extra ? extra.inputs(step, { x: drawn.x, cond: drawn.cond, rows: b }) : {}),
   };
 }
 
@@ -261,7 +307,7 @@ async function runStepOrSave(
 
 function stepRecord(step: number, epoch: number, lr: number, r: Record<string, number>, t0: number): StepRecord {
   const rec: StepRecord = { step, epoch, lr, loss: r.loss!, distill: r.distill!, seconds: (performance.now() - t0) / 1000 };
-  for (const key of ['rec', 'adv', 'disc_acc'] as const) if (r[key] !== undefined) rec[key] = r[key];
+  for (const key of ['rec', 'adv', 'disc_acc', 'extra', 'val'] as const) if (r[key] !== undefined) rec[key] = r[key];
   return rec;
 }
 
@@ -271,6 +317,7 @@ function barFields(rec: StepRecord): Record<string, string> {
     distill: fmt(rec.distill),
     ...(rec.rec !== undefined ? { rec: fmt(rec.rec) } : {}),
     ...(rec.adv !== undefined ? { adv: fmt(rec.adv) } : {}),
+    ...(rec.extra !== undefined ? { extra: fmt(rec.extra) } : {}),
   };
 }
 
@@ -305,5 +352,8 @@ export function lossPlot(history: StepRecord[]): Uint8Array {
   ];
   if (history[0]?.rec !== undefined) series.push({ name: 'rec', xs: xsteps, ys: history.map((r) => r.rec ?? NaN) });
   if (history[0]?.adv !== undefined) series.push({ name: 'adv', xs: xsteps, ys: history.map((r) => r.adv ?? NaN) });
+  if (history[0]?.extra !== undefined) series.push({ name: 'extra', xs: xsteps, ys: history.map((r) => r.extra ?? NaN) });
+  const val = history.filter((r) => r.val !== undefined);
+  if (val.length) series.push({ name: 'validation', xs: val.map((r) => r.step), ys: val.map((r) => r.val!) });
   return linePlot({ title: 'GlueNet training losses', xLabel: 'step', yLabel: 'loss (log)', series, logY: true });
 }

@@ -48,6 +48,22 @@ test('train -> eval -> align -> export -> stats from the command line', async ()
   assert.equal(stats.code, 0, stats.stderr);
   const norm = JSON.parse(stats.stdout) as number[];
   assert.equal(norm.length, 4);
+  // With the new encoder's features too: the scale-dependent config values, measured.
+  const suggested = await gluegen('stats', '--cond', join(dir, 'c.safetensors'), '--x', join(dir, 'x.safetensors'));
+  assert.equal(suggested.code, 0, suggested.stderr);
+  const sug = JSON.parse(suggested.stdout) as {
+    x_scale: number;
+    cond_norm: number[];
+    loss_weights: Record<string, number>;
+    final_gelu: boolean;
+    below_gelu_floor: number;
+  };
+  assert.deepEqual(sug.cond_norm, norm);
+  assert.ok(sug.x_scale > 0 && sug.loss_weights.distill! > 0 && sug.loss_weights.rec! > 0);
+  // c = 10 sin(x) + 3 is positive-heavy but not everywhere: some values lie below the GELU floor.
+  assert.equal(sug.final_gelu, sug.below_gelu_floor <= 0.01);
+  await writeSafetensors(join(dir, 'x10.safetensors'), { features: { dtype: 'F32', shape: [10, 4, 6], data: x.subarray(0, 240) } });
+  assertOneLineError(await gluegen('stats', '--cond', join(dir, 'c.safetensors'), '--x', join(dir, 'x10.safetensors')), /--x has 10 rows but --cond has 64/);
   writeFileSync(
     join(dir, 'config.json'),
     JSON.stringify({ arch: 'translator_noln', tokens_in: 4, tokens_out: 4, dim_in: 6, dim_out: 8, mult: 2, depth: 1, cond_norm: norm }),

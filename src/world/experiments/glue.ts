@@ -1,13 +1,26 @@
 /**
  * Training a GlueNet between a world encoder and the world generator's native text encoder from
  * parallel pairs — features only, never images, the generator untouched.
+ *
+ * The world recipe departs from the release's constants where those assume CLIP-L's scales, each
+ * derived from the data instead (see docs/world-eval/README.md for the measurements):
+ * - the head ends without GELU (`final_gelu: false`): the world's native features come from a
+ *   LayerNorm and 17% of their values lie below the GELU floor;
+ * - loss weights are 1 / variance of each term's target, so distillation and reconstruction both
+ *   start at ~1 whatever the encoders' scales (the release's 1e4 / 1e4 gave reconstruction 30x the
+ *   weight of alignment for sound); the adversarial weight keeps the release's ratio to distillation;
+ * - cosine learning-rate decay and early stopping on validation pairs (the weights of the step with
+ *   the lowest validation loss are kept).
  */
 import type { Encoder, EncoderInput, Modality } from '../../encoders/types.js';
 import { encodeAll } from '../../encoders/types.js';
-import { fitLinearMap, type LinearMap } from '../../gluenet/baselines.js';
-import { type GlueNetConfig, type LossWeights, parseConfig } from '../../gluenet/config.js';
+import { fitLinearMap, fitLinearMaps, type LinearMap } from '../../gluenet/baselines.js';
+import { saveGlueNet } from '../../gluenet/checkpoint.js';
+import { type GlueNetArch, type GlueNetConfig, type LossWeights, parseConfig } from '../../gluenet/config.js';
 import { FeatureSource } from '../../gluenet/data.js';
-import { perTokenNorm } from '../../gluenet/stats.js';
+import { Aligner } from '../../gluenet/inference.js';
+import type { ExtraLossTerm } from '../../gluenet/losses.js';
+import { suggestedScales } from '../../gluenet/stats.js';
 import { type StepRecord, trainGlueNet } from '../../gluenet/train.js';
 
 export interface PairedFeatures {
@@ -32,63 +45,115 @@ export async function pairedFeatures<M extends Modality>(
   };
 }
 
-/** Mean per-token norm of a source, averaged over tokens. */
-async function meanTokenNorm(src: FeatureSource): Promise<number> {
-  const n = await perTokenNorm(src);
-  return n.reduce((a, b) => a + b, 0) / n.length;
-}
-
 export interface WorldGlueOptions {
   steps: number;
   batchSize?: number;
   lr?: number;
   seed?: number;
+  /** Replace the derived loss weights (ablations: { rec: 0 }, { adv: 0 }). */
   lossWeights?: Partial<LossWeights>;
+  arch?: GlueNetArch;
   mult?: number;
   depth?: number;
+  /** The release's GELU-ended head (the "output floor" ablation). */
+  finalGelu?: boolean;
+  /** Held-out pairs for early stopping (lowest mean squared error in the generator's units). */
+  validation?: PairedFeatures;
+  /** Validation checks over the run (default 5). */
+  checks?: number;
+  extraLoss?: ExtraLossTerm;
   /** Progress stream (null: silent). */
   progress?: NodeJS.WritableStream | null;
 }
 
-/** A GlueNet config for these features: w_head arch (token counts differ), units from the data. */
-export async function worldGlueConfig(f: PairedFeatures, o: WorldGlueOptions): Promise<GlueNetConfig> {
-  const condNorm = await perTokenNorm(f.cond);
+/** A GlueNet config for these features: units, scales and loss weights measured on the data. */
+export async function worldGlueConfig(f: PairedFeatures, o: Omit<WorldGlueOptions, 'steps'>): Promise<GlueNetConfig> {
+  const s = await suggestedScales(f.x, f.cond);
   return parseConfig({
-    arch: 'translator_w_head',
+    arch: o.arch ?? 'translator_w_head',
     tokens_in: f.x.tokens,
     tokens_out: f.cond.tokens,
     dim_in: f.x.dim,
     dim_out: f.cond.dim,
     mult: o.mult ?? 2,
     depth: o.depth ?? 4,
-    // The release divides XLM-R features by 3 to bring them near the scaled targets' magnitude
-    // (per-token norm ~2); here the divisor is measured instead of guessed.
-    x_scale: Number(((await meanTokenNorm(f.x)) / 2).toPrecision(4)),
-    cond_norm: condNorm,
-    loss_weights: { distill: 1e4, rec: 1e4, adv: 0.1, ...(o.lossWeights ?? {}) },
+    x_scale: s.x_scale,
+    cond_norm: s.cond_norm,
+    loss_weights: { ...s.loss_weights, ...(o.lossWeights ?? {}) },
+    final_gelu: o.finalGelu ?? false,
   });
 }
 
-export async function trainWorldGlueNet(f: PairedFeatures, out: string, o: WorldGlueOptions): Promise<{ config: GlueNetConfig; history: StepRecord[] }> {
+/** Mean squared error of an aligner's output against the native features, in the generator's units. */
+export async function alignmentError(cfg: GlueNetConfig, weights: ReadonlyMap<string, Float32Array>, f: PairedFeatures): Promise<number> {
+  const aligner = await Aligner.create(cfg, weights);
+  try {
+    const y = await aligner.alignAll(await f.x.allRows(), f.x.rows);
+    const c = await f.cond.allRows();
+    let s = 0;
+    for (let i = 0; i < c.length; i++) s += (y[i]! - c[i]!) ** 2;
+    return s / c.length;
+  } finally {
+    await aligner.release();
+  }
+}
+
+export interface TrainedWorldGlueNet {
+  config: GlueNetConfig;
+  history: StepRecord[];
+  /** The step whose weights were kept, and its validation error (with `validation`). */
+  kept: { step: number; valError: number | null };
+}
+
+export async function trainWorldGlueNet(f: PairedFeatures, out: string, o: WorldGlueOptions): Promise<TrainedWorldGlueNet> {
   const config = await worldGlueConfig(f, o);
+  const val = o.validation;
   const r = await trainGlueNet({
     x: f.x,
     cond: f.cond,
     config,
     out,
     steps: o.steps,
-    batchSize: o.batchSize ?? 64,
+    batchSize: Math.min(o.batchSize ?? 64, f.x.rows),
     lr: o.lr ?? 1e-3,
+    lrSchedule: 'cosine',
     seed: o.seed ?? 0,
     checkpointEvery: o.steps,
     progress: o.progress === undefined ? process.stderr : o.progress,
+    ...(o.extraLoss ? { extraLoss: o.extraLoss } : {}),
+    ...(val ? { validation: { every: Math.max(1, Math.round(o.steps / (o.checks ?? 5))), loss: (w) => alignmentError(config, w, val) } } : {}),
   });
-  return { config, history: r.history };
+  if (r.best && r.best.step !== r.steps) {
+    // Publish the early-stopped aligner (inference needs only the aligner; the log stays complete).
+    await saveGlueNet(out, config, r.best.weights, { note: `aligner of step ${r.best.step} (lowest validation error); trained ${r.steps} steps` });
+  }
+  return { config, history: r.history, kept: { step: r.best?.step ?? r.steps, valError: r.best?.loss ?? null } };
 }
 
 /** The linear baseline fitted on the same pairs (flattened features, ridge least squares). */
-export async function fitWorldLinear(f: PairedFeatures): Promise<LinearMap> {
+export async function fitWorldLinear(f: PairedFeatures, ridge = 1e-2): Promise<LinearMap> {
   const x = await f.x.allRows();
   const c = await f.cond.allRows();
-  return fitLinearMap(x, c, f.x.rows, f.x.tokens * f.x.dim, f.cond.tokens * f.cond.dim, 1e-2);
+  return fitLinearMap(x, c, f.x.rows, f.x.tokens * f.x.dim, f.cond.tokens * f.cond.dim, ridge);
+}
+
+/** The ridge strength with the lowest validation error, from a grid (the baseline gets the same care). */
+export async function fitWorldLinearValidated(
+  f: PairedFeatures,
+  val: PairedFeatures,
+  grid = [1e-2, 1e-1, 1, 10, 100],
+): Promise<{ map: LinearMap; ridge: number; valError: number }> {
+  const vx = await val.x.allRows();
+  const vc = await val.cond.allRows();
+  const maps = await fitLinearMaps(await f.x.allRows(), await f.cond.allRows(), f.x.rows, f.x.tokens * f.x.dim, f.cond.tokens * f.cond.dim, grid);
+  let best: { map: LinearMap; ridge: number; valError: number } | null = null;
+  for (const [i, ridge] of grid.entries()) {
+    const map = maps[i]!;
+    const y = map.apply(vx, val.x.rows);
+    let s = 0;
+    for (let i = 0; i < vc.length; i++) s += (y[i]! - vc[i]!) ** 2;
+    const valError = s / vc.length;
+    if (!best || valError < best.valError) best = { map, ridge, valError };
+  }
+  return best!;
 }

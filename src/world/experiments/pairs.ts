@@ -54,3 +54,52 @@ export function soundPairs(n: number, split: Split, seed: number): SoundPair[] {
     return { object, audio, english };
   });
 }
+
+/**
+ * Held-out prompts of one language that appear in none of `exclude` (the training and validation
+ * captions, either side) and not twice: the world's captions are short, so different attribute draws
+ * can give the same string, and a test prompt seen in training would flatter every learned method.
+ */
+export function heldOutTextPairs(lang: Language, n: number, split: Split, seed: number, exclude: ReadonlySet<string>): TextPair[] {
+  const out: TextPair[] = [];
+  const seen = new Set<string>();
+  // Candidates are drawn in rounds until n unique unseen ones; bounded so a tiny world cannot hang.
+  for (let round = 0; out.length < n && round < 50; round++) {
+    for (const p of textPairs(lang, n, split, seed + round * 104729)) {
+      if (out.length >= n) break;
+      if (exclude.has(p.text) || exclude.has(p.english) || seen.has(p.text)) continue;
+      seen.add(p.text);
+      out.push(p);
+    }
+  }
+  if (out.length < n) throw new Error(`internal: only ${out.length} of ${n} unseen ${lang} prompts could be drawn`);
+  return out;
+}
+
+/** The pair every prompt-driven method must also get right: "" (the unconditional prompt under guidance). */
+export function emptyPair(lang: Language): TextPair {
+  return {
+    lang,
+    text: '',
+    english: '',
+    attrs: { object: 0, colour: 0, size: 0, position: 0 },
+    named: { object: false, colour: false, size: false, position: false },
+  };
+}
+
+/** n training pairs with 1% of them (at least one) the empty pair, so "" is aligned like any caption. */
+export function trainingTextPairs(n: number, seed: number): TextPair[] {
+  const empties = Math.max(1, Math.round(n / 100));
+  const pairs = textPairs('all', n - empties, 'train', seed);
+  for (let i = 0; i < empties; i++) pairs.splice(Math.floor(((i + 0.5) * pairs.length) / empties), 0, emptyPair('zh'));
+  return pairs;
+}
+
+/** Splits n pairs into a training and a validation part (10%, at least 10), the same rule for every method. */
+export function carveValidation<T>(pairs: readonly T[]): { train: T[]; val: T[] } {
+  const v = Math.min(pairs.length - 1, Math.max(10, Math.round(pairs.length / 10)));
+  // Every k-th pair, so the validation part covers the languages and the empty pair's neighbours evenly.
+  const step = pairs.length / v;
+  const valIdx = new Set(Array.from({ length: v }, (_, i) => Math.floor(i * step)));
+  return { train: pairs.filter((_, i) => !valIdx.has(i)), val: pairs.filter((_, i) => valIdx.has(i)) };
+}

@@ -2,13 +2,22 @@
  * The GlueGen experiments on the bundled world (`gluegen world eval`): glue a multilingual text
  * encoder and a sound encoder into the frozen world generator with GlueNet, trained on parallel pairs
  * only, and score every row on the same held-out inputs and seeds with the world evaluator.
+ *
+ * Protocol (docs/world-eval/README.md): every learned method gets the same n pairs and carves the
+ * same 10% of them for its own choices (early stopping, ridge strength); choices between recipes are
+ * made on separate validation prompts, never on the test prompts; test prompts are deduplicated
+ * against every training and validation caption; each row carries a bootstrap 95% interval and each
+ * comparison a paired bootstrap interval of the difference (same prompts, same seeds).
  */
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AudioClip, Encoder } from '../../encoders/types.js';
+import type { TextTokenizer } from '../../encoders/text/tokenizer.js';
+import type { AudioClip, Encoder, EncoderInput, Modality } from '../../encoders/types.js';
 import type { Generator } from '../../generators/types.js';
 import { type LoadedAligner, loadAligner } from '../../gluenet/load.js';
+import type { ExtraLossTerm } from '../../gluenet/losses.js';
+import { type DifferentiableDenoiser, denoiserDistillation } from '../../pipeline/denoiser-distill.js';
 import type { MixSpec } from '../../pipeline/mix.js';
 import { type MixInput, mixSource } from '../../pipeline/sources.js';
 import { Rng } from '../../util/rng.js';
@@ -16,34 +25,54 @@ import { type Attributes, COLOURS, OBJECTS, POSITIONS } from '../data/attributes
 import { captionIn, LANGUAGES, type Language, translateWordByWord } from '../data/captions-multi.js';
 import { renderImage } from '../data/render.js';
 import type { WorldEvaluator } from '../models/evaluator-session.js';
+import { pairedBootstrap } from './bootstrap.js';
 import { type ConditionSource, glueNetSource, linearSource, naiveSource, nativeSource, translatedSource } from './conditions.js';
-import { fitWorldLinear, type PairedFeatures, pairedFeatures, trainWorldGlueNet, type WorldGlueOptions } from './glue.js';
-import { soundPairs, type TextPair, textPairs } from './pairs.js';
+import { fitWorldLinearValidated, type PairedFeatures, pairedFeatures, trainWorldGlueNet, type WorldGlueOptions } from './glue.js';
+import { carveValidation, heldOutTextPairs, type SoundPair, soundPairs, type TextPair, trainingTextPairs } from './pairs.js';
 import { type Expected, type RealFeatures, type RowScore, type Sampling, scoreImages, scoreSource } from './score.js';
+import { trainLearnedTranslator } from './translator.js';
 
 export interface ExperimentModels {
   native: Encoder<'text'>;
+  nativeTokenizer: TextTokenizer;
   multilingual: Encoder<'text'>;
   sound: Encoder<'audio'> & { classify(clips: AudioClip[]): Promise<{ labels: number[] }> };
   generator: Generator;
+  /** The generator's denoiser as a graph our engine differentiates (for the denoiser distillation). */
+  denoiser: DifferentiableDenoiser;
   evaluator: WorldEvaluator;
+}
+
+export interface GlueRecipe {
+  /** GlueNet optimisation steps (cosine decay, early stopping on the carved validation pairs). */
+  steps: number;
+  /** Weight and rows per batch of the denoiser-distillation term (weight 0: never tried). */
+  denoise: { weight: number; rows: number };
 }
 
 export interface ExperimentOptions {
   outDir: string;
   seed: number;
-  /** Training pairs for the main GlueNets. */
+  /** Pairs of the full set (multilingual, sound). */
   pairs: number;
-  /** GlueNet optimisation steps for the main GlueNets. */
-  steps: number;
-  /** Held-out prompts per language, and sounds. */
+  soundPairs: number;
+  multilingualRecipe: GlueRecipe;
+  soundRecipe: GlueRecipe;
+  /** Test prompts per language, validation prompts per language (for choices between recipes). */
   promptsPerLanguage: number;
+  valPromptsPerLanguage: number;
+  /** Test and validation sounds. */
   sounds: number;
+  valSounds: number;
   sampling: Sampling;
-  /** Sizes for the data-efficiency rows (empty: skip). */
+  /** Smaller pair counts for the data-efficiency rows (empty: skip). */
   dataEfficiency: number[];
-  /** Train one GlueNet per language to compare with the shared one. */
-  perLanguage: boolean;
+  /** Learned-translator steps. */
+  translatorSteps: number;
+  /** Ridge strengths the linear map chooses from on its validation pairs. */
+  ridges: number[];
+  /** The ablations (no reconstruction, no adversarial, linear aligner, GELU head). */
+  ablations: boolean;
   real?: RealFeatures;
   log?: (line: string) => void;
   progress?: NodeJS.WritableStream | null;
@@ -55,113 +84,241 @@ export interface ExperimentSection {
   notes: string[];
 }
 
+/** Row a minus row b on the same inputs, percentage points, paired bootstrap 95% interval. */
+export interface Comparison {
+  /** "<what>/<where>": where is the section (multilingual, sound) or, for data efficiency, the pair count. */
+  name: string;
+  a: string;
+  b: string;
+  n: number;
+  diff: number;
+  ci_low: number;
+  ci_high: number;
+}
+
 export interface ExperimentResults {
   sections: ExperimentSection[];
+  comparisons: Comparison[];
+  /** What was chosen on validation prompts, and the validation scores it was chosen on. */
+  choices: Record<string, unknown>;
   seconds: number;
 }
 
 const NON_ENGLISH = LANGUAGES.filter((l) => l !== 'en');
 
-async function glue(f: PairedFeatures, dir: string, o: ExperimentOptions, extra: Partial<WorldGlueOptions> = {}): Promise<LoadedAligner> {
-  await trainWorldGlueNet(f, dir, { steps: o.steps, seed: o.seed, progress: o.progress ?? null, ...extra });
-  return loadAligner(dir);
+export function compare(name: string, a: RowScore, b: RowScore): Comparison {
+  const d = pairedBootstrap(a.items, b.items);
+  const pp = (v: number): number => Number((100 * v).toFixed(2));
+  return { name, a: a.name, b: b.name, n: d.n, diff: pp(d.diff), ci_low: pp(d.low), ci_high: pp(d.high) };
 }
 
-function expectedOf(p: TextPair[]): Expected[] {
-  return p.map((x) => ({ attrs: x.attrs, named: x.named }));
+const expectedOf = (p: TextPair[]): Expected[] => p.map((x) => ({ attrs: x.attrs, named: x.named }));
+
+interface Trained {
+  aligner: LoadedAligner;
+  kept: { step: number; valError: number | null };
 }
 
-export async function runMultilingual(models: ExperimentModels, o: ExperimentOptions): Promise<ExperimentSection> {
+/** Trains a GlueNet on n pairs (carving 10% for early stopping) and loads its aligner. */
+async function glue(all: PairedFeatures, val: PairedFeatures, dir: string, o: ExperimentOptions, extra: Partial<WorldGlueOptions>): Promise<Trained> {
+  const r = await trainWorldGlueNet(all, dir, { steps: 0, seed: o.seed, progress: o.progress ?? null, validation: val, ...extra } as WorldGlueOptions);
+  return { aligner: await loadAligner(dir), kept: r.kept };
+}
+
+export async function features<M extends Modality>(
+  models: Pick<ExperimentModels, 'native'>,
+  encoder: Encoder<M>,
+  pairs: { input: EncoderInput<M>; english: string }[],
+  name: string,
+): Promise<{ train: PairedFeatures; val: PairedFeatures; trainPairs: number; valPairs: number }> {
+  const { train, val } = carveValidation(pairs);
+  const enc = (p: typeof pairs, n: string): Promise<PairedFeatures> =>
+    pairedFeatures(
+      encoder,
+      p.map((x) => x.input),
+      models.native,
+      p.map((x) => x.english),
+      n,
+    );
+  return { train: await enc(train, name), val: await enc(val, `${name} (validation)`), trainPairs: train.length, valPairs: val.length };
+}
+
+export function denoiseTerm(models: Pick<ExperimentModels, 'denoiser'>, recipe: GlueRecipe, seed: number): ExtraLossTerm {
+  return denoiserDistillation(models.denoiser, { weight: recipe.denoise.weight, rows: recipe.denoise.rows, seed });
+}
+
+/**
+ * The two GlueNet recipes (parallel pairs only, and + denoiser distillation) trained on the same
+ * pairs, the better on the validation inputs chosen; both scored on the test inputs.
+ */
+async function chooseRecipe<I>(
+  name: string,
+  f: { train: PairedFeatures; val: PairedFeatures },
+  models: ExperimentModels,
+  recipe: GlueRecipe,
+  source: (label: string, a: LoadedAligner) => ConditionSource<I>,
+  val: { inputs: I[]; expected: Expected[] },
+  dir: (n: string) => string,
+  o: ExperimentOptions,
+  log: (l: string) => void,
+): Promise<{ plain: LoadedAligner; distilled: LoadedAligner | null; useDistilled: boolean; choice: Record<string, unknown> }> {
+  const plain = await glue(f.train, f.val, dir(name), o, { steps: recipe.steps });
+  if (recipe.denoise.weight <= 0) return { plain: plain.aligner, distilled: null, useDistilled: false, choice: { denoiser: 'not tried' } };
+  const distilled = await glue(f.train, f.val, dir(`${name}-denoise`), o, { steps: recipe.steps, extraLoss: denoiseTerm(models, recipe, o.seed) });
+  const score = (label: string, a: LoadedAligner): Promise<RowScore> =>
+    scoreSource(source(label, a), val.inputs, val.expected, models.generator, models.evaluator, o.sampling);
+  const vp = await score('validation: parallel pairs only', plain.aligner);
+  const vd = await score('validation: + denoiser distillation', distilled.aligner);
+  const useDistilled = vd.mean > vp.mean;
+  log(
+    `  validation (${val.inputs.length} inputs): pairs only ${(100 * vp.mean).toFixed(1)}%, + denoiser distillation ${(100 * vd.mean).toFixed(1)}% -> ${useDistilled ? 'with' : 'without'} it`,
+  );
+  return {
+    plain: plain.aligner,
+    distilled: distilled.aligner,
+    useDistilled,
+    choice: {
+      validation_inputs: val.inputs.length,
+      pairs_only: { validation_mean: vp.mean, kept_step: plain.kept.step },
+      with_denoiser_distillation: { validation_mean: vd.mean, kept_step: distilled.kept.step, weight: recipe.denoise.weight, rows: recipe.denoise.rows },
+      chosen: useDistilled ? 'with denoiser distillation' : 'parallel pairs only',
+    },
+  };
+}
+
+export async function runMultilingual(
+  models: ExperimentModels,
+  o: ExperimentOptions,
+): Promise<{ section: ExperimentSection; comparisons: Comparison[]; choices: Record<string, unknown> }> {
   const log = o.log ?? (() => undefined);
-  const train = textPairs('all', o.pairs, 'train', o.seed);
-  const test = NON_ENGLISH.flatMap((l) => textPairs(l, o.promptsPerLanguage, 'test', o.seed + NON_ENGLISH.indexOf(l)));
+  const recipe = o.multilingualRecipe;
+  const all = trainingTextPairs(o.pairs, o.seed);
+  const seen = new Set(all.flatMap((p) => [p.text, p.english]));
+  const valPrompts = NON_ENGLISH.flatMap((l, i) => heldOutTextPairs(l, o.valPromptsPerLanguage, 'val', o.seed + i, seen));
+  for (const p of valPrompts) seen.add(p.text).add(p.english);
+  const test = NON_ENGLISH.flatMap((l, i) => heldOutTextPairs(l, o.promptsPerLanguage, 'test', o.seed + i, seen));
   const expected = expectedOf(test);
   const texts = test.map((p) => p.text);
-  log(`multilingual: ${train.length} training pairs over ${NON_ENGLISH.join(', ')}; ${test.length} held-out prompts`);
-  const f = await pairedFeatures(
+  log(`multilingual: ${all.length} pairs over ${NON_ENGLISH.join(', ')}; ${valPrompts.length} validation and ${test.length} test prompts (unseen in training)`);
+  const f = await features(
+    models,
     models.multilingual,
-    train.map((p) => p.text),
-    models.native,
-    train.map((p) => p.english),
+    all.map((p) => ({ input: p.text, english: p.english })),
     'multilingual pairs',
   );
   const shape = models.generator.condition;
   const rows: RowScore[] = [];
-  const notes: string[] = [];
   const score = async (src: ConditionSource<string>, inputs = texts): Promise<RowScore> => {
     const r = await scoreSource(src, inputs, expected, models.generator, models.evaluator, o.sampling, o.real);
-    log(`  ${r.name.padEnd(34)} mean ${(100 * r.mean).toFixed(1)}%  (${r.seconds.toFixed(0)} s)`);
+    log(`  ${r.name.padEnd(46)} mean ${(100 * r.mean).toFixed(1)}% [${(100 * r.interval.low).toFixed(1)}, ${(100 * r.interval.high).toFixed(1)}]`);
     rows.push(r);
     return r;
   };
-  await score(
+  const dir = (name: string): string => join(o.outDir, 'gluenets', name);
+  const gn = (label: string, a: LoadedAligner): ConditionSource<string> => glueNetSource(label, models.multilingual, a);
+
+  const native = await score(
     nativeSource(models.native, 'native English prompts (upper bound)'),
     test.map((p) => p.english),
   );
   await score(naiveSource('naive plug-in (no alignment)', models.multilingual, shape));
-  await score(linearSource('linear least-squares map', models.multilingual, await fitWorldLinear(f)));
+  const lin = await fitWorldLinearValidated(f.train, f.val, o.ridges);
+  const linear = await score(linearSource('linear least-squares map', models.multilingual, lin.map));
+  const learned = await translatorRow(models, all, o, `learned translator (${all.length} pairs) -> native`, texts, score);
   const langOf = new Map(test.map((p) => [p.text, p.lang]));
-  await score(translatedSource('word-by-word translation -> native', models.native, (t) => translateWordByWord(t, langOf.get(t) ?? 'en')));
-  const dir = (name: string): string => join(o.outDir, 'gluenets', name);
-  const full = await glue(f, dir('multilingual'), o);
-  await score(glueNetSource('GlueNet (all languages, shared)', models.multilingual, full));
-  await full.release();
-  for (const [name, w] of [
-    ['no reconstruction', { rec: 0 }],
-    ['no adversarial', { adv: 0 }],
-  ] as const) {
-    const a = await glue(f, dir(`multilingual-${name.replace(' ', '-')}`), o, { lossWeights: w });
-    await score(glueNetSource(`GlueNet without ${name.replace('no ', '')}`, models.multilingual, a));
-    await a.release();
-  }
-  if (o.perLanguage) {
-    // One GlueNet per language, as the release does, each with as many pairs as the shared one.
-    const perImages: Uint8Array[] = [];
-    const perPred: Expected[] = [];
-    for (const lang of NON_ENGLISH) {
-      const tp = textPairs(lang, o.pairs, 'train', o.seed + 101);
-      const fl = await pairedFeatures(
-        models.multilingual,
-        tp.map((p) => p.text),
-        models.native,
-        tp.map((p) => p.english),
-        `${lang} pairs`,
-      );
-      const a = await glue(fl, dir(`per-language-${lang}`), o);
-      const idx = test.map((p, i) => (p.lang === lang ? i : -1)).filter((i) => i >= 0);
-      const r = await scoreSource(
-        glueNetSource(`GlueNet ${lang}`, models.multilingual, a),
-        idx.map((i) => texts[i]!),
-        idx.map((i) => expected[i]!),
-        models.generator,
-        models.evaluator,
-        o.sampling,
-      );
-      perImages.push(...r.images);
-      perPred.push(...idx.map((i) => expected[i]!));
-      await a.release();
+  const oracle = await score(
+    translatedSource('dictionary translation -> native (oracle)', models.native, (t) => translateWordByWord(t, langOf.get(t) ?? 'en')),
+  );
+
+  const chosen = await chooseRecipe(
+    'multilingual',
+    f,
+    models,
+    recipe,
+    gn,
+    { inputs: valPrompts.map((p) => p.text), expected: expectedOf(valPrompts) },
+    dir,
+    o,
+    log,
+  );
+  const base = await score(gn('GlueNet, parallel pairs only', chosen.plain));
+  const distilled = chosen.distilled ? await score(gn('GlueNet + denoiser distillation', chosen.distilled)) : null;
+  const main = chosen.useDistilled && distilled ? distilled : base;
+  await chosen.plain.release();
+  await chosen.distilled?.release();
+  const mainExtra = (): Partial<WorldGlueOptions> => (chosen.useDistilled ? { extraLoss: denoiseTerm(models, recipe, o.seed) } : {});
+
+  const comparisons: Comparison[] = [
+    compare('gluenet-vs-linear/multilingual', main, linear),
+    compare('gluenet-vs-native/multilingual', main, native),
+    compare('gluenet-vs-learned-translator/full', main, learned),
+    compare('gluenet-vs-translation-oracle/multilingual', main, oracle),
+  ];
+  if (distilled) comparisons.push(compare('denoiser-distill/multilingual', distilled, base));
+
+  if (o.ablations) {
+    // Ablations of the pairs-only recipe, each against it on the same prompts.
+    for (const [key, label, extra] of [
+      ['no-reconstruction', 'without reconstruction', { lossWeights: { rec: 0 } }],
+      ['no-adversarial', 'without adversarial', { lossWeights: { adv: 0 } }],
+      ['linear-aligner', 'with a linear aligner', { arch: 'linear' }],
+      ['gelu-head', "with the release's GELU-ended head", { finalGelu: true }],
+    ] as const) {
+      const t = await glue(f.train, f.val, dir(`multilingual-${key}`), o, { steps: recipe.steps, ...extra });
+      const r = await score(gn(`GlueNet (pairs only) ${label}`, t.aligner));
+      await t.aligner.release();
+      comparisons.push(compare(`ablation/${key}/multilingual`, base, r));
     }
-    const r = await scoreImages('GlueNet per language (release style)', perImages, perPred, models.evaluator, o.real);
-    log(`  ${r.name.padEnd(34)} mean ${(100 * r.mean).toFixed(1)}%`);
-    rows.push(r);
   }
+
   for (const n of o.dataEfficiency) {
-    const sub = textPairs('all', n, 'train', o.seed + 7);
-    const fs = await pairedFeatures(
+    const sub = trainingTextPairs(n, o.seed + 7);
+    const fs = await features(
+      models,
       models.multilingual,
-      sub.map((p) => p.text),
-      models.native,
-      sub.map((p) => p.english),
+      sub.map((p) => ({ input: p.text, english: p.english })),
       `${n} pairs`,
     );
-    const a = await glue(fs, dir(`multilingual-${n}`), o, { batchSize: Math.min(64, n) });
-    await score(glueNetSource(`GlueNet, ${n} pairs`, models.multilingual, a));
-    await a.release();
+    const t = await glue(fs.train, fs.val, dir(`multilingual-${n}`), o, { steps: recipe.steps, ...mainExtra() });
+    const g = await score(gn(`GlueNet, ${n} pairs`, t.aligner));
+    await t.aligner.release();
+    const l = await score(linearSource(`linear map, ${n} pairs`, models.multilingual, (await fitWorldLinearValidated(fs.train, fs.val, o.ridges)).map));
+    const tr = await translatorRow(models, sub, o, `learned translator, ${n} pairs`, texts, score);
+    comparisons.push(compare(`gluenet-vs-learned-translator/${n}`, g, tr), compare(`gluenet-vs-linear/${n}`, g, l));
   }
-  notes.push(
-    `prompts: ${o.promptsPerLanguage} per language x ${NON_ENGLISH.length} languages; seed ${o.sampling.seed}; ${o.sampling.steps} ${o.sampling.scheduler} steps, guidance ${o.sampling.guidance}`,
+  const notes = [
+    `${test.length} test prompts (${o.promptsPerLanguage} per language x ${NON_ENGLISH.length} languages, none seen in training or validation); seed ${o.sampling.seed}; ${o.sampling.steps} ${o.sampling.scheduler} steps, guidance ${o.sampling.guidance}`,
+    `every learned row: ${o.pairs} pairs unless named (1% of them the empty prompt), 10% carved for its own validation; GlueNet ${recipe.steps} steps, cosine lr, early stopping; linear map ridge ${lin.ridge} (chosen on validation)`,
+    `GlueNet = ${chosen.useDistilled ? 'GlueNet + denoiser distillation' : 'GlueNet, parallel pairs only'} (chosen on ${valPrompts.length} validation prompts)`,
+  ];
+  return {
+    section: { title: 'Multilingual prompts (zh fr es it ja de) into the English-only generator', rows, notes },
+    comparisons,
+    choices: { multilingual: { ...chosen.choice, linear_ridge: lin.ridge } },
+  };
+}
+
+async function translatorRow(
+  models: ExperimentModels,
+  pairs: TextPair[],
+  o: ExperimentOptions,
+  name: string,
+  texts: string[],
+  score: (src: ConditionSource<string>, inputs?: string[]) => Promise<RowScore>,
+): Promise<RowScore> {
+  const tr = await trainLearnedTranslator(
+    pairs.map((p) => ({ text: p.text, english: p.english })),
+    models.multilingual,
+    models.nativeTokenizer,
+    { seed: o.seed, steps: o.translatorSteps, progress: o.progress ?? null },
   );
-  return { title: 'Multilingual prompts (zh fr es it ja de) into the English-only generator', rows, notes };
+  try {
+    const english = await tr.translate(texts);
+    const byText = new Map(texts.map((t, i) => [t, english[i]!]));
+    return await score(translatedSource(name, models.native, (t) => byText.get(t) ?? ''));
+  } finally {
+    await tr.release();
+  }
 }
 
 /** A real image of a class with random other attributes: the label-retrieval baseline's answer. */
@@ -170,26 +327,36 @@ function retrieveImage(object: number, rng: Rng): Uint8Array {
   return renderImage(attrs, rng);
 }
 
-export async function runSound(models: ExperimentModels, o: ExperimentOptions): Promise<ExperimentSection> {
+const clipOf = (p: SoundPair): AudioClip => ({ samples: p.audio, sampleRate: 16000, source: `sound ${OBJECTS[p.object]}` });
+const soundExpected = (p: SoundPair): Expected => ({ attrs: { object: p.object, colour: 0, size: 0, position: 0 }, named: { object: true } });
+
+export async function runSound(
+  models: ExperimentModels,
+  o: ExperimentOptions,
+): Promise<{ section: ExperimentSection; comparisons: Comparison[]; choices: Record<string, unknown>; aligner: LoadedAligner }> {
   const log = o.log ?? (() => undefined);
-  const train = soundPairs(o.pairs, 'train', o.seed);
+  const recipe = o.soundRecipe;
+  const all = soundPairs(o.soundPairs, 'train', o.seed);
+  const valSounds = soundPairs(o.valSounds, 'val', o.seed);
   const test = soundPairs(o.sounds, 'test', o.seed);
-  const clips: AudioClip[] = test.map((p) => ({ samples: p.audio, sampleRate: 16000, source: `sound ${OBJECTS[p.object]}` }));
-  const expected: Expected[] = test.map((p) => ({ attrs: { object: p.object, colour: 0, size: 0, position: 0 }, named: { object: true } }));
-  log(`sound: ${train.length} training pairs, ${test.length} held-out sounds`);
-  const f = await pairedFeatures(
+  const clips = test.map(clipOf);
+  const expected = test.map(soundExpected);
+  log(`sound: ${all.length} pairs, ${valSounds.length} validation and ${test.length} test sounds`);
+  const f = await features(
+    models,
     models.sound,
-    train.map((p) => ({ samples: p.audio, sampleRate: 16000 })),
-    models.native,
-    train.map((p) => p.english),
+    all.map((p) => ({ input: { samples: p.audio, sampleRate: 16000 }, english: p.english })),
     'sound pairs',
   );
   const uncond = nativeSource(models.native); // as the release: "" via the text encoder
   const rows: RowScore[] = [];
-  const score = async (src: ConditionSource<AudioClip>): Promise<void> => {
+  const score = async (src: ConditionSource<AudioClip>): Promise<RowScore> => {
     const r = await scoreSource(src, clips, expected, models.generator, models.evaluator, o.sampling, o.real);
-    log(`  ${r.name.padEnd(34)} object ${(100 * (r.accuracy.object ?? NaN)).toFixed(1)}%`);
+    log(
+      `  ${r.name.padEnd(46)} object ${(100 * (r.accuracy.object ?? NaN)).toFixed(1)}% [${(100 * r.interval.low).toFixed(1)}, ${(100 * r.interval.high).toFixed(1)}]`,
+    );
     rows.push(r);
+    return r;
   };
   const label = await scoreSource(
     nativeSource(models.native, 'native English label caption (upper bound)'),
@@ -202,30 +369,54 @@ export async function runSound(models: ExperimentModels, o: ExperimentOptions): 
   );
   rows.push(label);
   await score(naiveSource('naive plug-in (no alignment)', models.sound, models.generator.condition, uncond));
-  await score(linearSource('linear least-squares map', models.sound, await fitWorldLinear(f), uncond));
+  const lin = await fitWorldLinearValidated(f.train, f.val, o.ridges);
+  const linear = await score(linearSource('linear least-squares map', models.sound, lin.map, uncond));
   const dir = (name: string): string => join(o.outDir, 'gluenets', name);
-  const variants: [string, WorldGlueOptions['lossWeights']][] = [
-    ['GlueNet', {}],
-    ['GlueNet without reconstruction', { rec: 0 }],
-    ['GlueNet without adversarial', { adv: 0 }],
-  ];
-  for (const [name, w] of variants) {
-    const a = await glue(f, dir(`sound${w && Object.keys(w).length ? `-${Object.keys(w)[0]}` : ''}`), o, { lossWeights: w ?? {} });
-    await score(glueNetSource(name, models.sound, a, uncond));
-    await a.release();
+  const gn = (name: string, a: LoadedAligner): ConditionSource<AudioClip> => glueNetSource(name, models.sound, a, uncond);
+  const chosen = await chooseRecipe('sound', f, models, recipe, gn, { inputs: valSounds.map(clipOf), expected: valSounds.map(soundExpected) }, dir, o, log);
+  const base = await score(gn('GlueNet, parallel pairs only', chosen.plain));
+  const distilled = chosen.distilled ? await score(gn('GlueNet + denoiser distillation', chosen.distilled)) : null;
+  const main = chosen.useDistilled && distilled ? distilled : base;
+  const comparisons = [compare('gluenet-vs-linear/sound', main, linear), compare('gluenet-vs-native/sound', main, label)];
+  if (distilled) comparisons.push(compare('denoiser-distill/sound', distilled, base));
+  if (o.ablations) {
+    for (const [key, name, extra] of [
+      ['no-reconstruction', 'without reconstruction', { lossWeights: { rec: 0 } }],
+      ['no-adversarial', 'without adversarial', { lossWeights: { adv: 0 } }],
+      ['linear-aligner', 'with a linear aligner', { arch: 'linear' }],
+    ] as const) {
+      const t = await glue(f.train, f.val, dir(`sound-${key}`), o, { steps: recipe.steps, ...extra });
+      const r = await score(gn(`GlueNet (pairs only) ${name}`, t.aligner));
+      await t.aligner.release();
+      comparisons.push(compare(`ablation/${key}/sound`, base, r));
+    }
   }
   const predicted = (await models.sound.classify(clips)).labels;
   const rng = new Rng(o.seed + 5);
   const retrieval = await scoreImages(
-    'label retrieval (classify, show a real image)',
+    'label retrieval (classifier oracle, shows a real image)',
     predicted.map((k) => retrieveImage(k, rng)),
     expected,
     models.evaluator,
     o.real,
   );
-  log(`  ${retrieval.name.padEnd(34)} object ${(100 * (retrieval.accuracy.object ?? NaN)).toFixed(1)}%`);
+  log(`  ${retrieval.name.padEnd(46)} object ${(100 * (retrieval.accuracy.object ?? NaN)).toFixed(1)}%`);
   rows.push(retrieval);
-  return { title: 'Sound to image (synthesized sound events)', rows, notes: [`${test.length} held-out sounds, ${OBJECTS.length} classes`] };
+  const keep = chosen.useDistilled ? chosen.distilled! : chosen.plain;
+  await (chosen.useDistilled ? chosen.plain : chosen.distilled)?.release();
+  return {
+    section: {
+      title: 'Sound to image (synthesized sound events)',
+      rows,
+      notes: [
+        `${test.length} test sounds, ${OBJECTS.length} classes; ${o.soundPairs} pairs, 10% carved for validation; GlueNet ${recipe.steps} steps; linear ridge ${lin.ridge}`,
+        `GlueNet = ${chosen.useDistilled ? 'GlueNet + denoiser distillation' : 'GlueNet, parallel pairs only'} (chosen on ${valSounds.length} validation sounds)`,
+      ],
+    },
+    comparisons,
+    choices: { sound: { ...chosen.choice, linear_ridge: lin.ridge } },
+    aligner: keep,
+  };
 }
 
 /** Sound + text: "[bell sound] + 'blue, on the left'", scored on every attribute either side names. */
@@ -279,11 +470,16 @@ export async function runMixing(models: ExperimentModels, o: ExperimentOptions, 
 export async function runExperiments(models: ExperimentModels, o: ExperimentOptions): Promise<ExperimentResults> {
   const start = Date.now();
   mkdirSync(o.outDir, { recursive: true });
-  const sections = [await runMultilingual(models, o), await runSound(models, o)];
-  const soundAligner = await loadAligner(join(o.outDir, 'gluenets', 'sound'));
-  sections.push(await runMixing(models, o, soundAligner));
-  await soundAligner.release();
-  return { sections, seconds: (Date.now() - start) / 1000 };
+  const m = await runMultilingual(models, o);
+  const s = await runSound(models, o);
+  const mixing = await runMixing(models, o, s.aligner);
+  await s.aligner.release();
+  return {
+    sections: [m.section, s.section, mixing],
+    comparisons: [...m.comparisons, ...s.comparisons],
+    choices: { ...m.choices, ...s.choices },
+    seconds: (Date.now() - start) / 1000,
+  };
 }
 
 export type { Language };

@@ -9,6 +9,7 @@ import { ATTRIBUTE_NAMES, type AttributeName, type Attributes, type NamedAttribu
 import { bytesToPixels, IMAGE_SIDE } from '../models/data.js';
 import { countAttributes, type WorldEvaluator } from '../models/evaluator-session.js';
 import { frechetDistance } from '../models/frechet.js';
+import { bootstrapInterval, type Interval, type ItemOutcome } from './bootstrap.js';
 import type { ConditionSource } from './conditions.js';
 
 export interface Expected {
@@ -32,6 +33,10 @@ export interface RowScore {
   accuracy: Partial<Record<AttributeName, number>>;
   /** Mean of the per-attribute accuracies reported. */
   mean: number;
+  /** Percentile-bootstrap 95% interval of `mean` over the inputs. */
+  interval: Interval;
+  /** What each input's image showed, for paired comparisons between rows on the same inputs. */
+  items: ItemOutcome[];
   fd: number | null;
   seconds: number;
   /** The generated images (RGB bytes), for grids. */
@@ -63,8 +68,26 @@ export async function scoreImages(name: string, images: Uint8Array[], expected: 
   images.forEach((im, i) => bytesToPixels(im, pixels, i * per));
   const cls = await evaluator.classify(pixels, images.length);
   const accuracy = attributeAccuracy(cls.attributes, expected);
+  const items = itemOutcomes(cls.attributes, expected);
   const fd = real && images.length >= 4 ? frechetDistance(cls.features, images.length, real.features, real.n, real.dim) : null;
-  return { name, n: images.length, accuracy, mean: meanAccuracy(accuracy), fd, seconds: (Date.now() - start) / 1000, images };
+  return {
+    name,
+    n: images.length,
+    accuracy,
+    mean: meanAccuracy(accuracy),
+    interval: bootstrapInterval(items),
+    items,
+    fd,
+    seconds: (Date.now() - start) / 1000,
+    images,
+  };
+}
+
+/** Per input, 1 or 0 for each attribute it names. */
+export function itemOutcomes(predicted: Record<AttributeName, number>[], expected: Expected[]): ItemOutcome[] {
+  return expected.map(
+    (e, i) => Object.fromEntries(ATTRIBUTE_NAMES.filter((a) => e.named[a]).map((a) => [a, predicted[i]![a] === e.attrs[a] ? 1 : 0])) as ItemOutcome,
+  );
 }
 
 /** Images for `inputs` through one condition source, same seed for every source (fair comparisons). */

@@ -1,57 +1,62 @@
 /**
- * The GlueNets the bundled world ships (assets/world/gluenet-{multilingual,sound}), trained from
- * parallel pairs by `gluegen world glue` with a fixed seed, so the demo and the server work out of
- * the box and anyone can reproduce them.
+ * The GlueNets the bundled world ships (assets/world/gluenet-{multilingual,sound}), trained by
+ * `gluegen world glue` with the experiments' recipe and seed: the same pairs, the same validation
+ * carve, the same steps, and the denoiser distillation where validation chose it (SHIPPED_CHOICE,
+ * from docs/world-eval/results.json `choices`), so the shipped GlueNets are the ones measured there.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Encoder } from '../../encoders/types.js';
 import { loadGlueNet, saveGlueNet } from '../../gluenet/checkpoint.js';
-import { pairedFeatures, trainWorldGlueNet } from './glue.js';
-import { soundPairs, textPairs } from './pairs.js';
+import type { DifferentiableDenoiser } from '../../pipeline/denoiser-distill.js';
+import { trainWorldGlueNet } from './glue.js';
+import { soundPairs, trainingTextPairs } from './pairs.js';
+import { denoiseTerm, features, type GlueRecipe } from './run.js';
+import { FULL_SETTINGS } from './settings.js';
 
-export interface ShipBudget {
-  multilingualPairs: number;
-  multilingualSteps: number;
-  soundPairs: number;
-  soundSteps: number;
+/** Whether each shipped GlueNet uses the denoiser distillation, as chosen on validation in the committed run. */
+export const SHIPPED_CHOICE = { multilingual: { denoise: false }, sound: { denoise: false } };
+
+export interface ShipModels {
+  native: Encoder<'text'>;
+  multilingual: Encoder<'text'>;
+  sound: Encoder<'audio'>;
+  denoiser: DifferentiableDenoiser;
 }
 
-export const SHIP_BUDGET: ShipBudget = { multilingualPairs: 6000, multilingualSteps: 2000, soundPairs: 2000, soundSteps: 1000 };
-
 export async function shipWorldGlueNets(
-  enc: { native: Encoder<'text'>; multilingual: Encoder<'text'>; sound: Encoder<'audio'> },
+  models: ShipModels,
   outDir: string,
   seed: number,
-  budget: ShipBudget = SHIP_BUDGET,
   log: (line: string) => void = () => undefined,
   progress: NodeJS.WritableStream | null = process.stderr,
 ): Promise<{ multilingual: string; sound: string; seconds: number }> {
   const start = Date.now();
-  log(`multilingual GlueNet: ${budget.multilingualPairs} caption pairs (zh fr es it ja de -> en), ${budget.multilingualSteps} steps`);
-  const tp = textPairs('all', budget.multilingualPairs, 'train', seed);
-  const fm = await pairedFeatures(
-    enc.multilingual,
-    tp.map((p) => p.text),
-    enc.native,
-    tp.map((p) => p.english),
+  const s = FULL_SETTINGS;
+  const train = async (name: string, f: Awaited<ReturnType<typeof features>>, recipe: GlueRecipe, denoise: boolean): Promise<string> => {
+    const dir = join(outDir, name);
+    log(`${name}: ${f.trainPairs} pairs (+${f.valPairs} for validation), ${recipe.steps} steps${denoise ? ', + denoiser distillation' : ''}`);
+    const extra = denoise ? { extraLoss: denoiseTerm({ denoiser: models.denoiser }, recipe, seed) } : {};
+    await trainWorldGlueNet(f.train, dir, { steps: recipe.steps, seed, progress, validation: f.val, ...extra });
+    await keepAlignerOnly(dir);
+    return dir;
+  };
+  const tp = trainingTextPairs(s.pairs, seed);
+  const fm = await features(
+    models,
+    models.multilingual,
+    tp.map((p) => ({ input: p.text, english: p.english })),
     'multilingual pairs',
   );
-  const multilingual = join(outDir, 'gluenet-multilingual');
-  await trainWorldGlueNet(fm, multilingual, { steps: budget.multilingualSteps, seed, progress });
-  log(`sound GlueNet: ${budget.soundPairs} sound/label pairs, ${budget.soundSteps} steps`);
-  const sp = soundPairs(budget.soundPairs, 'train', seed);
-  const fs = await pairedFeatures(
-    enc.sound,
-    sp.map((p) => ({ samples: p.audio, sampleRate: 16000 })),
-    enc.native,
-    sp.map((p) => p.english),
+  const multilingual = await train('gluenet-multilingual', fm, s.multilingualRecipe, SHIPPED_CHOICE.multilingual.denoise);
+  const sp = soundPairs(s.soundPairs, 'train', seed);
+  const fs = await features(
+    models,
+    models.sound,
+    sp.map((p) => ({ input: { samples: p.audio, sampleRate: 16000 }, english: p.english })),
     'sound pairs',
   );
-  const sound = join(outDir, 'gluenet-sound');
-  await trainWorldGlueNet(fs, sound, { steps: budget.soundSteps, seed, progress });
-  await keepAlignerOnly(multilingual);
-  await keepAlignerOnly(sound);
+  const sound = await train('gluenet-sound', fs, s.soundRecipe, SHIPPED_CHOICE.sound.denoise);
   return { multilingual, sound, seconds: (Date.now() - start) / 1000 };
 }
 
