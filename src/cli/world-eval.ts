@@ -23,7 +23,7 @@ export const EXPERIMENTS_USAGE = `  gluegen world eval [--out DIR] [--pairs N] [
       release's GELU head), data efficiency (100 / 1000 / 10000 pairs), label retrieval for sounds,
       and sound + text mixing. Each row has a 95% bootstrap interval; comparisons a paired one.
       Writes DIR/results.{json,md} and DIR/samples.png (default --out out/world-eval). Defaults are
-      the committed run (about 80 min on 2 cores); --quick: a few-minute version (CI-sized).
+      the committed run (73 min on 2 cores); --quick: the same at CI size (5 min).
       --prompts: test prompts per language (default 100); --sounds: test sounds (default 300);
       --pairs: multilingual pairs of the full set (default 20000); --steps: GlueNet steps.`;
 

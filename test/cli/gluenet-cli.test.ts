@@ -91,6 +91,43 @@ test('train -> eval -> align -> export -> stats from the command line', async ()
   for (const f of ['model.safetensors', 'optimizer.safetensors', 'trainer_state.json', 'manifest.json'])
     assert.ok(existsSync(join(dir, 'g', 'checkpoints', 'step-00000060', f)), f);
 
+  // Early stopping on held-out pairs with the cosine schedule: checks logged, the best one published.
+  const tv = await gluegen(
+    'train',
+    ...['--x', join(dir, 'x.safetensors'), '--cond', join(dir, 'c.safetensors'), '--config', join(dir, 'config.json'), '--out', join(dir, 'gv')],
+    ...['--steps', '40', '--batch-size', '16', '--lr', '3e-3', '--lr-schedule', 'cosine'],
+    ...['--val-x', join(dir, 'x.safetensors'), '--val-cond', join(dir, 'c.safetensors'), '--val-checks', '4'],
+  );
+  assert.equal(tv.code, 0, tv.stderr);
+  const logged = readFileSync(join(dir, 'gv', 'metrics.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { step: number; val?: number; lr: number });
+  const checks = logged.filter((r) => r.val !== undefined);
+  assert.deepEqual(
+    checks.map((r) => r.step),
+    [10, 20, 30, 40],
+  );
+  const best = checks.reduce((a, b) => (b.val! < a.val! ? b : a));
+  assert.match(tv.stdout, new RegExp(`published the aligner of step ${best.step} `));
+  assert.ok(logged.at(-1)!.lr < logged[0]!.lr / 50, 'cosine decay');
+  assertOneLineError(
+    await gluegen(
+      'train',
+      '--x',
+      join(dir, 'x.safetensors'),
+      '--cond',
+      join(dir, 'c.safetensors'),
+      '--config',
+      join(dir, 'config.json'),
+      '--out',
+      join(dir, 'gw'),
+      '--val-x',
+      join(dir, 'x.safetensors'),
+    ),
+    /--val-x and --val-cond together/,
+  );
+
   const ev = await gluegen('eval', '--gluenet', join(dir, 'g'), '--x', join(dir, 'x.safetensors'), '--cond', join(dir, 'c.safetensors'));
   assert.equal(ev.code, 0, ev.stderr);
   const report = JSON.parse(readFileSync(join(dir, 'g', 'eval.json'), 'utf8'));

@@ -15,13 +15,12 @@
 import type { Encoder, EncoderInput, Modality } from '../../encoders/types.js';
 import { encodeAll } from '../../encoders/types.js';
 import { fitLinearMap, fitLinearMaps, type LinearMap } from '../../gluenet/baselines.js';
-import { saveGlueNet } from '../../gluenet/checkpoint.js';
 import { type GlueNetArch, type GlueNetConfig, type LossWeights, parseConfig } from '../../gluenet/config.js';
 import { FeatureSource } from '../../gluenet/data.js';
-import { Aligner } from '../../gluenet/inference.js';
 import type { ExtraLossTerm } from '../../gluenet/losses.js';
 import { suggestedScales } from '../../gluenet/stats.js';
 import { type StepRecord, trainGlueNet } from '../../gluenet/train.js';
+import { publishBest, validationOn } from '../../gluenet/validation.js';
 
 export interface PairedFeatures {
   x: FeatureSource;
@@ -84,20 +83,6 @@ export async function worldGlueConfig(f: PairedFeatures, o: Omit<WorldGlueOption
   });
 }
 
-/** Mean squared error of an aligner's output against the native features, in the generator's units. */
-export async function alignmentError(cfg: GlueNetConfig, weights: ReadonlyMap<string, Float32Array>, f: PairedFeatures): Promise<number> {
-  const aligner = await Aligner.create(cfg, weights);
-  try {
-    const y = await aligner.alignAll(await f.x.allRows(), f.x.rows);
-    const c = await f.cond.allRows();
-    let s = 0;
-    for (let i = 0; i < c.length; i++) s += (y[i]! - c[i]!) ** 2;
-    return s / c.length;
-  } finally {
-    await aligner.release();
-  }
-}
-
 export interface TrainedWorldGlueNet {
   config: GlueNetConfig;
   history: StepRecord[];
@@ -121,13 +106,9 @@ export async function trainWorldGlueNet(f: PairedFeatures, out: string, o: World
     checkpointEvery: o.steps,
     progress: o.progress === undefined ? process.stderr : o.progress,
     ...(o.extraLoss ? { extraLoss: o.extraLoss } : {}),
-    ...(val ? { validation: { every: Math.max(1, Math.round(o.steps / (o.checks ?? 5))), loss: (w) => alignmentError(config, w, val) } } : {}),
+    ...(val ? { validation: validationOn(config, val.x, val.cond, o.steps, o.checks) } : {}),
   });
-  if (r.best && r.best.step !== r.steps) {
-    // Publish the early-stopped aligner (inference needs only the aligner; the log stays complete).
-    await saveGlueNet(out, config, r.best.weights, { note: `aligner of step ${r.best.step} (lowest validation error); trained ${r.steps} steps` });
-  }
-  return { config, history: r.history, kept: { step: r.best?.step ?? r.steps, valError: r.best?.loss ?? null } };
+  return { config, history: r.history, kept: await publishBest(out, config, r) };
 }
 
 /** The linear baseline fitted on the same pairs (flattened features, ridge least squares). */

@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { imageGrid } from '../../io/grid.js';
+import { linePlot } from '../../io/plot.js';
 import type { AttributeName } from '../data/attributes.js';
 import type { ItemOutcome } from './bootstrap.js';
 import type { Comparison, ExperimentResults } from './run.js';
@@ -32,6 +33,51 @@ export function markdownTable(results: Pick<ExperimentResults, 'sections'> & Par
   }
   if (results.comparisons?.length) lines.push(comparisonTable(results.comparisons));
   return lines.join('\n');
+}
+
+interface NamedMean {
+  name: string;
+  mean: number;
+}
+
+/**
+ * Accuracy against training pairs for GlueNet, the linear map and the learned translator, from the
+ * multilingual rows ("<method>, N pairs", and the full-set rows), with native English and the
+ * dictionary oracle as flat references; x is log10(pairs). Null when there are no data-efficiency rows.
+ */
+export function dataEfficiencyPlot(rows: NamedMean[], chosen: string): Uint8Array | null {
+  const fullRow = rows.find((r) => /^learned translator \(\d+ pairs\)/.exec(r.name));
+  if (!fullRow) return null;
+  const fullPairs = Number(/\((\d+) pairs\)/.exec(fullRow.name)![1]);
+  const glueNetFull = chosen === 'with denoiser distillation' ? 'GlueNet + denoiser distillation' : 'GlueNet, parallel pairs only';
+  const at = (prefix: string, full: string | undefined): { xs: number[]; ys: number[] } => {
+    const pts = rows
+      .map((r) => ({ m: new RegExp(`^${prefix}, (\\d+) pairs$`).exec(r.name), r }))
+      .filter((p) => p.m)
+      .map((p) => [Number(p.m![1]), p.r.mean] as [number, number]);
+    const f = rows.find((r) => r.name === full);
+    if (f) pts.push([fullPairs, f.mean]);
+    pts.sort((a, b) => a[0] - b[0]);
+    return { xs: pts.map((p) => Math.log10(p[0])), ys: pts.map((p) => 100 * p[1]) };
+  };
+  const glue = at('GlueNet', glueNetFull);
+  if (glue.xs.length < 2) return null;
+  const flat = (name: string, row: string | undefined): { name: string; xs: number[]; ys: number[] }[] => {
+    const r = rows.find((x) => x.name === row);
+    return r ? [{ name, xs: [glue.xs[0]!, glue.xs.at(-1)!], ys: [100 * r.mean, 100 * r.mean] }] : [];
+  };
+  return linePlot({
+    title: 'Multilingual: mean accuracy of the named attributes vs training pairs',
+    xLabel: 'training pairs (log10)',
+    yLabel: '% of named attributes shown',
+    series: [
+      { name: 'GlueNet', ...glue },
+      { name: 'linear map', ...at('linear map', 'linear least-squares map') },
+      { name: 'learned translator', ...at('learned translator', fullRow.name) },
+      ...flat('native English (upper bound)', 'native English prompts (upper bound)'),
+      ...flat('dictionary translation (oracle)', 'dictionary translation -> native (oracle)'),
+    ],
+  });
 }
 
 /** Per attribute, one character per input: '1' shown, '0' not shown, '-' not named by that input. */
@@ -73,6 +119,13 @@ export async function writeResults(results: ExperimentResults, outDir: string, s
   await writeFileAtomic(join(outDir, 'results.json'), `${JSON.stringify(json, null, 2)}\n`);
   await writeFileAtomic(join(outDir, 'results.md'), markdownTable(results));
   written.push(join(outDir, 'results.json'), join(outDir, 'results.md'));
+  const multi = results.sections[0];
+  const chosen = (results.choices?.multilingual as { chosen?: string } | undefined)?.chosen ?? '';
+  const plot = multi ? dataEfficiencyPlot(multi.rows, chosen) : null;
+  if (plot) {
+    await writeFileAtomic(join(outDir, 'data-efficiency.png'), plot);
+    written.push(join(outDir, 'data-efficiency.png'));
+  }
   const cells = results.sections.flatMap((s) =>
     s.rows.flatMap((r) => r.images.slice(0, samplesPerRow).map((pixels, i) => ({ pixels, width: 32, height: 32, caption: i === 0 ? r.name : '' }))),
   );

@@ -1,5 +1,5 @@
 /**
- * A learned translator: the fair baseline to GlueNet that issue #12 asks for. From the same parallel
+ * A learned translator: a fair baseline to GlueNet for the world experiments. From the same parallel
  * pairs GlueNet sees, a small network reads the frozen multilingual encoder's features and emits the
  * English caption's token ids; the English text then goes through the native pipeline unchanged.
  *
