@@ -29,11 +29,17 @@ export function pooled(x: Float32Array, n: number, t: number, d: number): Float3
   return out;
 }
 
+/** Mean over all values of (a - b)^2. */
+export function meanSquaredError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`internal: mean squared error of ${a.length} against ${b.length} values`);
+  let se = 0;
+  for (let i = 0; i < a.length; i++) se += (a[i]! - b[i]!) ** 2;
+  return se / a.length;
+}
+
 export function alignmentMetrics(aligned: Float32Array, cond: Float32Array, n: number, t: number, d: number): AlignmentMetrics {
   if (aligned.length !== n * t * d || cond.length !== n * t * d)
     throw new Error(`internal: metrics on ${aligned.length}/${cond.length} values for [${n}, ${t}, ${d}]`);
-  let se = 0;
-  for (let i = 0; i < aligned.length; i++) se += (aligned[i]! - cond[i]!) ** 2;
   let tok = 0;
   for (let r = 0; r < n * t; r++) tok += cosine(aligned, r * d, cond, r * d, d);
   const pa = pooled(aligned, n, t, d);
@@ -50,7 +56,7 @@ export function alignmentMetrics(aligned: Float32Array, cond: Float32Array, n: n
     if (better < 1) r1++;
     if (better < 5) r5++;
   }
-  return { mse: se / aligned.length, tokenCosine: tok / (n * t), pooledCosine: pool / n, recallAt1: r1 / n, recallAt5: r5 / n };
+  return { mse: meanSquaredError(aligned, cond), tokenCosine: tok / (n * t), pooledCosine: pool / n, recallAt1: r1 / n, recallAt5: r5 / n };
 }
 
 /** Top-2 principal components of rows [N, D] (power iteration on the covariance), for plots. */

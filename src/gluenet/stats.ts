@@ -32,11 +32,17 @@ async function meanTokenNorm(src: FeatureSource): Promise<number> {
   return n.reduce((a, b) => a + b, 0) / n.length;
 }
 
-/** Variance of all values of a source (one pass in chunks, float64 sums). */
-async function valueVariance(src: FeatureSource, scale: (t: number) => number, chunk = 256): Promise<number> {
+/** Variance of all values of a source divided by a per-token scale, and the share below `floor` (one pass). */
+async function scaledValueStats(
+  src: FeatureSource,
+  scale: (t: number) => number,
+  floor = -Infinity,
+  chunk = 256,
+): Promise<{ variance: number; below: number }> {
   let s = 0;
   let s2 = 0;
   let n = 0;
+  let below = 0;
   for (let start = 0; start < src.rows; start += chunk) {
     const idx = Array.from({ length: Math.min(chunk, src.rows - start) }, (_, i) => start + i);
     const data = await src.batch(idx);
@@ -44,11 +50,15 @@ async function valueVariance(src: FeatureSource, scale: (t: number) => number, c
       const v = data[i]! / scale(Math.floor(i / src.dim) % src.tokens);
       s += v;
       s2 += v * v;
+      if (v < floor) below++;
       n++;
     }
   }
-  return s2 / n - (s / n) ** 2;
+  return { variance: s2 / n - (s / n) ** 2, below: below / n };
 }
+
+/** GELU's minimum, about -0.17 (at x = -0.75): the lowest value the release's GELU-ended head can output. */
+const GELU_MIN = -0.17;
 
 export interface SuggestedScales {
   /** The new features' divisor: their mean token norm / 2, so they enter at the targets' magnitude. */
@@ -68,24 +78,14 @@ export interface SuggestedScales {
 export async function suggestedScales(x: FeatureSource, cond: FeatureSource): Promise<SuggestedScales> {
   const condNorm = await perTokenNorm(cond);
   const xScale = Number(((await meanTokenNorm(x)) / 2).toPrecision(4));
-  const targetVar = await valueVariance(cond, (t) => condNorm[t]! / 2);
-  const xVar = await valueVariance(x, () => xScale);
-  let below = 0;
-  let total = 0;
-  for (let start = 0; start < cond.rows; start += 256) {
-    const idx = Array.from({ length: Math.min(256, cond.rows - start) }, (_, i) => start + i);
-    const data = await cond.batch(idx);
-    for (let i = 0; i < data.length; i++) {
-      if (data[i]! / (condNorm[Math.floor(i / cond.dim) % cond.tokens]! / 2) < -0.17) below++;
-      total++;
-    }
-  }
-  const distill = Number((1 / targetVar).toPrecision(4));
+  const target = await scaledValueStats(cond, (t) => condNorm[t]! / 2, GELU_MIN);
+  const xVar = (await scaledValueStats(x, () => xScale)).variance;
+  const distill = Number((1 / target.variance).toPrecision(4));
   const releaseAdvRatio = 0.1 / (1e4 * (4 / 768));
   return {
     x_scale: xScale,
     cond_norm: condNorm,
     loss_weights: { distill, rec: Number((1 / xVar).toPrecision(4)), adv: Number(releaseAdvRatio.toPrecision(3)) },
-    belowGeluFloor: below / total,
+    belowGeluFloor: target.below,
   };
 }

@@ -108,9 +108,6 @@ export interface TrainResult {
   best?: { step: number; loss: number; weights: Map<string, Float32Array> };
 }
 
-/** GlueNet's own parameters (a composed loss term's frozen ones are not saved with it). */
-const isGlueNetParam = (name: string): boolean => /^(aligner|decoder|discriminator)\./.test(name);
-
 /**
  * The training loop, top to bottom: data, model, resume, then step / log / checkpoint until done or
  * stopped. Everything else is a small function below.
@@ -147,9 +144,9 @@ export async function trainGlueNet(o: TrainOptions): Promise<TrainResult> {
   const save = async (): Promise<void> => {
     if (savedStep === trainer.step) return;
     const st = trainer.getState();
-    const weights = new Map([...st.weights].filter(([k]) => isGlueNetParam(k)));
-    const optimizer = new Map([...st.optimizer].filter(([k]) => isGlueNetParam(k)));
-    await writeCheckpoint(o.out, { step: st.step, config: cfg, weights, optimizer, state: { identity, parts: trainedParts(cfg) } });
+    // A composed loss term's frozen parameters (the denoiser) are not GlueNet's: not saved with it.
+    for (const name of trainer.layout.frozen) st.weights.delete(name);
+    await writeCheckpoint(o.out, { step: st.step, config: cfg, weights: st.weights, optimizer: st.optimizer, state: { identity, parts: trainedParts(cfg) } });
     savedStep = st.step;
   };
   const stop = watchStopSignals();

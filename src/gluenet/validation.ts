@@ -6,17 +6,14 @@ import { saveGlueNet } from './checkpoint.js';
 import type { GlueNetConfig } from './config.js';
 import type { FeatureSource } from './data.js';
 import { Aligner } from './inference.js';
+import { meanSquaredError } from './metrics.js';
 import type { TrainOptions, TrainResult } from './train.js';
 
 /** Mean squared error of the aligner's output against the generator's features, in the generator's units. */
 export async function alignmentError(cfg: GlueNetConfig, weights: ReadonlyMap<string, Float32Array>, x: FeatureSource, cond: FeatureSource): Promise<number> {
   const aligner = await Aligner.create(cfg, weights);
   try {
-    const y = await aligner.alignAll(await x.allRows(), x.rows);
-    const c = await cond.allRows();
-    let s = 0;
-    for (let i = 0; i < c.length; i++) s += (y[i]! - c[i]!) ** 2;
-    return s / c.length;
+    return meanSquaredError(await aligner.alignAll(await x.allRows(), x.rows), await cond.allRows());
   } finally {
     await aligner.release();
   }

@@ -11,40 +11,20 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { encodeWav } from '../../src/encoders/audio/index.js';
-import { fill } from '../../src/engine/init.js';
-import { saveGlueNet } from '../../src/gluenet/checkpoint.js';
-import { parseConfig } from '../../src/gluenet/config.js';
-import { partSpecs } from '../../src/gluenet/specs.js';
-import { Rng } from '../../src/util/rng.js';
 import { decodePng } from '../helpers/png-decode.js';
+import { saveRandomGlueNet } from '../helpers/random-gluenet.js';
 
 const run = promisify(execFile);
 const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 const FIX = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
-
-async function alignerOnly(dir: string, cfgRaw: Record<string, unknown>, seed: number): Promise<void> {
-  const cfg = parseConfig(cfgRaw);
-  const rng = new Rng(seed);
-  const w = new Map<string, Float32Array>();
-  for (const p of partSpecs(cfg, 'aligner'))
-    w.set(
-      p.name,
-      fill(
-        p.init,
-        p.shape.reduce((a, b) => a * b, 1),
-        rng,
-      ),
-    );
-  await saveGlueNet(dir, cfg, w);
-}
 
 const common = ['--steps', '3', '--height', '32', '--width', '32', '--scheduler', 'ddim'];
 
 test('generate: new text encoder + GlueNet, sound + GlueNet, and a mix, into a tiny SD export', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gen-'));
   const small = { mult: 1, depth: 3, cond_norm: 'clip-l-sd1' };
-  await alignerOnly(join(dir, 'g-text'), { arch: 'translator_w_head', tokens_in: 8, tokens_out: 77, dim_in: 24, dim_out: 768, x_scale: 3, ...small }, 1);
-  await alignerOnly(join(dir, 'g-sound'), { arch: 'translator_w_head', tokens_in: 16, tokens_out: 77, dim_in: 64, dim_out: 768, ...small }, 2);
+  await saveRandomGlueNet(join(dir, 'g-text'), { arch: 'translator_w_head', tokens_in: 8, tokens_out: 77, dim_in: 24, dim_out: 768, x_scale: 3, ...small }, 1);
+  await saveRandomGlueNet(join(dir, 'g-sound'), { arch: 'translator_w_head', tokens_in: 16, tokens_out: 77, dim_in: 64, dim_out: 768, ...small }, 2);
   const tone = new Float32Array(22050).map((_, i) => 0.3 * Math.sin((2 * Math.PI * 440 * i) / 22050));
   writeFileSync(join(dir, 'tone.wav'), encodeWav([tone, tone], 22050, 'pcm16'));
 
@@ -86,7 +66,7 @@ test('generate: new text encoder + GlueNet, sound + GlueNet, and a mix, into a t
   assert.notDeepEqual(images[1]!.pixels, images[2]!.pixels);
 
   // The GlueNet's token count decides the encoder's padding: a GlueNet for 9 tokens cannot take 8.
-  await alignerOnly(join(dir, 'g-wrong'), { arch: 'translator_w_head', tokens_in: 8, tokens_out: 77, dim_in: 25, dim_out: 768, ...small }, 3);
+  await saveRandomGlueNet(join(dir, 'g-wrong'), { arch: 'translator_w_head', tokens_in: 8, tokens_out: 77, dim_in: 25, dim_out: 768, ...small }, 3);
   await assert.rejects(
     gen('--prompt', 'un chat', '--encoder', join(FIX, 'encoders/xlm-roberta'), '--gluenet', join(dir, 'g-wrong'), '--out', join(dir, 'x.png')),
     (e: unknown) => {

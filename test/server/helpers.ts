@@ -8,43 +8,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeWav } from '../../src/encoders/audio/index.js';
-import { fill } from '../../src/engine/init.js';
 import type { GeneratedImages, GenerateOptions, Generator } from '../../src/generators/types.js';
-import { saveGlueNet } from '../../src/gluenet/checkpoint.js';
-import { parseConfig } from '../../src/gluenet/config.js';
-import { partSpecs } from '../../src/gluenet/specs.js';
 import { loadServerModels, type ServerModels } from '../../src/server/models.js';
 import { createGlueServer, type GlueServer, type ServerOptions } from '../../src/server/server.js';
-import { Rng } from '../../src/util/rng.js';
+import { saveRandomGlueNet } from '../helpers/random-gluenet.js';
 
 export const FIX = fileURLToPath(new URL('../../../test/fixtures/', import.meta.url));
-
-async function randomGlueNet(dir: string, cfgRaw: Record<string, unknown>, seed: number): Promise<void> {
-  const cfg = parseConfig(cfgRaw);
-  const rng = new Rng(seed);
-  const w = new Map<string, Float32Array>();
-  for (const p of partSpecs(cfg, 'aligner'))
-    w.set(
-      p.name,
-      fill(
-        p.init,
-        p.shape.reduce((a, b) => a * b, 1),
-        rng,
-      ),
-    );
-  await saveGlueNet(dir, cfg, w);
-}
 
 /** Loads the fixture models (a few hundred ms). */
 export async function fixtureModels(): Promise<ServerModels> {
   const dir = mkdtempSync(join(tmpdir(), 'serve-'));
   const small = { mult: 1, depth: 3, cond_norm: 'clip-l-sd1' };
-  await randomGlueNet(
+  await saveRandomGlueNet(
     join(dir, 'gluenet-xlmr'),
     { arch: 'translator_w_head', tokens_in: 8, tokens_out: 77, dim_in: 24, dim_out: 768, x_scale: 3, ...small },
     1,
   );
-  await randomGlueNet(join(dir, 'gluenet-clap'), { arch: 'translator_w_head', tokens_in: 16, tokens_out: 77, dim_in: 64, dim_out: 768, ...small }, 2);
+  await saveRandomGlueNet(join(dir, 'gluenet-clap'), { arch: 'translator_w_head', tokens_in: 16, tokens_out: 77, dim_in: 64, dim_out: 768, ...small }, 2);
   return loadServerModels({
     generator: join(FIX, 'sd/tiny-sd'),
     textEncoder: join(FIX, 'encoders/sd-text/text_encoder'),

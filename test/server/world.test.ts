@@ -10,12 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { fill } from '../../src/engine/init.js';
-import { saveGlueNet } from '../../src/gluenet/checkpoint.js';
-import { parseConfig } from '../../src/gluenet/config.js';
-import { partSpecs } from '../../src/gluenet/specs.js';
 import { loadServerModels } from '../../src/server/models.js';
-import { Rng } from '../../src/util/rng.js';
+import { saveRandomGlueNet } from '../helpers/random-gluenet.js';
 import { FIX, startServer, toneWav } from './helpers.js';
 
 const WORLD = process.env.GLUEGEN_WORLD_DIR ?? fileURLToPath(new URL('../../../assets/world/', import.meta.url));
@@ -25,30 +21,12 @@ const worldSkip = has('generator', 'text-encoder', 'multilingual-encoder', 'soun
   ? false
   : `the full world (generator, encoders, GlueNets) is not built in ${WORLD}`;
 
-async function randomGlueNet(dir: string, tokensIn: number, dimIn: number, seed: number): Promise<void> {
-  const cfg = parseConfig({
-    arch: 'translator_w_head',
-    tokens_in: tokensIn,
-    tokens_out: 77,
-    dim_in: dimIn,
-    dim_out: 768,
-    mult: 1,
-    depth: 3,
-    cond_norm: 'clip-l-sd1',
-  });
-  const rng = new Rng(seed);
-  const w = new Map<string, Float32Array>();
-  for (const p of partSpecs(cfg, 'aligner'))
-    w.set(
-      p.name,
-      fill(
-        p.init,
-        p.shape.reduce((a, b) => a * b, 1),
-        rng,
-      ),
-    );
-  await saveGlueNet(dir, cfg, w);
-}
+const randomGlueNet = (dir: string, tokensIn: number, dimIn: number, seed: number): Promise<void> =>
+  saveRandomGlueNet(
+    dir,
+    { arch: 'translator_w_head', tokens_in: tokensIn, tokens_out: 77, dim_in: dimIn, dim_out: 768, mult: 1, depth: 3, cond_norm: 'clip-l-sd1' },
+    seed,
+  );
 
 const post = (url: string, body: unknown): Promise<Response> =>
   fetch(`${url}/v1/generate`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });

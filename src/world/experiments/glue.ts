@@ -14,10 +14,11 @@
  */
 import type { Encoder, EncoderInput, Modality } from '../../encoders/types.js';
 import { encodeAll } from '../../encoders/types.js';
-import { fitLinearMap, fitLinearMaps, type LinearMap } from '../../gluenet/baselines.js';
+import { fitLinearMaps, type LinearMap } from '../../gluenet/baselines.js';
 import { type GlueNetArch, type GlueNetConfig, type LossWeights, parseConfig } from '../../gluenet/config.js';
 import { FeatureSource } from '../../gluenet/data.js';
 import type { ExtraLossTerm } from '../../gluenet/losses.js';
+import { meanSquaredError } from '../../gluenet/metrics.js';
 import { suggestedScales } from '../../gluenet/stats.js';
 import { type StepRecord, trainGlueNet } from '../../gluenet/train.js';
 import { publishBest, validationOn } from '../../gluenet/validation.js';
@@ -58,8 +59,6 @@ export interface WorldGlueOptions {
   finalGelu?: boolean;
   /** Held-out pairs for early stopping (lowest mean squared error in the generator's units). */
   validation?: PairedFeatures;
-  /** Validation checks over the run (default 5). */
-  checks?: number;
   extraLoss?: ExtraLossTerm;
   /** Progress stream (null: silent). */
   progress?: NodeJS.WritableStream | null;
@@ -106,23 +105,16 @@ export async function trainWorldGlueNet(f: PairedFeatures, out: string, o: World
     checkpointEvery: o.steps,
     progress: o.progress === undefined ? process.stderr : o.progress,
     ...(o.extraLoss ? { extraLoss: o.extraLoss } : {}),
-    ...(val ? { validation: validationOn(config, val.x, val.cond, o.steps, o.checks) } : {}),
+    ...(val ? { validation: validationOn(config, val.x, val.cond, o.steps) } : {}),
   });
   return { config, history: r.history, kept: await publishBest(out, config, r) };
-}
-
-/** The linear baseline fitted on the same pairs (flattened features, ridge least squares). */
-export async function fitWorldLinear(f: PairedFeatures, ridge = 1e-2): Promise<LinearMap> {
-  const x = await f.x.allRows();
-  const c = await f.cond.allRows();
-  return fitLinearMap(x, c, f.x.rows, f.x.tokens * f.x.dim, f.cond.tokens * f.cond.dim, ridge);
 }
 
 /** The ridge strength with the lowest validation error, from a grid (the baseline gets the same care). */
 export async function fitWorldLinearValidated(
   f: PairedFeatures,
   val: PairedFeatures,
-  grid = [1e-2, 1e-1, 1, 10, 100],
+  grid: number[],
 ): Promise<{ map: LinearMap; ridge: number; valError: number }> {
   const vx = await val.x.allRows();
   const vc = await val.cond.allRows();
@@ -130,10 +122,7 @@ export async function fitWorldLinearValidated(
   let best: { map: LinearMap; ridge: number; valError: number } | null = null;
   for (const [i, ridge] of grid.entries()) {
     const map = maps[i]!;
-    const y = map.apply(vx, val.x.rows);
-    let s = 0;
-    for (let i = 0; i < vc.length; i++) s += (y[i]! - vc[i]!) ** 2;
-    const valError = s / vc.length;
+    const valError = meanSquaredError(map.apply(vx, val.x.rows), vc);
     if (!best || valError < best.valError) best = { map, ridge, valError };
   }
   return best!;

@@ -25,9 +25,12 @@ export interface TextPair {
   named: NamedAttributes;
 }
 
+/** The languages the multilingual experiments prompt in (all but the generator's English). */
+export const NON_ENGLISH: readonly Language[] = LANGUAGES.filter((l) => l !== 'en');
+
 /** n caption pairs for one language, or cycling through all non-English languages with 'all'. */
 export function textPairs(lang: Language | 'all', n: number, split: Split, seed: number): TextPair[] {
-  const langs = lang === 'all' ? LANGUAGES.filter((l) => l !== 'en') : [lang];
+  const langs = lang === 'all' ? NON_ENGLISH : [lang];
   return Array.from({ length: n }, (_, i) => {
     const rng = new Rng(exampleSeed(split, i, seed));
     const l = langs[i % langs.length]!;
@@ -102,4 +105,31 @@ export function carveValidation<T>(pairs: readonly T[]): { train: T[]; val: T[] 
   const step = pairs.length / v;
   const valIdx = new Set(Array.from({ length: v }, (_, i) => Math.floor(i * step)));
   return { train: pairs.filter((_, i) => !valIdx.has(i)), val: pairs.filter((_, i) => valIdx.has(i)) };
+}
+
+export interface MultilingualPromptSets {
+  /** Training pairs (before each method carves its validation part). */
+  train: TextPair[];
+  /** Prompts for choices between recipes, and test prompts: per language, none seen before. */
+  val: TextPair[];
+  test: TextPair[];
+  /** Every caption (either side) of the three sets: what fresh prompts must avoid. */
+  seen: Set<string>;
+}
+
+/**
+ * The multilingual experiments' inputs: training pairs, then validation prompts unseen in them, then
+ * test prompts unseen in either (each language's prompts drawn against the same set, then added).
+ */
+export function multilingualPromptSets(pairs: number, valPerLanguage: number, testPerLanguage: number, seed: number): MultilingualPromptSets {
+  const train = trainingTextPairs(pairs, seed);
+  const seen = new Set(train.flatMap((p) => [p.text, p.english]));
+  const draw = (n: number, split: Split): TextPair[] => {
+    const drawn = NON_ENGLISH.flatMap((l, i) => heldOutTextPairs(l, n, split, seed + i, seen));
+    for (const p of drawn) seen.add(p.text).add(p.english);
+    return drawn;
+  };
+  const val = draw(valPerLanguage, 'val');
+  const test = draw(testPerLanguage, 'test');
+  return { train, val, test, seen };
 }

@@ -9,15 +9,13 @@
  * images as the run's rows) with the paired difference. The test inputs are only ever scored.
  */
 import { join } from 'node:path';
-import type { AudioClip, Encoder, EncoderInput, Modality } from '../../encoders/types.js';
+import type { Encoder, EncoderInput, Modality } from '../../encoders/types.js';
 import { fitLinearMaps } from '../../gluenet/baselines.js';
 import { loadAligner } from '../../gluenet/load.js';
-import { OBJECTS } from '../data/attributes.js';
-import { LANGUAGES } from '../data/captions-multi.js';
 import { type ConditionSource, glueNetSource, linearSource, nativeSource } from './conditions.js';
-import { heldOutTextPairs, type SoundPair, soundPairs, type TextPair, trainingTextPairs } from './pairs.js';
-import { type Comparison, compare, type ExperimentModels, features } from './run.js';
-import { type Expected, type RowScore, type Sampling, scoreSource } from './score.js';
+import { heldOutTextPairs, multilingualPromptSets, NON_ENGLISH, soundPairs } from './pairs.js';
+import { type Comparison, compare, type ExperimentModels, features, type Scored, soundInputs, textInputs } from './run.js';
+import { type RowScore, type Sampling, scoreSource } from './score.js';
 import type { ExperimentSettings } from './settings.js';
 
 interface Score {
@@ -42,24 +40,7 @@ export interface Revalidation {
   test: { n: number; gluenet: Score; linear: Score; comparison: Comparison };
 }
 
-const NON_ENGLISH = LANGUAGES.filter((l) => l !== 'en');
 const scoreOf = (r: RowScore): Score => ({ mean: r.mean, low: r.interval.low, high: r.interval.high });
-
-/** The run's prompts, rebuilt from its settings and seed exactly as runMultilingual draws them. */
-function runPrompts(s: ExperimentSettings, seed: number): { seen: Set<string>; train: TextPair[]; test: TextPair[] } {
-  const train = trainingTextPairs(s.pairs, seed);
-  const seen = new Set(train.flatMap((p) => [p.text, p.english]));
-  const val = NON_ENGLISH.flatMap((l, i) => heldOutTextPairs(l, s.valPromptsPerLanguage, 'val', seed + i, seen));
-  for (const p of val) seen.add(p.text).add(p.english);
-  const test = NON_ENGLISH.flatMap((l, i) => heldOutTextPairs(l, s.promptsPerLanguage, 'test', seed + i, seen));
-  for (const p of test) seen.add(p.text).add(p.english);
-  return { seen, train, test };
-}
-
-interface Inputs<I> {
-  inputs: I[];
-  expected: Expected[];
-}
 
 async function revalidateOne<M extends Modality>(
   modality: Revalidation['modality'],
@@ -67,14 +48,14 @@ async function revalidateOne<M extends Modality>(
   encoder: Encoder<M>,
   runDir: string,
   trainPairs: { input: EncoderInput<M>; english: string }[],
-  val: Inputs<EncoderInput<M>>,
-  test: Inputs<EncoderInput<M>>,
+  val: Scored<EncoderInput<M>>,
+  test: Scored<EncoderInput<M>>,
   ridges: number[],
   uncond: ConditionSource<string> | undefined,
   sampling: Sampling,
   log: (l: string) => void,
 ): Promise<Revalidation> {
-  const score = (src: ConditionSource<EncoderInput<M>>, on: Inputs<EncoderInput<M>>): Promise<RowScore> =>
+  const score = (src: ConditionSource<EncoderInput<M>>, on: Scored<EncoderInput<M>>): Promise<RowScore> =>
     scoreSource(src, on.inputs, on.expected, models.generator, models.evaluator, sampling);
   const pct = (v: number): string => `${(100 * v).toFixed(1)}%`;
   // The recipe.
@@ -134,35 +115,30 @@ export async function revalidate(
   o: { seed: number; promptsPerLanguage: number; sounds: number; sampling: Sampling; log?: (l: string) => void },
 ): Promise<Revalidation[]> {
   const log = o.log ?? (() => undefined);
-  const run = runPrompts(s, o.seed);
+  const run = multilingualPromptSets(s.pairs, s.valPromptsPerLanguage, s.promptsPerLanguage, o.seed);
   // Fresh prompts: the validation split under other seeds, unseen in any of the run's inputs.
   const fresh = NON_ENGLISH.flatMap((l, i) => heldOutTextPairs(l, o.promptsPerLanguage, 'val', o.seed + 5000 + i, run.seen));
-  const text = (p: TextPair[]): Inputs<string> => ({ inputs: p.map((x) => x.text), expected: p.map((x) => ({ attrs: x.attrs, named: x.named })) });
   const multilingual = await revalidateOne(
     'multilingual',
     models,
     models.multilingual,
     runDir,
     run.train.map((p) => ({ input: p.text, english: p.english })),
-    text(fresh),
-    text(run.test),
+    textInputs(fresh),
+    textInputs(run.test),
     s.ridges,
     undefined,
     o.sampling,
     log,
   );
-  const clips = (p: SoundPair[]): Inputs<AudioClip> => ({
-    inputs: p.map((x) => ({ samples: x.audio, sampleRate: 16000, source: `sound ${OBJECTS[x.object]}` })),
-    expected: p.map((x) => ({ attrs: { object: x.object, colour: 0, size: 0, position: 0 }, named: { object: true } })),
-  });
   const sound = await revalidateOne(
     'sound',
     models,
     models.sound,
     runDir,
     soundPairs(s.soundPairs, 'train', o.seed).map((p) => ({ input: { samples: p.audio, sampleRate: 16000 }, english: p.english })),
-    clips(soundPairs(o.sounds, 'val', o.seed + 5000)),
-    clips(soundPairs(s.sounds, 'test', o.seed)),
+    soundInputs(soundPairs(o.sounds, 'val', o.seed + 5000)),
+    soundInputs(soundPairs(s.sounds, 'test', o.seed)),
     s.ridges,
     nativeSource(models.native),
     o.sampling,

@@ -22,13 +22,13 @@ import type { MixSpec } from '../../pipeline/mix.js';
 import { type MixInput, mixSource } from '../../pipeline/sources.js';
 import { Rng } from '../../util/rng.js';
 import { type Attributes, COLOURS, OBJECTS, POSITIONS } from '../data/attributes.js';
-import { captionIn, LANGUAGES, type Language, translateWordByWord } from '../data/captions-multi.js';
+import { captionIn, type Language, translateWordByWord } from '../data/captions-multi.js';
 import { renderImage } from '../data/render.js';
 import type { WorldEvaluator } from '../models/evaluator-session.js';
 import { pairedBootstrap } from './bootstrap.js';
 import { type ConditionSource, glueNetSource, linearSource, naiveSource, nativeSource, translatedSource } from './conditions.js';
 import { fitWorldLinearValidated, type PairedFeatures, pairedFeatures, trainWorldGlueNet, type WorldGlueOptions } from './glue.js';
-import { carveValidation, heldOutTextPairs, type SoundPair, soundPairs, type TextPair, trainingTextPairs } from './pairs.js';
+import { carveValidation, multilingualPromptSets, NON_ENGLISH, type SoundPair, soundPairs, type TextPair, trainingTextPairs } from './pairs.js';
 import { type Expected, type RealFeatures, type RowScore, type Sampling, scoreImages, scoreSource } from './score.js';
 import { trainLearnedTranslator } from './translator.js';
 
@@ -104,25 +104,72 @@ export interface ExperimentResults {
   seconds: number;
 }
 
-const NON_ENGLISH = LANGUAGES.filter((l) => l !== 'en');
-
 export function compare(name: string, a: RowScore, b: RowScore): Comparison {
   const d = pairedBootstrap(a.items, b.items);
   const pp = (v: number): number => Number((100 * v).toFixed(2));
   return { name, a: a.name, b: b.name, n: d.n, diff: pp(d.diff), ci_low: pp(d.low), ci_high: pp(d.high) };
 }
 
-const expectedOf = (p: TextPair[]): Expected[] => p.map((x) => ({ attrs: x.attrs, named: x.named }));
+/** Inputs to score and what each should show. */
+export interface Scored<I> {
+  inputs: I[];
+  expected: Expected[];
+}
+
+export const textInputs = (p: TextPair[]): Scored<string> => ({ inputs: p.map((x) => x.text), expected: p.map((x) => ({ attrs: x.attrs, named: x.named })) });
+
+export const soundInputs = (p: SoundPair[]): Scored<AudioClip> => ({
+  inputs: p.map((x) => ({ samples: x.audio, sampleRate: 16000, source: `sound ${OBJECTS[x.object]}` })),
+  expected: p.map((x) => ({ attrs: { object: x.object, colour: 0, size: 0, position: 0 }, named: { object: true } })),
+});
+
+/** Paired features of n pairs, split into the training part and the carved validation part. */
+export interface CarvedFeatures {
+  train: PairedFeatures;
+  val: PairedFeatures;
+  trainPairs: number;
+  valPairs: number;
+}
 
 interface Trained {
   aligner: LoadedAligner;
   kept: { step: number; valError: number | null };
 }
 
-/** Trains a GlueNet on n pairs (carving 10% for early stopping) and loads its aligner. */
-async function glue(all: PairedFeatures, val: PairedFeatures, dir: string, o: ExperimentOptions, extra: Partial<WorldGlueOptions>): Promise<Trained> {
-  const r = await trainWorldGlueNet(all, dir, { steps: 0, seed: o.seed, progress: o.progress ?? null, validation: val, ...extra } as WorldGlueOptions);
+/** Trains a GlueNet on the training part (early stopping on the carved part) and loads its aligner. */
+async function glue(f: CarvedFeatures, dir: string, o: ExperimentOptions, steps: number, extra: Partial<WorldGlueOptions> = {}): Promise<Trained> {
+  const r = await trainWorldGlueNet(f.train, dir, { steps, seed: o.seed, progress: o.progress ?? null, validation: f.val, ...extra });
   return { aligner: await loadAligner(dir), kept: r.kept };
+}
+
+/** Ablations of the pairs-only recipe: what each changes. */
+const ABLATIONS = {
+  'no-reconstruction': { label: 'without reconstruction', options: { lossWeights: { rec: 0 } } },
+  'no-adversarial': { label: 'without adversarial', options: { lossWeights: { adv: 0 } } },
+  'linear-aligner': { label: 'with a linear aligner', options: { arch: 'linear' } },
+  'gelu-head': { label: "with the release's GELU-ended head", options: { finalGelu: true } },
+} as const satisfies Record<string, { label: string; options: Partial<WorldGlueOptions> }>;
+
+/** Each ablation trained on the same pairs and scored on the same inputs, compared with the pairs-only GlueNet. */
+async function runAblations<I>(
+  modality: string,
+  keys: (keyof typeof ABLATIONS)[],
+  f: CarvedFeatures,
+  steps: number,
+  base: RowScore,
+  score: (src: ConditionSource<I>) => Promise<RowScore>,
+  source: (label: string, a: LoadedAligner) => ConditionSource<I>,
+  o: ExperimentOptions,
+): Promise<Comparison[]> {
+  const comparisons: Comparison[] = [];
+  for (const key of keys) {
+    const { label, options } = ABLATIONS[key];
+    const t = await glue(f, join(o.outDir, 'gluenets', `${modality}-${key}`), o, steps, options);
+    const r = await score(source(`GlueNet (pairs only) ${label}`, t.aligner));
+    await t.aligner.release();
+    comparisons.push(compare(`ablation/${key}/${modality}`, base, r));
+  }
+  return comparisons;
 }
 
 export async function features<M extends Modality>(
@@ -130,7 +177,7 @@ export async function features<M extends Modality>(
   encoder: Encoder<M>,
   pairs: { input: EncoderInput<M>; english: string }[],
   name: string,
-): Promise<{ train: PairedFeatures; val: PairedFeatures; trainPairs: number; valPairs: number }> {
+): Promise<CarvedFeatures> {
   const { train, val } = carveValidation(pairs);
   const enc = (p: typeof pairs, n: string): Promise<PairedFeatures> =>
     pairedFeatures(
@@ -153,18 +200,18 @@ export function denoiseTerm(models: Pick<ExperimentModels, 'denoiser'>, recipe: 
  */
 async function chooseRecipe<I>(
   name: string,
-  f: { train: PairedFeatures; val: PairedFeatures },
+  f: CarvedFeatures,
   models: ExperimentModels,
   recipe: GlueRecipe,
   source: (label: string, a: LoadedAligner) => ConditionSource<I>,
-  val: { inputs: I[]; expected: Expected[] },
+  val: Scored<I>,
   dir: (n: string) => string,
   o: ExperimentOptions,
   log: (l: string) => void,
 ): Promise<{ plain: LoadedAligner; distilled: LoadedAligner | null; useDistilled: boolean; choice: Record<string, unknown> }> {
-  const plain = await glue(f.train, f.val, dir(name), o, { steps: recipe.steps });
+  const plain = await glue(f, dir(name), o, recipe.steps);
   if (recipe.denoise.weight <= 0) return { plain: plain.aligner, distilled: null, useDistilled: false, choice: { denoiser: 'not tried' } };
-  const distilled = await glue(f.train, f.val, dir(`${name}-denoise`), o, { steps: recipe.steps, extraLoss: denoiseTerm(models, recipe, o.seed) });
+  const distilled = await glue(f, dir(`${name}-denoise`), o, recipe.steps, { extraLoss: denoiseTerm(models, recipe, o.seed) });
   const score = (label: string, a: LoadedAligner): Promise<RowScore> =>
     scoreSource(source(label, a), val.inputs, val.expected, models.generator, models.evaluator, o.sampling);
   const vp = await score('validation: parallel pairs only', plain.aligner);
@@ -192,13 +239,8 @@ export async function runMultilingual(
 ): Promise<{ section: ExperimentSection; comparisons: Comparison[]; choices: Record<string, unknown> }> {
   const log = o.log ?? (() => undefined);
   const recipe = o.multilingualRecipe;
-  const all = trainingTextPairs(o.pairs, o.seed);
-  const seen = new Set(all.flatMap((p) => [p.text, p.english]));
-  const valPrompts = NON_ENGLISH.flatMap((l, i) => heldOutTextPairs(l, o.valPromptsPerLanguage, 'val', o.seed + i, seen));
-  for (const p of valPrompts) seen.add(p.text).add(p.english);
-  const test = NON_ENGLISH.flatMap((l, i) => heldOutTextPairs(l, o.promptsPerLanguage, 'test', o.seed + i, seen));
-  const expected = expectedOf(test);
-  const texts = test.map((p) => p.text);
+  const { train: all, val: valPrompts, test } = multilingualPromptSets(o.pairs, o.valPromptsPerLanguage, o.promptsPerLanguage, o.seed);
+  const { inputs: texts, expected } = textInputs(test);
   log(`multilingual: ${all.length} pairs over ${NON_ENGLISH.join(', ')}; ${valPrompts.length} validation and ${test.length} test prompts (unseen in training)`);
   const f = await features(
     models,
@@ -230,17 +272,7 @@ export async function runMultilingual(
     translatedSource('dictionary translation -> native (oracle)', models.native, (t) => translateWordByWord(t, langOf.get(t) ?? 'en')),
   );
 
-  const chosen = await chooseRecipe(
-    'multilingual',
-    f,
-    models,
-    recipe,
-    gn,
-    { inputs: valPrompts.map((p) => p.text), expected: expectedOf(valPrompts) },
-    dir,
-    o,
-    log,
-  );
+  const chosen = await chooseRecipe('multilingual', f, models, recipe, gn, textInputs(valPrompts), dir, o, log);
   const base = await score(gn('GlueNet, parallel pairs only', chosen.plain));
   const distilled = chosen.distilled ? await score(gn('GlueNet + denoiser distillation', chosen.distilled)) : null;
   const main = chosen.useDistilled && distilled ? distilled : base;
@@ -257,18 +289,8 @@ export async function runMultilingual(
   if (distilled) comparisons.push(compare('denoiser-distill/multilingual', distilled, base));
 
   if (o.ablations) {
-    // Ablations of the pairs-only recipe, each against it on the same prompts.
-    for (const [key, label, extra] of [
-      ['no-reconstruction', 'without reconstruction', { lossWeights: { rec: 0 } }],
-      ['no-adversarial', 'without adversarial', { lossWeights: { adv: 0 } }],
-      ['linear-aligner', 'with a linear aligner', { arch: 'linear' }],
-      ['gelu-head', "with the release's GELU-ended head", { finalGelu: true }],
-    ] as const) {
-      const t = await glue(f.train, f.val, dir(`multilingual-${key}`), o, { steps: recipe.steps, ...extra });
-      const r = await score(gn(`GlueNet (pairs only) ${label}`, t.aligner));
-      await t.aligner.release();
-      comparisons.push(compare(`ablation/${key}/multilingual`, base, r));
-    }
+    const keys = ['no-reconstruction', 'no-adversarial', 'linear-aligner', 'gelu-head'] as const;
+    comparisons.push(...(await runAblations('multilingual', [...keys], f, recipe.steps, base, score, gn, o)));
   }
 
   for (const n of o.dataEfficiency) {
@@ -279,7 +301,7 @@ export async function runMultilingual(
       sub.map((p) => ({ input: p.text, english: p.english })),
       `${n} pairs`,
     );
-    const t = await glue(fs.train, fs.val, dir(`multilingual-${n}`), o, { steps: recipe.steps, ...mainExtra() });
+    const t = await glue(fs, dir(`multilingual-${n}`), o, recipe.steps, mainExtra());
     const g = await score(gn(`GlueNet, ${n} pairs`, t.aligner));
     await t.aligner.release();
     const l = await score(linearSource(`linear map, ${n} pairs`, models.multilingual, (await fitWorldLinearValidated(fs.train, fs.val, o.ridges)).map));
@@ -327,9 +349,6 @@ function retrieveImage(object: number, rng: Rng): Uint8Array {
   return renderImage(attrs, rng);
 }
 
-const clipOf = (p: SoundPair): AudioClip => ({ samples: p.audio, sampleRate: 16000, source: `sound ${OBJECTS[p.object]}` });
-const soundExpected = (p: SoundPair): Expected => ({ attrs: { object: p.object, colour: 0, size: 0, position: 0 }, named: { object: true } });
-
 export async function runSound(
   models: ExperimentModels,
   o: ExperimentOptions,
@@ -339,8 +358,7 @@ export async function runSound(
   const all = soundPairs(o.soundPairs, 'train', o.seed);
   const valSounds = soundPairs(o.valSounds, 'val', o.seed);
   const test = soundPairs(o.sounds, 'test', o.seed);
-  const clips = test.map(clipOf);
-  const expected = test.map(soundExpected);
+  const { inputs: clips, expected } = soundInputs(test);
   log(`sound: ${all.length} pairs, ${valSounds.length} validation and ${test.length} test sounds`);
   const f = await features(
     models,
@@ -373,24 +391,14 @@ export async function runSound(
   const linear = await score(linearSource('linear least-squares map', models.sound, lin.map, uncond));
   const dir = (name: string): string => join(o.outDir, 'gluenets', name);
   const gn = (name: string, a: LoadedAligner): ConditionSource<AudioClip> => glueNetSource(name, models.sound, a, uncond);
-  const chosen = await chooseRecipe('sound', f, models, recipe, gn, { inputs: valSounds.map(clipOf), expected: valSounds.map(soundExpected) }, dir, o, log);
+  const chosen = await chooseRecipe('sound', f, models, recipe, gn, soundInputs(valSounds), dir, o, log);
   const base = await score(gn('GlueNet, parallel pairs only', chosen.plain));
   const distilled = chosen.distilled ? await score(gn('GlueNet + denoiser distillation', chosen.distilled)) : null;
   const main = chosen.useDistilled && distilled ? distilled : base;
   const comparisons = [compare('gluenet-vs-linear/sound', main, linear), compare('gluenet-vs-native/sound', main, label)];
   if (distilled) comparisons.push(compare('denoiser-distill/sound', distilled, base));
-  if (o.ablations) {
-    for (const [key, name, extra] of [
-      ['no-reconstruction', 'without reconstruction', { lossWeights: { rec: 0 } }],
-      ['no-adversarial', 'without adversarial', { lossWeights: { adv: 0 } }],
-      ['linear-aligner', 'with a linear aligner', { arch: 'linear' }],
-    ] as const) {
-      const t = await glue(f.train, f.val, dir(`sound-${key}`), o, { steps: recipe.steps, ...extra });
-      const r = await score(gn(`GlueNet (pairs only) ${name}`, t.aligner));
-      await t.aligner.release();
-      comparisons.push(compare(`ablation/${key}/sound`, base, r));
-    }
-  }
+  if (o.ablations)
+    comparisons.push(...(await runAblations('sound', ['no-reconstruction', 'no-adversarial', 'linear-aligner'], f, recipe.steps, base, score, gn, o)));
   const predicted = (await models.sound.classify(clips)).labels;
   const rng = new Rng(o.seed + 5);
   const retrieval = await scoreImages(
