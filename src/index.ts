@@ -14,7 +14,7 @@ export { GlueNet, type TrainGlueNetOptions, type TrainGlueNetResult } from './ap
 export { GeneratedImage } from './api/image.js';
 export { type FromPretrainedOptions, type GenerateOptions, type GenerateResult, GlueGenPipeline, type PipelineInfo } from './api/pipeline.js';
 export type { ModelDtype } from './encoders/model-file.js';
-export type { Modality } from './encoders/types.js';
+export type { Modality, PointCloud } from './encoders/types.js';
 export type { Device } from './engine/runtime.js';
 export type { SchedulerName } from './generators/sd/schedulers/index.js';
 export type { GlueNetArch, GlueNetConfig, LossWeights } from './gluenet/config.js';

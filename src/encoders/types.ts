@@ -3,7 +3,7 @@
  * or one of the bundled world's. An encoder turns a batch of inputs into token features
  * [B, T, D] float32 — the "new encoder X" that GlueNet aligns, or the generator's own text encoder.
  */
-export type Modality = 'text' | 'audio';
+export type Modality = 'text' | 'audio' | 'pointcloud';
 
 export interface EncoderInfo {
   /** A short name for messages and reports (e.g. 'clip-text', 'world-multilingual'). */
@@ -23,7 +23,20 @@ export interface AudioClip {
   source?: string;
 }
 
-export type EncoderInput<M extends Modality> = M extends 'text' ? string : AudioClip;
+/**
+ * Points sampled from a surface: positions in the encoder's units (scale carries size, so they are
+ * not normalised), with an optional colour per point.
+ */
+export interface PointCloud {
+  /** [N, 3] x y z, row-major. */
+  positions: Float32Array;
+  /** [N, 3] red green blue in [0, 1], row-major; absent: the encoder's neutral colour. */
+  colours?: Float32Array;
+  /** Where it came from, for error messages. */
+  source?: string;
+}
+
+export type EncoderInput<M extends Modality> = M extends 'text' ? string : M extends 'audio' ? AudioClip : PointCloud;
 
 export interface EncodedBatch {
   /** [B, T, D] row-major. */

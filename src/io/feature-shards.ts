@@ -17,7 +17,7 @@ export type FeatureDType = 'fp16' | 'fp32';
 export interface FeatureManifest {
   format: 'gluegen-features';
   version: 1;
-  encoder: { name: string; modality: 'text' | 'audio'; tokens: number; dim: number; source?: string };
+  encoder: { name: string; modality: 'text' | 'audio' | 'pointcloud'; tokens: number; dim: number; source?: string };
   source: { corpus: string; format: 'tsv' | 'jsonl' | 'csv'; column: string; digest: string };
   rows: number;
   tokens: number;

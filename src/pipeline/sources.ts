@@ -70,15 +70,21 @@ export function alignMap(align: AlignFn): (encoded: EncodedBatch) => Promise<Flo
   return (e) => align(e.features, e.batch);
 }
 
+const MODALITY_INPUT: Record<Modality, { what: string; is: (input: unknown) => boolean }> = {
+  text: { what: 'a string', is: (x) => typeof x === 'string' },
+  audio: {
+    what: 'an audio clip {samples, sampleRate}',
+    is: (x) => typeof x === 'object' && x !== null && (x as { samples?: unknown }).samples instanceof Float32Array,
+  },
+  pointcloud: {
+    what: 'a point cloud {positions, colours?}',
+    is: (x) => typeof x === 'object' && x !== null && (x as { positions?: unknown }).positions instanceof Float32Array,
+  },
+};
+
 function checkModality(modality: Modality, encoderName: string, input: unknown, i: number): void {
-  const ok =
-    modality === 'text'
-      ? typeof input === 'string'
-      : typeof input === 'object' && input !== null && (input as { samples?: unknown }).samples instanceof Float32Array;
-  if (!ok)
-    throw new Error(
-      `x2image: input ${i} is not ${modality === 'text' ? 'a string' : 'an audio clip {samples, sampleRate}'}, but encoder '${encoderName}' takes ${modality}`,
-    );
+  if (!MODALITY_INPUT[modality].is(input))
+    throw new Error(`x2image: input ${i} is not ${MODALITY_INPUT[modality].what}, but encoder '${encoderName}' takes ${modality}`);
 }
 
 /** encoder -> [map]; see EncoderSourceOptions. */

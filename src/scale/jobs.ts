@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import type { Job, Queue } from 'bullmq';
 import type { Corpus } from '../encoders/corpus.js';
 import { type ExtractionPlan, openExtraction, recordShard, removeStaleTemps, saveManifest } from '../encoders/extract.js';
+import type { Modality } from '../encoders/types.js';
 import { completeShardMask, type FeatureDType, type FeatureManifest } from '../io/feature-shards.js';
 import { Progress, type ProgressStream } from '../util/progress.js';
 
@@ -20,7 +21,7 @@ import { Progress, type ProgressStream } from '../util/progress.js';
 export interface CorpusSpec {
   path: string;
   column: string;
-  modality: 'text' | 'audio';
+  modality: Modality;
   audioRoot?: string;
   limit?: number;
   digest: string;
