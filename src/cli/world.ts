@@ -3,19 +3,20 @@
  * scores the shipped (or given) generator with its native text encoder on held-out English prompts.
  */
 import { join } from 'node:path';
-import { WorldMultilingualEncoder } from '../encoders/world/multilingual.js';
-import { WorldSoundEncoder } from '../encoders/world/sound.js';
+import { loadEncoder } from '../encoders/registry.js';
+import type { Encoder, Modality } from '../encoders/types.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { loadWorldModels, worldAssetsDir, worldModelDir } from '../world/assets.js';
 import { buildWorld, FD_REAL_IMAGES, FULL_PRESET, LONG_PRESET, PIXEL_PRESET, TINY_PRESET } from '../world/build.js';
 import { DEFAULT_SAMPLING, evaluateGeneration, type Prompt } from '../world/eval.js';
 import { worldDenoiser } from '../world/experiments/denoiser.js';
-import { shipWorldGlueNets } from '../world/experiments/ship.js';
+import { SHIPPED_GLUENETS, type ShippedGlueNet, shipWorldGlueNets } from '../world/experiments/ship.js';
 import { DECODER_FINETUNING, finetuneWorldDecoder } from '../world/finetune-decoder.js';
 import { renderPool } from '../world/models/data.js';
 import { samplesGrid } from '../world/models/report.js';
 import { type Command, numberFlag, parseFlags, UsageError } from './command.js';
 import { EXPERIMENTS_USAGE, worldGlueGenEval } from './world-eval.js';
+import { PAPER_USAGE, worldPaperEval } from './world-paper.js';
 
 const USAGE = `usage:
   gluegen world build [--out DIR] [--seed S] [--preset full|long|pixel|tiny] [--generator-steps N] [--reuse DIR]
@@ -33,27 +34,49 @@ const USAGE = `usage:
       per-attribute accuracy (as read by the world evaluator) and the Fréchet distance to real images.
       Defaults: the shipped models, --prompts 200, --steps 25, --guidance 3, --seed 0.
 ${EXPERIMENTS_USAGE}
-  gluegen world glue [--out DIR] [--seed S]
-      Train the GlueNets the world ships (multilingual encoder -> native text space, sound encoder ->
-      native text space) from parallel pairs only, with the recipe, pairs and seed of the main
-      GlueNets of \`gluegen world eval\` (about 10 min on 2 cores); writes
-      DIR/gluenet-{multilingual,sound} (default --out assets/world).`;
+${PAPER_USAGE}
+  gluegen world glue [--out DIR] [--seed S] [--only multilingual,sound,english-large,pointcloud]
+      Train the GlueNets the world ships (multilingual, sound, bigger English and point-cloud encoder ->
+      native text space) from parallel pairs only, with the recipe, pairs and seed of the GlueNets
+      measured by \`gluegen world eval\` (and its --experiment runs); writes DIR/gluenet-NAME for each
+      of --only (default: all four; about 20 min on 2 cores) (default --out assets/world).`;
 
 async function glue(argv: string[]): Promise<void> {
-  const { values } = parseFlags(argv, { out: { type: 'string' }, seed: { type: 'string' } }, 'world glue');
+  const { values } = parseFlags(argv, { out: { type: 'string' }, seed: { type: 'string' }, only: { type: 'string' } }, 'world glue');
   const out = (values.out as string | undefined) ?? join('assets', 'world');
   const seed = numberFlag(values, 'seed', 'world glue', { integer: true, min: 0, default: 0 })!;
+  const only = ((values.only as string | undefined) ?? SHIPPED_GLUENETS.join(',')).split(',').map((x) => x.trim());
+  for (const name of only) {
+    if (!(SHIPPED_GLUENETS as readonly string[]).includes(name))
+      throw new UsageError(`world glue: --only takes ${SHIPPED_GLUENETS.join(', ')} (comma-separated), got '${name}'`);
+  }
   const models = await loadWorldModels();
-  const multilingual = await WorldMultilingualEncoder.load(worldModelDir('multilingual-encoder'));
-  const sound = await WorldSoundEncoder.load(worldModelDir('sound-encoder'));
+  const encoders: Encoder[] = [];
+  const open = async <M extends Modality>(folder: string): Promise<Encoder<M>> => {
+    const e = await loadEncoder(worldModelDir(folder));
+    encoders.push(e);
+    return e as Encoder<M>;
+  };
   try {
-    const denoiser = await worldDenoiser(worldModelDir('generator'));
-    const r = await shipWorldGlueNets({ native: models.encoder, multilingual, sound, denoiser }, out, seed, (l) => console.error(l));
-    console.log(`world glue: wrote ${r.multilingual} and ${r.sound} in ${(r.seconds / 60).toFixed(1)} min`);
+    const r = await shipWorldGlueNets(
+      {
+        native: models.encoder,
+        multilingual: await open<'text'>('multilingual-encoder'),
+        sound: await open<'audio'>('sound-encoder'),
+        ...(only.includes('english-large') ? { large: await open<'text'>('english-large-encoder') } : {}),
+        ...(only.includes('pointcloud') ? { pointcloud: await open<'pointcloud'>('pointcloud-encoder') } : {}),
+        denoiser: await worldDenoiser(worldModelDir('generator')),
+      },
+      out,
+      seed,
+      (l) => console.error(l),
+      process.stderr,
+      only as ShippedGlueNet[],
+    );
+    console.log(`world glue: wrote ${r.written.join(', ')} in ${(r.seconds / 60).toFixed(1)} min`);
   } finally {
     await models.release();
-    await multilingual.release();
-    await sound.release();
+    for (const e of encoders) await e.release();
   }
 }
 
@@ -163,7 +186,10 @@ export const worldCommand: Command = {
   async run(argv: string[]): Promise<void> {
     const [sub, ...rest] = argv;
     if (sub === 'build') return build(rest);
-    if (sub === 'eval') return rest.includes('--native') ? evaluate(rest) : worldGlueGenEval(rest);
+    if (sub === 'eval') {
+      if (rest.includes('--native')) return evaluate(rest);
+      return rest.some((a) => a === '--experiment' || a.startsWith('--experiment=')) ? worldPaperEval(rest) : worldGlueGenEval(rest);
+    }
     if (sub === 'glue') return glue(rest);
     if (sub === 'finetune-decoder') return finetune(rest);
     throw new UsageError(`world: unknown subcommand '${sub ?? ''}'; expected 'build', 'finetune-decoder', 'glue' or 'eval' (see \`gluegen world --help\`)`);

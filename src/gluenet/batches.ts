@@ -29,6 +29,8 @@ export interface BatchStreamOptions {
 
 export interface PairedBatch {
   rows: number;
+  /** Which rows of the sources these are (a loss term may pair them with data of its own). */
+  indices: readonly number[];
   /** [rows, tokens_in, dim_in] */
   x: Float32Array;
   /** [rows, tokens_out, dim_out] */
@@ -102,6 +104,6 @@ export class BatchStream {
   private async read(step: number): Promise<PairedBatch> {
     const idx = this.indices(step);
     const [x, cond] = await Promise.all([this.x.batch(idx), this.cond.batch(idx)]);
-    return { rows: idx.length, x, cond };
+    return { rows: idx.length, indices: idx, x, cond };
   }
 }

@@ -41,8 +41,14 @@ export interface ExtraLossTerm {
   identity: Record<string, unknown>;
   /** The weighted term, a scalar. */
   build(g: Graph, align: (x: Tensor) => Tensor, shape: { tokensIn: number; dimIn: number; tokensOut: number; dimOut: number }): Tensor;
-  /** Values of the inputs `build` declared, from this step's batch (x [rows, Tn, Dn], cond [rows, Tg, Dg]). */
-  inputs(step: number, batch: { x: Float32Array; cond: Float32Array; rows: number }): Record<string, { data: Float32Array; dims: number[] }>;
+  /**
+   * Values of the inputs `build` declared, from this step's batch: x [rows, Tn, Dn], cond [rows, Tg, Dg],
+   * and the pairs' row numbers in the training set (for data the term holds per pair, e.g. an image).
+   */
+  inputs(
+    step: number,
+    batch: { x: Float32Array; cond: Float32Array; rows: number; indices: readonly number[] },
+  ): Record<string, { data: Float32Array; dims: number[] }>;
   /** Values of the parameters `build` declared; they are frozen. */
   frozen: ReadonlyMap<string, Float32Array>;
 }

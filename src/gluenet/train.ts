@@ -279,7 +279,7 @@ async function drawBatch(
   return {
     x: { data: drawn.x, dims: [b, cfg.tokens_in, cfg.dim_in] }, // [B, Tn, Dn]
     cond: { data: drawn.cond, dims: [b, cfg.tokens_out, cfg.dim_out] }, // [B, Tg, Dg]
-    ...(extra ? extra.inputs(step, { x: drawn.x, cond: drawn.cond, rows: b }) : {}),
+    ...(extra ? extra.inputs(step, { x: drawn.x, cond: drawn.cond, rows: b, indices: drawn.indices }) : {}),
   };
 }
 

@@ -8,63 +8,19 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { Graph, type Tensor } from '../../src/engine/ir.js';
+import { Graph } from '../../src/engine/ir.js';
 import { loadGlueNet } from '../../src/gluenet/checkpoint.js';
 import { type GlueNetConfig, parseConfig } from '../../src/gluenet/config.js';
-import { FeatureSource } from '../../src/gluenet/data.js';
+import type { FeatureSource } from '../../src/gluenet/data.js';
 import { Aligner } from '../../src/gluenet/inference.js';
 import { aligner } from '../../src/gluenet/model.js';
 import { countParams } from '../../src/gluenet/specs.js';
 import { suggestedScales } from '../../src/gluenet/stats.js';
 import { TrainingStopped, trainGlueNet } from '../../src/gluenet/train.js';
-import { Linear } from '../../src/nn/layers.js';
-import { type DifferentiableDenoiser, denoiserDistillation } from '../../src/pipeline/denoiser-distill.js';
+import { denoiserDistillation } from '../../src/pipeline/denoiser-terms.js';
 import { Rng } from '../../src/util/rng.js';
 
-const T = 4;
-const DN = 6;
-const DG = 8;
-const [C, H, W] = [2, 2, 2];
-
-function pairs(n: number, seed: number): { x: FeatureSource; cond: FeatureSource } {
-  const rng = new Rng(seed);
-  const m = rng.fillNormal(new Float32Array(DN * DG), 0.5);
-  const x = rng.fillNormal(new Float32Array(n * T * DN));
-  const c = new Float32Array(n * T * DG);
-  for (let r = 0; r < n; r++)
-    for (let t = 0; t < T; t++)
-      for (let j = 0; j < DG; j++) {
-        let s = 0;
-        for (let i = 0; i < DN; i++) s += Math.tanh(x[(r * T + t) * DN + i]!) * m[i * DG + j]!;
-        c[(r * T + t) * DG + j] = 3 * s;
-      }
-  return { x: FeatureSource.fromArray('x', x, n, T, DN), cond: FeatureSource.fromArray('cond', c, n, T, DG) };
-}
-
-/** A tiny "denoiser" whose prediction depends on the sample, the timestep and (nonlinearly) the condition. */
-function toyDenoiser(seed: number): DifferentiableDenoiser {
-  const build = (sample: Tensor, timestep: Tensor, context: Tensor): Tensor => {
-    const r = sample.shape[0] as number;
-    const pooled = new Linear('den.ctx', DG, C * H * W).forward(context.mean([1])).tanh(); // [R, CHW]
-    return sample
-      .mul(0.5)
-      .add(pooled.reshape([r, C, H, W]))
-      .add(timestep.reshape([r, 1, 1, 1]).mul(1e-3));
-  };
-  const g = new Graph(false);
-  build(g.input('s', [1, C, H, W]), g.input('t', [1]), g.input('c', [1, T, DG]));
-  const rng = new Rng(seed);
-  const weights = new Map([...g.params.values()].map((p) => [p.name, rng.fillNormal(new Float32Array(p.shape.reduce((a, b) => a * b, 1)), 0.5)]));
-  const steps = 10;
-  return {
-    name: 'toy',
-    build,
-    weights,
-    sampleShape: [C, H, W],
-    sqrtAlphaBar: Float32Array.from({ length: steps }, (_, t) => Math.cos(((t + 0.5) / steps) * (Math.PI / 2))),
-    sqrtOneMinusAlphaBar: Float32Array.from({ length: steps }, (_, t) => Math.sin(((t + 0.5) / steps) * (Math.PI / 2))),
-  };
-}
+import { C, DG, DN, H, pairs, T, toyDenoiser, W } from '../helpers/toy-denoiser.js';
 
 async function config(f: { x: FeatureSource; cond: FeatureSource }, over: Record<string, unknown> = {}): Promise<GlueNetConfig> {
   const s = await suggestedScales(f.x, f.cond);
@@ -138,7 +94,7 @@ test('the denoiser term matches its definition: mean squared difference of the t
   void cfg;
   const xs = await f.x.allRows();
   const cs = await f.cond.allRows();
-  const feeds = term.inputs(0, { x: xs, cond: cs, rows: 3 });
+  const feeds = term.inputs(0, { x: xs, cond: cs, rows: 3, indices: [0, 1, 2] });
   // Reference in plain TypeScript.
   const wCtx = den.weights.get('den.ctx.weight')!;
   const bCtx = den.weights.get('den.ctx.bias')!;
@@ -167,8 +123,11 @@ test('the denoiser term matches its definition: mean squared difference of the t
   await s.release();
   assert.ok(Math.abs(got - ref) < 1e-4 * Math.max(1, Math.abs(ref)), `${got} vs ${ref}`);
   // Timesteps index the schedule; a step's draw is a pure function of (seed, step).
-  assert.deepEqual(term.inputs(7, { x: xs, cond: cs, rows: 3 }).distill_sample!.data, term.inputs(7, { x: xs, cond: cs, rows: 3 }).distill_sample!.data);
-  assert.notDeepEqual(term.inputs(7, { x: xs, cond: cs, rows: 3 }).distill_sample!.data, feeds.distill_sample!.data);
+  assert.deepEqual(
+    term.inputs(7, { x: xs, cond: cs, rows: 3, indices: [0, 1, 2] }).distill_sample!.data,
+    term.inputs(7, { x: xs, cond: cs, rows: 3, indices: [0, 1, 2] }).distill_sample!.data,
+  );
+  assert.notDeepEqual(term.inputs(7, { x: xs, cond: cs, rows: 3, indices: [0, 1, 2] }).distill_sample!.data, feeds.distill_sample!.data);
 });
 
 test('validation keeps the best step (early stopping) and the cosine schedule decays the rate to ~0', async () => {

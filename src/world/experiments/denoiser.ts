@@ -1,12 +1,12 @@
 /**
- * The world generator's U-Net as a DifferentiableDenoiser (src/pipeline/denoiser-distill.ts): its
+ * The world generator's U-Net as a DifferentiableDenoiser (src/pipeline/denoiser-terms.ts): its
  * graph is built by our engine from the folder's config and weights, so a GlueNet loss can be
  * differentiated through it while it stays frozen.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorldGeneratorConfig } from '../../generators/world/config.js';
-import type { DifferentiableDenoiser } from '../../pipeline/denoiser-distill.js';
+import type { DifferentiableDenoiser } from '../../pipeline/denoiser-terms.js';
 import { diffusionTables } from '../models/diffusion.js';
 import { unet } from '../models/unet.js';
 import { readWeights } from '../models/weights-file.js';
@@ -23,5 +23,8 @@ export async function worldDenoiser(generatorDir: string): Promise<Differentiabl
     sampleShape: [u.channels, u.imageSize, u.imageSize],
     sqrtAlphaBar: tables.sqrtAlphaBar,
     sqrtOneMinusAlphaBar: tables.sqrtOneMinusAlphaBar,
+    // The world U-Net predicts the clean latent, trained with min-SNR-style weights (train-generator.ts).
+    prediction: 'sample',
+    lossWeight: tables.lossWeight,
   };
 }

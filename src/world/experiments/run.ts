@@ -17,7 +17,7 @@ import type { AudioClip, Encoder, EncoderInput, Modality } from '../../encoders/
 import type { Generator } from '../../generators/types.js';
 import { type LoadedAligner, loadAligner } from '../../gluenet/load.js';
 import type { ExtraLossTerm } from '../../gluenet/losses.js';
-import { type DifferentiableDenoiser, denoiserDistillation } from '../../pipeline/denoiser-distill.js';
+import { type DifferentiableDenoiser, denoiserDistillation } from '../../pipeline/denoiser-terms.js';
 import type { MixSpec } from '../../pipeline/mix.js';
 import { type MixInput, mixSource } from '../../pipeline/sources.js';
 import { Rng } from '../../util/rng.js';
@@ -131,13 +131,19 @@ export interface CarvedFeatures {
   valPairs: number;
 }
 
-interface Trained {
+export interface Trained {
   aligner: LoadedAligner;
   kept: { step: number; valError: number | null };
 }
 
 /** Trains a GlueNet on the training part (early stopping on the carved part) and loads its aligner. */
-async function glue(f: CarvedFeatures, dir: string, o: ExperimentOptions, steps: number, extra: Partial<WorldGlueOptions> = {}): Promise<Trained> {
+export async function glue(
+  f: CarvedFeatures,
+  dir: string,
+  o: Pick<ExperimentOptions, 'seed' | 'progress'>,
+  steps: number,
+  extra: Partial<WorldGlueOptions> = {},
+): Promise<Trained> {
   const r = await trainWorldGlueNet(f.train, dir, { steps, seed: o.seed, progress: o.progress ?? null, validation: f.val, ...extra });
   return { aligner: await loadAligner(dir), kept: r.kept };
 }
