@@ -10,9 +10,11 @@ import { openFiles } from '../../io/open-files.js';
 import { loadTokenizerFromFiles, type TextTokenizer } from '../text/tokenizer.js';
 import type { EncodedBatch, Encoder, EncoderInfo } from '../types.js';
 
-/** config.json of a multilingual-encoder folder (written by src/world/encoders/build.ts). */
+/** config.json of a multilingual-encoder folder (written by src/world/encoders/build.ts, or english-large.ts for the large English encoder). */
 export interface WorldMultilingualConfig {
   _class_name: 'WorldMultilingualEncoder';
+  /** Encoder name shown in info.name (default 'world-multilingual'); e.g. 'world-english-large'. */
+  name?: string;
   /** T: every prompt is padded / truncated to this many tokens, BOS and EOS included. */
   maxTokens: number;
   /** D: feature width. */
@@ -66,7 +68,7 @@ export class WorldMultilingualEncoder implements Encoder<'text'> {
     private readonly session: Session,
     readonly config: WorldMultilingualConfig,
   ) {
-    this.info = { name: 'world-multilingual', modality: 'text', tokens: config.maxTokens, dim: config.dim };
+    this.info = { name: config.name ?? 'world-multilingual', modality: 'text', tokens: config.maxTokens, dim: config.dim };
   }
 
   /** Loads a multilingual-encoder folder (the bundled one is assets/world/multilingual-encoder, found by src/world/assets.ts). */
@@ -80,7 +82,7 @@ export class WorldMultilingualEncoder implements Encoder<'text'> {
     try {
       config = (await readJson(files, 'config.json')) as WorldMultilingualConfig;
     } catch (e) {
-      throw new Error(`world multilingual encoder: ${(e as Error).message}; pass a folder written by buildWorldEncoders()`);
+      throw new Error(`world multilingual encoder: ${(e as Error).message}; pass a folder written by buildWorldEncoders() or buildLargeEnglishEncoder()`);
     }
     checkConfig(config, files.describe('config.json'));
     return WorldMultilingualEncoder.fromParts(await loadTokenizerFromFiles(files), await files.bytes('model.onnx'), config, opts);
@@ -159,6 +161,12 @@ function checkConfig(config: WorldMultilingualConfig, where: string): void {
   ) {
     throw new Error(
       `world multilingual encoder: ${where} is not a multilingual-encoder config (expected _class_name "WorldMultilingualEncoder", ${ints.join(', ')} and lexicon)`,
+    );
+  }
+  const name: unknown = config.name;
+  if (name !== undefined && (typeof name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name))) {
+    throw new Error(
+      `world multilingual encoder: ${where} has name ${JSON.stringify(name)}; expected a short name (1-64 letters, digits, '.', '_' or '-', e.g. "world-english-large") or no name key`,
     );
   }
 }

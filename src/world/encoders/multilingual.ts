@@ -24,7 +24,7 @@ import { Embedding, LayerNorm, Linear } from '../../nn/layers.js';
 import { type TransformerConfig, transformerStack } from '../../nn/transformer.js';
 import { Rng } from '../../util/rng.js';
 import { ATTRIBUTE_NAMES, type Attributes, type NamedAttributes } from '../data/attributes.js';
-import { captionIn, LANGUAGES, type Language, sampleNamed } from '../data/captions-multi.js';
+import { captionIn, LANGUAGES, sampleNamed } from '../data/captions-multi.js';
 import { sampleAttributes } from '../data/dataset.js';
 import { countParams, type LoopResult, trainLoop } from '../models/loop.js';
 
@@ -107,22 +107,49 @@ export function multilingualInferenceModel(cfg: MultilingualConfig, weights: Rea
 }
 
 // ---------------------------------------------------------------------------------------------
+// Captions
+
+/** Writes one caption of `attrs` naming exactly `named` (one language, or one style of English). */
+export type Captioner = (attrs: Attributes, named: NamedAttributes, rng: Rng) => string;
+/**
+ * Draws the captioner of one training caption from `rng` (before the caption's own draws, so the
+ * shipped multilingual build keeps its random stream).
+ */
+export type CaptionerChoice = (rng: Rng) => Captioner;
+
+/** Each language's captions, by code. */
+export const LANGUAGE_CAPTIONERS: Readonly<Record<string, Captioner>> = Object.fromEntries(
+  LANGUAGES.map((lang) => [lang, (attrs: Attributes, named: NamedAttributes, rng: Rng) => captionIn(lang, attrs, named, rng).text]),
+);
+
+/** The multilingual encoder's training captions: a language drawn uniformly for each caption. */
+export const randomLanguage: CaptionerChoice = (rng) => LANGUAGE_CAPTIONERS[rng.pick(LANGUAGES)]!;
+
+// ---------------------------------------------------------------------------------------------
 // Tokenizer
 
 export interface MultilingualTokenizer {
   files: TokenizerFiles;
   tokenizer: TextTokenizer;
   /** Language -> the word pieces its captions use (for language detection). */
-  lexicon: Record<Language, string[]>;
+  lexicon: Record<string, string[]>;
 }
 
-/** Word-level tokenizer (CJK characters split) over `perLanguage` sampled captions of each language. */
-export function buildMultilingualTokenizer(seed: number, maxTokens: number, perLanguage = 4000): MultilingualTokenizer {
+/**
+ * Word-level tokenizer (CJK characters split) over `perLanguage` sampled captions of each language
+ * of `languages` (default: the seven caption languages).
+ */
+export function buildMultilingualTokenizer(
+  seed: number,
+  maxTokens: number,
+  perLanguage = 4000,
+  languages: Readonly<Record<string, Captioner>> = LANGUAGE_CAPTIONERS,
+): MultilingualTokenizer {
   const rng = new Rng(seed);
   const texts: string[] = [];
-  const lexicon = {} as Record<Language, string[]>;
-  for (const lang of LANGUAGES) {
-    const own = Array.from({ length: perLanguage }, () => captionIn(lang, sampleAttributes(rng), sampleNamed(rng), rng).text);
+  const lexicon: Record<string, string[]> = {};
+  for (const [lang, caption] of Object.entries(languages)) {
+    const own = Array.from({ length: perLanguage }, () => caption(sampleAttributes(rng), sampleNamed(rng), rng));
     lexicon[lang] = wordLevelVocabulary(own, { splitCjk: true }).filter((w) => /\p{L}/u.test(w));
     texts.push(...own);
   }
@@ -193,6 +220,8 @@ export async function trainMultilingualEncoder(
   seed: number,
   progress: boolean,
   check?: TrainingCheck,
+  /** Who writes each caption of the pairs and the masked-token batches (default: a random language). */
+  chooseCaptioner: CaptionerChoice = randomLanguage,
 ): Promise<TrainedMultilingual> {
   if (tokenizer.vocabSize !== cfg.vocabSize) throw new Error(`internal: tokenizer has ${tokenizer.vocabSize} ids, config ${cfg.vocabSize}`);
   const { batch: B, mlmBatch: Bm } = t;
@@ -237,11 +266,11 @@ export async function trainMultilingualEncoder(
       trainer,
       () => {
         const sets = Array.from({ length: B }, () => ({ attrs: sampleAttributes(rng), named: sampleNamed(rng) }));
-        const first = sets.map((s) => captionIn(rng.pick(LANGUAGES), s.attrs, s.named, rng).text);
-        const second = sets.map((s) => captionIn(rng.pick(LANGUAGES), s.attrs, s.named, rng).text);
+        const first = sets.map((s) => chooseCaptioner(rng)(s.attrs, s.named, rng));
+        const second = sets.map((s) => chooseCaptioner(rng)(s.attrs, s.named, rng));
         const pair = encode([...first, ...second]);
         const match = (i: number, j: number) => sameDescription(sets[i]!.attrs, sets[i]!.named, sets[j]!.attrs, sets[j]!.named);
-        const mlmTexts = Array.from({ length: Bm }, () => captionIn(rng.pick(LANGUAGES), sampleAttributes(rng), sampleNamed(rng), rng).text);
+        const mlmTexts = Array.from({ length: Bm }, () => chooseCaptioner(rng)(sampleAttributes(rng), sampleNamed(rng), rng));
         const m = encode(mlmTexts);
         const targets = maskTokens(m.inputIds, m.tokenCounts, T, V, t.mlmProbability, rng);
         return {
