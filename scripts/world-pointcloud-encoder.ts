@@ -11,7 +11,7 @@ async function main(): Promise<void> {
   const outDir = values.out ?? 'assets/world';
   const seed = Number(values.seed ?? 1);
   if (!Number.isInteger(seed)) throw new Error(`--seed is ${JSON.stringify(values.seed)}; expected an integer`);
-  const report = await buildPointCloudEncoder({ outDir, seed, budget: values.tiny ? 'tiny' : 'full', progress: process.stderr.isTTY });
+  const report = await buildPointCloudEncoder({ outDir, seed, budget: values.tiny ? 'tiny' : 'full' });
   console.log(
     `wrote ${outDir}/pointcloud-encoder (${report.params} parameters, ${(report.onnxBytes / 1e6).toFixed(2)} MB) in ${report.totalSeconds.toFixed(0)} s`,
   );
