@@ -13,6 +13,7 @@ import { OnnxTextEncoder } from './text/onnx-text-encoder.js';
 import type { Encoder, Modality } from './types.js';
 import { WorldMultilingualEncoder } from './world/multilingual.js';
 import { WorldNativeEncoder } from './world/native.js';
+import { WorldPointCloudEncoder } from './world/pointcloud.js';
 import { WorldSoundEncoder } from './world/sound.js';
 
 export interface LoadEncoderOptions {
@@ -31,6 +32,10 @@ const CLASSES = {
   WorldTextEncoder: { modality: 'text', load: (dir: string, threads: { threads?: number }) => WorldNativeEncoder.load(dir, threads) },
   WorldMultilingualEncoder: { modality: 'text', load: (dir: string, threads: { threads?: number }) => WorldMultilingualEncoder.load(dir, threads) },
   WorldSoundEncoder: { modality: 'audio', load: (dir: string, threads: { threads?: number }) => WorldSoundEncoder.load(dir, threads) as Promise<Encoder> },
+  WorldPointCloudEncoder: {
+    modality: 'pointcloud',
+    load: (dir: string, threads: { threads?: number }) => WorldPointCloudEncoder.load(dir, threads) as Promise<Encoder>,
+  },
 } as const satisfies Record<string, { modality: Modality; load: (dir: string, threads: { threads?: number }) => Promise<Encoder> }>;
 
 type EncoderClass = keyof typeof CLASSES;
@@ -45,7 +50,7 @@ export function describeEncoderFolder(dir: string): { modality: Modality; classN
   return { modality: audio ? 'audio' : 'text', className: null };
 }
 
-/** 'audio' or 'text', as describeEncoderFolder decides it. */
+/** 'text', 'audio' or 'pointcloud', as describeEncoderFolder decides it. */
 export async function encoderModality(dir: string): Promise<Modality> {
   return describeEncoderFolder(dir).modality;
 }
