@@ -1,7 +1,8 @@
 /**
  * The large English encoder at tiny size: the build writes a folder that opens with loadEncoder under
  * its own name and gives [B, 32, D] finite features that ignore padding; the config's name is
- * checked; the training mix is ~60% rich captions.
+ * checked; the training mix is ~60% rich captions. The shipped folder (assets/world) finds the
+ * canonical caption of a fresh rich one.
  */
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,8 +12,13 @@ import { after, before, test } from 'node:test';
 import { loadEncoder } from '../../src/encoders/registry.js';
 import { Session } from '../../src/engine/runtime.js';
 import { Rng } from '../../src/util/rng.js';
+import { worldModelDir } from '../../src/world/assets.js';
+import { ALL_NAMED, type Attributes } from '../../src/world/data/attributes.js';
+import { captionIn } from '../../src/world/data/captions-multi.js';
 import { captionRich } from '../../src/world/data/captions-rich.js';
+import { sampleAttributes } from '../../src/world/data/dataset.js';
 import { buildLargeEnglishEncoder, type LargeEnglishReport, richOrCanonical } from '../../src/world/encoders/english-large.js';
+import { nearestByCosine } from '../../src/world/encoders/probe.js';
 
 const out = mkdtempSync(join(tmpdir(), 'gluegen-english-large-'));
 const dir = join(out, 'english-large-encoder');
@@ -113,4 +119,36 @@ test('training captions are rich about 60% of the time', () => {
   const n = 4000;
   const rich = Array.from({ length: n }, () => richOrCanonical(rng)).filter((c) => c === captionRich).length / n;
   assert.ok(Math.abs(rich - 0.6) < 0.03, `rich share ${rich}`);
+});
+
+test('shipped english-large-encoder: [B, 32, 160] features, a rich caption finds its canonical one', async () => {
+  const encoder = await loadEncoder(worldModelDir('english-large-encoder'), { threads: 1 });
+  try {
+    assert.deepEqual(encoder.info, { name: 'world-english-large', modality: 'text', tokens: 32, dim: 160 });
+    // Full descriptions of 40 distinct fresh scenes (seed unlike the build's): rich -> canonical, top-1.
+    const rng = new Rng(123);
+    const seen = new Set<string>();
+    const scenes: Attributes[] = [];
+    while (scenes.length < 40) {
+      const a = sampleAttributes(rng);
+      if (seen.has(JSON.stringify(a))) continue;
+      seen.add(JSON.stringify(a));
+      scenes.push(a);
+    }
+    const pooled = async (texts: string[]) => {
+      const enc = await encoder.encode(texts);
+      const out = new Float32Array(texts.length * 160);
+      for (let b = 0; b < texts.length; b++) {
+        const n = enc.mask!.subarray(b * 32, (b + 1) * 32).reduce((s, m) => s + m, 0);
+        for (let t = 0; t < n; t++) for (let d = 0; d < 160; d++) out[b * 160 + d]! += enc.features[(b * 32 + t) * 160 + d]! / n;
+      }
+      return out;
+    };
+    const rich = await pooled(scenes.map((a) => captionRich(a, ALL_NAMED, rng)));
+    const plain = await pooled(scenes.map((a) => captionIn('en', a, ALL_NAMED, rng).text));
+    const hits = nearestByCosine(rich, plain, 160).filter((j, i) => j === i).length;
+    assert.ok(hits >= 36, `only ${hits}/40 rich captions are nearest their canonical caption (chance 1/40)`);
+  } finally {
+    await encoder.release();
+  }
 });
