@@ -26,12 +26,12 @@ export interface GlueNet {
 
 const isCounter = (name: string): boolean => name.endsWith('num_batches_tracked');
 
-function toWrite(weights: ReadonlyMap<string, Float32Array>, shapes: Map<string, number[]>): Record<string, TensorToWrite> {
+function toWrite(weights: ReadonlyMap<string, Float32Array>, shapes: Map<string, number[]>, dtype: 'F32' | 'F16'): Record<string, TensorToWrite> {
   const out: Record<string, TensorToWrite> = {};
   for (const [name, v] of weights) {
     const shape = shapes.get(name) ?? [v.length];
     // PyTorch keeps BatchNorm's batch counter as int64.
-    out[name] = isCounter(name) ? { dtype: 'I64', shape, data: BigInt64Array.of(BigInt(Math.round(v[0] ?? 0))) } : { dtype: 'F32', shape, data: v };
+    out[name] = isCounter(name) ? { dtype: 'I64', shape, data: BigInt64Array.of(BigInt(Math.round(v[0] ?? 0))) } : { dtype, shape, data: v };
   }
   return out;
 }
@@ -42,14 +42,20 @@ function expectedShapes(cfg: GlueNetConfig): Map<string, number[]> {
   return m;
 }
 
+/**
+ * Writes config.json and model.safetensors. `dtype` 'F16' stores the weights in half precision (half
+ * the bytes; loading widens them to float32 again): for shipping an inference-only aligner, never
+ * for checkpoints a run resumes from.
+ */
 export async function saveGlueNet(
   dir: string,
   cfg: GlueNetConfig,
   weights: ReadonlyMap<string, Float32Array>,
   metadata: Record<string, string> = {},
+  dtype: 'F32' | 'F16' = 'F32',
 ): Promise<void> {
   await writeFileAtomic(join(dir, 'config.json'), `${JSON.stringify(cfg, null, 2)}\n`);
-  await writeSafetensors(join(dir, 'model.safetensors'), toWrite(weights, expectedShapes(cfg)), { format: 'pt', producer: 'gluegen', ...metadata });
+  await writeSafetensors(join(dir, 'model.safetensors'), toWrite(weights, expectedShapes(cfg), dtype), { format: 'pt', producer: 'gluegen', ...metadata });
 }
 
 export function readConfigFile(path: string): GlueNetConfig {

@@ -104,14 +104,20 @@ export async function shipWorldGlueNets(
 }
 
 /**
- * What ships is what inference needs: config.json, the aligner's weights and the loss curves. The
- * decoder, discriminator and optimizer state (three quarters of the bytes) are training-only and
- * are reproduced by `gluegen world glue`; this keeps the bundled world within its size budget.
+ * What ships is what inference needs: config.json, the aligner's weights in half precision and the
+ * loss curves. The decoder, discriminator and optimizer state (three quarters of the bytes) are
+ * training-only and are reproduced by `gluegen world glue`; with half-precision weights the four
+ * GlueNets fit the bundled world's 40 MB budget (loading widens them to float32; the effect on the
+ * measured accuracies is checked by scripts/world-half-check.ts).
  */
 export async function keepAlignerOnly(dir: string): Promise<void> {
   const g = await loadGlueNet(dir);
-  await saveGlueNet(dir, g.config, new Map([...g.weights].filter(([k]) => k.startsWith('aligner.'))), {
-    note: 'aligner only; retrain with gluegen world glue for the decoder and discriminator',
-  });
+  await saveGlueNet(
+    dir,
+    g.config,
+    new Map([...g.weights].filter(([k]) => k.startsWith('aligner.'))),
+    { note: 'aligner only, half precision; retrain with gluegen world glue for the decoder and discriminator' },
+    'F16',
+  );
   for (const f of ['optimizer.safetensors', 'trainer_state.json', 'metrics.jsonl', 'checkpoints']) rmSync(join(dir, f), { force: true, recursive: true });
 }
