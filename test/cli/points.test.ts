@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../../src/cli/command.js';
-import { parseGenerateArgs, runGenerate } from '../../src/cli/generate.js';
+import { generateCommand, parseGenerateArgs, runGenerate } from '../../src/cli/generate.js';
 import type { EncodedBatch, Encoder } from '../../src/encoders/types.js';
 import { writePly } from '../../src/io/ply.js';
 import { readPngText } from '../../src/io/png.js';
@@ -71,6 +71,8 @@ test('--points is repeatable, implies the world point-cloud encoder and its Glue
     [['--generator', 'world', '--points', 'a.ply', '--mix', 'avg:0.5', '--out', 'x.png'], /--mix needs both --audio/],
     [['--generator', 'world', ...Array.from({ length: 17 }, (_, i) => ['--points', `${i}.ply`]).flat(), '--out', 'x.png'], /17 --points files; at most 16/],
   ];
+  assert.match(generateCommand.usage, /--points FILE\.ply +a point cloud \(PLY, ascii or binary little-endian/);
+  assert.match(generateCommand.usage, /--encoder world-pointcloud --points star\.ply/);
   for (const [argv, re] of bad) {
     assert.throws(
       () => parseGenerateArgs(argv),
