@@ -122,7 +122,7 @@ function parseHeader(bytes: Uint8Array, fail: (m: string) => never): Header {
         const [, kind, version] = words;
         if (kind === 'binary_big_endian')
           fail(
-            `${where}: binary_big_endian PLY is not supported; convert it to binary_little_endian or ascii first (e.g. in MeshLab, CloudCompare, or Python: plyfile.PlyData(data, byte_order='<').write(...))`,
+            `${where}: binary_big_endian PLY is not supported; convert it to binary_little_endian or ascii first (e.g. save it again from MeshLab or CloudCompare, or in Python with plyfile: PlyData(PlyData.read(src).elements, byte_order='<').write(dst))`,
           );
         if (kind !== 'ascii' && kind !== 'binary_little_endian') fail(`${where}: unknown format '${kind ?? ''}'; expected ascii or binary_little_endian`);
         if (version !== '1.0') fail(`${where}: format version '${version ?? ''}' is not 1.0`);
@@ -247,16 +247,17 @@ function readBinary(
   const positions = new Float32Array(n * 3);
   const colours = layout.rgb ? new Float32Array(n * 3) : null;
   const props = vertex.properties;
+  const where = (i: number): string => `vertex ${i}`;
   for (let i = 0; i < n; i++) {
     const row = offset + i * rowSize;
     for (let k = 0; k < 3; k++) {
       const p = layout.xyz[k]!;
-      positions[i * 3 + k] = checkCoordinate(read(row + offsets[p]!, props[p]!.type), props[p]!.name, `vertex ${i}`, fail);
+      positions[i * 3 + k] = checkCoordinate(read(row + offsets[p]!, props[p]!.type), props[p]!.name, i, where, fail);
     }
     if (colours) {
       for (let k = 0; k < 3; k++) {
         const p = layout.rgb![k]!;
-        colours[i * 3 + k] = checkColour(read(row + offsets[p]!, props[p]!.type), layout.colourScale, props[p]!.name, `vertex ${i}`, fail);
+        colours[i * 3 + k] = checkColour(read(row + offsets[p]!, props[p]!.type), layout.colourScale, props[p]!.name, i, where, fail);
       }
     }
   }
@@ -282,29 +283,38 @@ function readAscii(
   if (newlines + lastLine < needed) {
     fail(`truncated: the header declares ${needed} rows${skip ? ` (${skip} before the vertices)` : ''}, but the body has only ${newlines + lastLine} lines`);
   }
-  const text = latin1(bytes.subarray(header.bodyStart));
+  // UTF-8 decoding is several times faster than latin1 here; an ascii body is plain ASCII, and any
+  // other byte only ever lands in a token that is then refused as junk.
+  const text = new TextDecoder('utf-8').decode(bytes.subarray(header.bodyStart));
   const n = vertex.count;
   const positions = new Float32Array(n * 3);
   const colours = layout.rgb ? new Float32Array(n * 3) : null;
   const props = vertex.properties;
+  const floats = props.map((p) => p.type.startsWith('float'));
+  const values = new Float64Array(props.length);
+  // Built only for a message: a string per row would cost more than parsing it.
+  const where = (i: number): string => `line ${header.lines + skip + i + 1} (vertex ${i})`;
   let at = 0;
   for (let s = 0; s < skip; s++) at = text.indexOf('\n', at) + 1;
   for (let i = 0; i < n; i++) {
-    const lineNo = header.lines + skip + i + 1;
     const next = text.indexOf('\n', at);
     const line = text.slice(at, next < 0 ? text.length : next);
     at = next + 1;
-    const where = `line ${lineNo} (vertex ${i})`;
     const words = line.trim().split(/\s+/);
     if (words.length !== props.length || words[0] === '')
-      fail(`${where}: expected ${props.length} values (${props.map((p) => p.name).join(' ')}), got ${words[0] === '' ? 0 : words.length}`);
+      fail(`${where(i)}: expected ${props.length} values (${props.map((p) => p.name).join(' ')}), got ${words[0] === '' ? 0 : words.length}`);
     // Every value is checked, skipped ones too: a junk token anywhere means a broken row.
-    const values = words.map((word, k) => parseAsciiValue(word, props[k]!, where, fail));
-    for (let k = 0; k < 3; k++) positions[i * 3 + k] = checkCoordinate(values[layout.xyz[k]!]!, props[layout.xyz[k]!]!.name, where, fail);
+    for (let k = 0; k < words.length; k++) {
+      const v = asciiValue(words[k]!, floats[k]!);
+      if (v === null)
+        fail(`${where(i)}: ${props[k]!.name} is ${JSON.stringify(words[k]!.slice(0, 40))}, not ${floats[k] ? 'a number' : `an integer (${props[k]!.type})`}`);
+      values[k] = v!;
+    }
+    for (let k = 0; k < 3; k++) positions[i * 3 + k] = checkCoordinate(values[layout.xyz[k]!]!, props[layout.xyz[k]!]!.name, i, where, fail);
     if (colours) {
       for (let k = 0; k < 3; k++) {
         const p = layout.rgb![k]!;
-        colours[i * 3 + k] = checkColour(values[p]!, layout.colourScale, props[p]!.name, where, fail);
+        colours[i * 3 + k] = checkColour(values[p]!, layout.colourScale, props[p]!.name, i, where, fail);
       }
     }
   }
@@ -315,29 +325,26 @@ const INTEGER = /^[+-]?\d+$/;
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const SPECIAL = /^([+-]?)(nan|inf|infinity)$/i;
 
-/** One ascii value of a property's type; nan / inf parse (and are refused later where they matter). */
-function parseAsciiValue(word: string, p: Property, where: string, fail: (m: string) => never): number {
-  if (!p.type.startsWith('float')) {
-    if (!INTEGER.test(word)) fail(`${where}: ${p.name} is ${JSON.stringify(word.slice(0, 40))}, not an integer (${p.type})`);
-    return Number(word);
-  }
+/** One ascii value (null: not a number of that kind); nan / inf parse, and are refused later where they matter. */
+function asciiValue(word: string, float: boolean): number | null {
+  if (!float) return INTEGER.test(word) ? Number(word) : null;
   if (DECIMAL.test(word)) return Number(word);
   const special = SPECIAL.exec(word);
-  if (!special) fail(`${where}: ${p.name} is ${JSON.stringify(word.slice(0, 40))}, not a number`);
-  return special![2]!.toLowerCase() === 'nan' ? NaN : special![1] === '-' ? -Infinity : Infinity;
+  if (!special) return null;
+  return special[2]!.toLowerCase() === 'nan' ? NaN : special[1] === '-' ? -Infinity : Infinity;
 }
 
-function checkCoordinate(v: number, name: string, where: string, fail: (m: string) => never): number {
+function checkCoordinate(v: number, name: string, i: number, where: (i: number) => string, fail: (m: string) => never): number {
   const f = Math.fround(v);
-  if (!Number.isFinite(f)) fail(`${where}: ${name} is ${v}${Number.isFinite(v) ? ' (beyond float32)' : ''}; coordinates must be finite numbers`);
+  if (!Number.isFinite(f)) fail(`${where(i)}: ${name} is ${v}${Number.isFinite(v) ? ' (beyond float32)' : ''}; coordinates must be finite numbers`);
   return f;
 }
 
-function checkColour(v: number, scale: number, name: string, where: string, fail: (m: string) => never): number {
+function checkColour(v: number, scale: number, name: string, i: number, where: (i: number) => string, fail: (m: string) => never): number {
   const max = scale === 1 ? 1 : scale;
   if (!(v >= 0 && v <= max)) {
     fail(
-      `${where}: ${name} is ${v}, outside 0..${max}${scale === 1 ? '; float colours are fractions of full intensity (divide 0..255 values by 255, or store them as uchar)' : ''}`,
+      `${where(i)}: ${name} is ${v}, outside 0..${max}${scale === 1 ? '; float colours are fractions of full intensity (divide 0..255 values by 255, or store them as uchar)' : ''}`,
     );
   }
   return v / scale;

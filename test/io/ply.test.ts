@@ -176,6 +176,11 @@ test('hostile and malformed files are refused by name, fast, without allocating 
     ],
     [enc('ply\nformat ascii 1.0\nvertex 1\nend_header\n'), /header line 3: unknown header line "vertex 1"/],
   ];
+  // A byte outside ASCII in an ascii body is junk in its token.
+  cases.push([
+    cat(enc('ply\nformat ascii 1.0\nelement vertex 1\nproperty float x\nproperty float y\nproperty float z\nend_header\n1 2 3'), Uint8Array.of(0xe9, 0x0a)),
+    /line 8 \(vertex 0\): z is "3\uFFFD", not a number/,
+  ]);
   for (const [bytes, re] of cases) assert.throws(() => readPly(bytes, 't.ply'), re, re.source);
   // NaN and Infinity in binary floats, named by row.
   const nan = binary(2, 2);
