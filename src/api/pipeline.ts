@@ -7,26 +7,27 @@
  *   await pipe.release();
  *
  * It opens the models once (generator, new encoder, GlueNet, the generator's own text encoder for
- * audio), then runs each request through the X-to-image pipeline (src/pipeline/x2image.ts).
+ * audio and point clouds), then runs each request through the X-to-image pipeline (src/pipeline/x2image.ts).
  */
 import { basename, resolve } from 'node:path';
 import type { ModelDtype } from '../encoders/model-file.js';
-import type { AudioClip, Modality } from '../encoders/types.js';
+import type { AudioClip, Modality, PointCloud } from '../encoders/types.js';
 import type { Device } from '../engine/runtime.js';
 import type { SchedulerName } from '../generators/sd/schedulers/index.js';
 import { folderModality, loadX2ImageModels, modelSource, ownTextEncoderDir, type X2ImageModels } from '../pipeline/loaders.js';
 import { type MixSpec, parseMixSpec } from '../pipeline/mix.js';
 import { type UncondSource, X2ImagePipeline, type X2ImageRequest } from '../pipeline/x2image.js';
-import { isWorldModelName, resolveModelName, resolveWorldChoice } from '../world/assets.js';
+import { isWorldModelName, resolveModelName, resolveWorldChoice, worldEncoderModality } from '../world/assets.js';
 import { type AudioInput, toAudioClip } from './audio.js';
 import { GeneratedImage } from './image.js';
+import { type PointCloudInput, toPointCloud } from './points.js';
 
 export interface FromPretrainedOptions {
-  /** The new encoder: a text or audio encoder folder (or a bundled world encoder's name). Default: GENERATOR/text_encoder. */
+  /** The new encoder: a text, audio or point-cloud encoder folder (or a bundled world encoder's name). Default: GENERATOR/text_encoder. */
   encoder?: string;
   /** A GlueNet folder (config.json + model.safetensors) mapping the encoder into the generator's condition space. */
   gluenet?: string;
-  /** The generator's own text encoder, for audio: the negative prompt ("" by default) and the text side of a mix. Default: GENERATOR/text_encoder. */
+  /** The generator's own text encoder, for audio and point clouds: the negative prompt ("" by default) and the text side of a mix. Default: GENERATOR/text_encoder. */
   textEncoder?: string;
   /** 'cpu' (default) or 'cuda' (onnxruntime-node with its CUDA provider, see the README). */
   device?: Device;
@@ -41,6 +42,8 @@ export interface GenerateOptions {
   negativePrompt?: string | string[];
   /** A sound (or one per image) for audio encoders: WAV bytes, or samples with `sampleRate`. */
   audio?: AudioInput | AudioInput[];
+  /** A point cloud (or one per image) for point-cloud encoders: PLY bytes, or {positions, colours?}. */
+  points?: PointCloudInput | PointCloudInput[];
   /** Rate (Hz) of Float32Array audio. */
   sampleRate?: number;
   /** Sound + text mixing: 'splice:I' (I = 3..7 in GlueGen) or 'avg:W' (W = the sound's share). */
@@ -97,23 +100,26 @@ export class GlueGenPipeline {
     if (options.gluenet !== undefined && options.encoder === undefined)
       throw new Error('fromPretrained: options.gluenet needs options.encoder, the encoder the GlueNet was trained for');
     // Short names of the bundled world's models -> folders, and the folders they bring along.
-    const audio = options.encoder !== undefined && folderModality(resolveModelName(options.encoder, 'encoder')) === 'audio';
+    // A world encoder's name says what it takes; a folder says it in its own files.
+    const modality: Modality =
+      options.encoder === undefined ? 'text' : (worldEncoderModality(options.encoder) ?? folderModality(resolveModelName(options.encoder, 'encoder')));
     const choice = resolveWorldChoice({
       generator,
       encoder: options.encoder ?? null,
       gluenet: options.gluenet ?? null,
       textEncoder: options.textEncoder ?? null,
-      audio,
+      audio: modality === 'audio',
+      points: modality === 'pointcloud',
     });
     if (choice.encoder === null && ownTextEncoderDir(choice.generator) === null)
       throw new Error(`fromPretrained: '${generator}' has no text_encoder/; pass the encoder folder as options.encoder`);
-    const textEncoder = choice.textEncoder ?? (audio ? ownTextEncoderDir(choice.generator) : null);
+    const textEncoder = choice.textEncoder ?? (modality !== 'text' ? ownTextEncoderDir(choice.generator) : null);
     const models = await loadX2ImageModels({
       generator: choice.generator,
       encoder: choice.encoder,
       gluenet: choice.gluenet,
       textEncoder,
-      modality: audio ? 'audio' : 'text',
+      modality,
       device,
       ...(options.dtype ? { dtype: options.dtype } : {}),
     });
@@ -152,7 +158,7 @@ export class GlueGenPipeline {
     };
   }
 
-  /** Generates images for a prompt (text encoders) or a sound (audio encoders). */
+  /** Generates images for a prompt (text encoders), a sound (audio encoders) or a point cloud (point-cloud encoders). */
   async generate(options: GenerateOptions): Promise<GenerateResult> {
     if (this.released) throw new Error('generate: this pipeline was released; open a new one with GlueGenPipeline.fromPretrained');
     if (typeof options !== 'object' || options === null) throw new Error('generate: pass an options object like { prompt: "a red star" }');
@@ -166,7 +172,26 @@ export class GlueGenPipeline {
     const encoderName = this.models.encoder.info.name;
     let pipeline = this.pipeline;
     let inputs: unknown[];
-    if (this.models.modality === 'audio') {
+    if (this.models.modality !== 'pointcloud' && o.points !== undefined)
+      throw new Error(
+        `generate: encoder '${encoderName}' takes ${this.models.modality}, not point clouds; open the pipeline with a point-cloud encoder and its GlueNet`,
+      );
+    if (this.models.modality === 'pointcloud') {
+      if (o.audio !== undefined) throw new Error(`generate: encoder '${encoderName}' takes point clouds, not audio`);
+      if (o.prompt !== undefined || o.mix !== undefined)
+        throw new Error(
+          `generate: encoder '${encoderName}' takes point clouds alone; drop prompt and mix (negativePrompt goes through the generator's text encoder)`,
+        );
+      const clouds: PointCloud[] = list(o.points).map((p, i) => {
+        try {
+          return toPointCloud(p, `point cloud ${i}`);
+        } catch (e) {
+          throw new Error(`generate: ${(e as Error).message}`);
+        }
+      });
+      if (clouds.length === 0) throw new Error(`generate: encoder '${encoderName}' takes point clouds; pass points (PLY bytes, or {positions, colours?})`);
+      inputs = repeat(clouds);
+    } else if (this.models.modality === 'audio') {
       const clips: AudioClip[] = list(o.audio).map((a, i) => {
         try {
           return toAudioClip(a, o.sampleRate, `audio ${i}`);

@@ -12,16 +12,18 @@ const USAGE = `usage: gluegen serve [--port 7860] [--host 127.0.0.1] [--generato
                      [--timeout 300] [--max-steps 100] [--device cpu|cuda] [--threads N]
 
 Serves an HTTP API and a web page for X-to-image: a prompt in any language the encoders know, a
-sound (WAV), or both mixed. Models load once at start; requests name encoders, never paths.
+sound (WAV), both mixed, or a point cloud (PLY). Models load once at start; requests name
+encoders, never paths.
 
 Models
   --generator G       'world' (default): the bundled world generator with its native text encoder
-                      ('native'), and its multilingual ('multilingual') and sound ('sound') encoders
-                      with their GlueNets; or a Stable Diffusion ONNX folder, whose text_encoder/ is
-                      'native'
+                      ('native'), and its multilingual ('multilingual'), sound ('sound') and
+                      point-cloud ('pointcloud') encoders with their GlueNets, where shipped; or a
+                      Stable Diffusion ONNX folder, whose text_encoder/ is 'native'
   --text-encoder DIR  SD only: the generator's own text encoder when the folder has none
   --encoder NAME=DIR  an extra encoder requests can name (a text or audio ONNX export, or a world
-                      encoder folder); repeat for several. Replaces the world's multilingual/sound.
+                      encoder folder); repeat for several. Replaces the world's multilingual/sound/
+                      pointcloud encoders.
   --gluenet NAME=DIR  the GlueNet of encoder NAME (needed unless the encoder already speaks the
                       generator's condition space)
   --device D          cpu (default) or cuda (SD folders and ONNX encoders)
@@ -39,7 +41,8 @@ Serving
 API
   POST /v1/generate   JSON {prompt, encoder, language, seed, steps, guidance, scheduler, size,
                       n_images, format: png|json, stream} or multipart/form-data with a WAV in
-                      "audio" (+ prompt, mix avg|splice, mix_weight, mix_split); answers a PNG, JSON
+                      "audio" (+ prompt, mix avg|splice, mix_weight, mix_split) or a PLY point cloud
+                      in "points" (ascii or binary little-endian, no prompt); answers a PNG, JSON
                       with base64 images and metadata, or Server-Sent Events (Accept: text/event-stream)
   GET  /v1/models     what is loaded        GET /healthz   status, queue, memory
   GET  /              the web page
@@ -123,7 +126,7 @@ export function parseServeArgs(argv: string[]): ServeArgs {
 
 export const serveCommand: Command = {
   name: NAME,
-  summary: 'serve an HTTP API and a web page for prompt / sound -> image',
+  summary: 'serve an HTTP API and a web page for prompt / sound / point cloud -> image',
   usage: USAGE,
   async run(argv: string[]): Promise<void> {
     const args = parseServeArgs(argv);

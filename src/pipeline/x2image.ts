@@ -90,7 +90,7 @@ export class X2ImagePipeline<I> {
     if (!this.parts.source.negativePrompts && negs.some((n) => n !== '')) {
       throw new Error(
         this.parts.source.uncondSource === 'zeros'
-          ? "x2image: a negative prompt with audio inputs goes through the generator's own text encoder, which is not loaded; pass it (--text-encoder) or drop the negative prompt"
+          ? `x2image: a negative prompt with ${isPointCloud(r.inputs[0]) ? 'point-cloud' : 'audio'} inputs goes through the generator's own text encoder, which is not loaded; pass it (--text-encoder) or drop the negative prompt`
           : `x2image: '${this.parts.source.name}' takes no negative prompt; drop it`,
       );
     }
@@ -196,8 +196,13 @@ function describeInput(x: unknown): { prompt: string; extra: Record<string, stri
     return { prompt: o.prompt, extra: inner.extra };
   }
   if (o.samples instanceof Float32Array) return { prompt: '', extra: { Audio: lastPathPart(typeof o.source === 'string' ? o.source : 'clip') } };
+  if (isPointCloud(o)) return { prompt: '', extra: { 'Point cloud': lastPathPart(typeof o.source === 'string' ? o.source : 'cloud') } };
   if ('input' in o && o.source !== undefined) return describeInput(o.input);
   return { prompt: '', extra: {} };
+}
+
+function isPointCloud(x: unknown): boolean {
+  return typeof x === 'object' && x !== null && (x as { positions?: unknown }).positions instanceof Float32Array;
 }
 
 function safely<T>(f: () => T, fallback: T): T {

@@ -2,7 +2,7 @@
  * One generation for the server: a checked GenerationSpec through the X-to-image pipeline with the
  * loaded models, reporting each denoising step and stopping when the signal aborts.
  */
-import type { AudioClip } from '../encoders/types.js';
+import type { AudioClip, PointCloud } from '../encoders/types.js';
 import { imageGrid } from '../io/grid.js';
 import { modelSource } from '../pipeline/loaders.js';
 import { X2ImagePipeline, type X2ImageRequest } from '../pipeline/x2image.js';
@@ -30,6 +30,7 @@ export interface GenerationMetadata {
   prompt: string;
   negative_prompt: string;
   audio: { seconds: number; sample_rate: number } | null;
+  points: { count: number; colours: boolean } | null;
   mix: string | null;
   seed: number;
   steps: number;
@@ -54,7 +55,7 @@ function pipelineFor(
       encoder,
       align: align ?? null,
       ...(spec.encoder.gluenet ? { alignName: spec.encoder.gluenet } : {}),
-      nativeTextEncoder: spec.audio ? models.native : null,
+      nativeTextEncoder: spec.audio || spec.points ? models.native : null,
     },
     spec.audio ? spec.mix : null,
   );
@@ -63,6 +64,10 @@ function pipelineFor(
   if (spec.audio) {
     const clip: AudioClip = { samples: spec.audio.samples, sampleRate: spec.audio.sampleRate, ...(spec.audio.source ? { source: spec.audio.source } : {}) };
     input = spec.mix ? { input: clip, prompt: spec.prompt } : clip;
+  }
+  if (spec.points) {
+    const { positions, colours, source } = spec.points;
+    input = { positions, ...(colours ? { colours } : {}), ...(source ? { source } : {}) } satisfies PointCloud;
   }
   const request: X2ImageRequest<unknown> = {
     inputs: new Array<unknown>(spec.nImages).fill(input),
@@ -118,6 +123,7 @@ export function generationMetadata(models: ServerModels, spec: GenerationSpec, r
     prompt: spec.prompt,
     negative_prompt: spec.negativePrompt,
     audio: spec.audio ? { seconds: Math.round(spec.audio.seconds * 1000) / 1000, sample_rate: spec.audio.sampleRate } : null,
+    points: spec.points ? { count: spec.points.count, colours: spec.points.colours !== undefined } : null,
     mix,
     seed: spec.seed,
     steps: spec.steps,

@@ -3,10 +3,11 @@
  *
  * - No flags: the bundled world (assets/world or $GLUEGEN_WORLD_DIR): its generator, its native text
  *   encoder ('native'), and, when shipped, the multilingual encoder with gluenet-multilingual/
- *   ('multilingual') and the sound encoder with gluenet-sound/ ('sound').
+ *   ('multilingual'), the sound encoder with gluenet-sound/ ('sound') and the point-cloud encoder
+ *   with gluenet-pointcloud/ ('pointcloud').
  * - `generator: DIR`: a Stable Diffusion ONNX folder; 'native' is its text_encoder/ (or textEncoder).
  * - `encoders`: named encoder folders (ONNX text/audio exports, or world encoder folders), each with
- *   an optional GlueNet; they replace the world's multilingual/sound defaults.
+ *   an optional GlueNet; they replace the world's multilingual/sound/pointcloud defaults.
  * Paths only ever come from here (the command line), never from requests.
  */
 import { existsSync } from 'node:fs';
@@ -21,7 +22,7 @@ import { openGenerator } from '../generators/open.js';
 import { SCHEDULER_NAMES } from '../generators/sd/schedulers/index.js';
 import type { Generator } from '../generators/types.js';
 import { type LoadedAligner, loadAligner } from '../gluenet/load.js';
-import { DEFAULT_LOADERS, type GenerateLoaders } from '../pipeline/loaders.js';
+import { type AnyEncoder, DEFAULT_LOADERS, type GenerateLoaders } from '../pipeline/loaders.js';
 import type { AlignFn } from '../pipeline/x2image.js';
 import { type ModelRole, WORLD_MODEL_NAMES, worldAssetsDir } from '../world/assets.js';
 
@@ -29,7 +30,7 @@ import { type ModelRole, WORLD_MODEL_NAMES, worldAssetsDir } from '../world/asse
 export interface ServedEncoder {
   name: string;
   modality: Modality;
-  encoder: Encoder<'text'> | Encoder<'audio'>;
+  encoder: AnyEncoder;
   align?: AlignFn;
   /** The GlueNet folder's name (never its path), or null for the generator's own encoder. */
   gluenet: string | null;
@@ -54,7 +55,7 @@ export interface ServerModels {
   schedulers: string[];
   /** 'native' first when there is one. */
   encoders: ServedEncoder[];
-  /** The generator's own text encoder: the text side of sound + text mixes and the unconditional for sound. */
+  /** The generator's own text encoder: the text side of sound + text mixes and the unconditional for sounds and point clouds. */
   native: Encoder<'text'> | null;
   /** What was left out and why (printed at start). */
   notes: string[];
@@ -102,9 +103,8 @@ async function loadEncoderDir(spec: EncoderSpec, o: ServerModelOptions, loaders:
   }
   if (encoder instanceof WorldSoundEncoder) return { ...base, modality: 'audio', encoder, languages: null, maxSeconds: encoder.config.maxSeconds };
   if (encoder instanceof WorldNativeEncoder) return { ...base, modality: 'text', encoder, languages: ['en'] };
-  return modality === 'audio'
-    ? { ...base, modality, encoder: encoder as Encoder<'audio'>, languages: null }
-    : { ...base, modality, encoder: encoder as Encoder<'text'>, languages: null };
+  // Other world classes (the point-cloud encoder) say what they take in their info.
+  return { ...base, modality: className !== null ? encoder.info.modality : modality, encoder: encoder as AnyEncoder, languages: null };
 }
 
 /** Throws unless `served` turns into the generator's condition shape. */
@@ -173,6 +173,7 @@ export async function loadServerModels(o: ServerModelOptions = {}): Promise<Serv
         for (const [name, short] of [
           ['multilingual', 'world-multilingual'],
           ['sound', 'world-sound'],
+          ['pointcloud', 'world-pointcloud'],
         ] as const) {
           const [enc, glue] = [part('encoder', short), part('gluenet', short)];
           const missing = [enc, glue].filter((f) => !existsSync(join(f, 'config.json')));

@@ -3,7 +3,8 @@
  * no build step). The script reads /v1/models to fill its choices, posts multipart requests to
  * /v1/generate asking for Server-Sent Events, shows progress, and adds each result with its
  * settings to a gallery. Sounds: a file (WAV sent as is; other formats the browser decodes are
- * converted to 16-bit WAV here) or a microphone recording, where the browser allows one.
+ * converted to 16-bit WAV here) or a microphone recording, where the browser allows one. Point
+ * clouds: a PLY file, sent as is (the server reads and checks it), when a point-cloud model is served.
  */
 
 export const PAGE_HTML = `<!doctype html>
@@ -19,7 +20,7 @@ export const PAGE_HTML = `<!doctype html>
 <body>
 <header>
   <h1>gluegen</h1>
-  <p class="sub">Prompt in any language, a sound, or both &rarr; image. <span id="model-line"></span></p>
+  <p class="sub">Prompt in any language, a sound, or both &rarr; image; or a 3-D point cloud &rarr; image. <span id="model-line"></span></p>
 </header>
 <main>
 <form id="form" autocomplete="off">
@@ -46,6 +47,14 @@ export const PAGE_HTML = `<!doctype html>
       <label for="mix-slider" id="mix-label">Sound weight</label>
       <input id="mix-slider" type="range" min="0" max="1" step="0.05" value="0.5"><output id="mix-value">0.5</output>
     </div>
+  </fieldset>
+  <fieldset id="points-box" hidden>
+    <legend>Point cloud</legend>
+    <div class="row">
+      <input id="points-file" type="file" accept=".ply,application/ply,model/ply" aria-label="Point cloud file (PLY)">
+      <button type="button" id="points-clear" hidden>Clear</button>
+    </div>
+    <p id="points-status" class="note">No point cloud. A PLY file (ascii or binary little-endian; x y z, optional red green blue) is drawn as its object.</p>
   </fieldset>
   <div class="row">
     <div id="seed-box"><label for="seed">Seed</label><span class="pair"><input id="seed" name="seed" type="number" min="0" placeholder="random"><button type="button" id="seed-random" title="Pick a random seed">Random</button></span></div>
@@ -103,7 +112,7 @@ audio{width:100%;height:32px}
 #mix-box label{margin-top:6px}
 .pair input{min-width:0}
 #seed-box{flex:1.7}
-#sound-box .row input[type=file]{flex:1;width:auto;min-width:0}
+#sound-box .row input[type=file],#points-box .row input[type=file]{flex:1;width:auto;min-width:0}
 #gallery{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:14px}
 .card{background:#fff;border:1px solid #dde0e6;border-radius:8px;overflow:hidden}
 .card .imgs{display:grid;grid-template-columns:repeat(auto-fit,minmax(100px,1fr));background:#eceef2}
@@ -120,6 +129,7 @@ const $ = (id) => document.getElementById(id);
 const LANGUAGE_NAMES = { en: 'English', fr: 'Français', de: 'Deutsch', es: 'Español', it: 'Italiano', ja: '日本語', zh: '中文' };
 let models = null;
 let sound = null; // { blob, name, seconds }
+let cloud = null; // { blob, name }: a PLY file
 let running = null; // AbortController of the generation in flight
 let recorder = null;
 
@@ -154,6 +164,7 @@ async function init() {
   $('size-box').hidden = g.fixed_size;
   $('size').placeholder = g.default_size.width + 'x' + g.default_size.height;
   $('sound-box').hidden = audio.length === 0;
+  $('points-box').hidden = !models.encoders.some((e) => e.modality === 'pointcloud');
   $('mix-box').hidden = !models.mixing;
   $('record').hidden = !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia && window.MediaRecorder);
   mixChanged();
@@ -199,12 +210,42 @@ async function isWav(blob) {
 
 function setSound(blob, name, seconds) {
   sound = blob ? { blob, name, seconds } : null;
+  if (sound && cloud) setCloud(null); // one upload at a time: a sound or a point cloud
   $('sound-clear').hidden = !sound;
   const preview = $('sound-preview');
   if (preview.src) URL.revokeObjectURL(preview.src);
   preview.hidden = !sound;
   if (sound) preview.src = URL.createObjectURL(blob); else preview.removeAttribute('src');
   $('sound-status').textContent = sound ? name + (seconds ? ' (' + seconds.toFixed(1) + ' s)' : '') + ' — with a prompt, the two are mixed.' : 'No sound: the prompt alone is used.';
+}
+
+function setCloud(blob, name) {
+  cloud = blob ? { blob, name } : null;
+  if (cloud && sound) { $('sound-file').value = ''; setSound(null); }
+  if (!cloud) $('points-file').value = '';
+  $('points-clear').hidden = !cloud;
+  // A point cloud is drawn alone: the prompt is not sent with it.
+  $('prompt').disabled = Boolean(cloud);
+  $('points-status').textContent = cloud
+    ? name + ' (' + Math.max(1, Math.round(blob.size / 1024)) + ' KB) — drawn alone; the prompt is not used.'
+    : 'No point cloud. A PLY file (ascii or binary little-endian; x y z, optional red green blue) is drawn as its object.';
+}
+
+/** Checks what the page can (the PLY signature and the upload limit); the server reads the rest. */
+async function pointsChosen() {
+  const file = $('points-file').files[0];
+  if (!file) return setCloud(null);
+  const head = new Uint8Array(await file.slice(0, 4).arrayBuffer());
+  if (String.fromCharCode(...head.slice(0, 3)) !== 'ply') {
+    setCloud(null);
+    return setStatus(file.name + ' is not a PLY file (it does not start with "ply"); choose a .ply point cloud.', true);
+  }
+  if (file.size > models.limits.maxUploadBytes) {
+    setCloud(null);
+    return setStatus(file.name + ' is ' + Math.round(file.size / 1048576) + ' MB; this server takes at most ' + Math.floor(models.limits.maxUploadBytes / 1048576) + ' MB — subsample the cloud.', true);
+  }
+  setStatus('');
+  setCloud(file, file.name);
 }
 
 async function fileChosen() {
@@ -286,6 +327,13 @@ function requestBody() {
   put('scheduler', $('scheduler').value);
   put('n_images', $('n-images').value);
   if (!models.generator.fixed_size) put('size', $('size').value.trim());
+  if (cloud) {
+    fd.set('points', cloud.blob, cloud.name);
+    fd.delete('prompt');
+    if (!models.native_text_encoder) fd.delete('negative_prompt'); // it needs the generator's own text encoder
+    fd.delete('encoder'); // the server picks its point-cloud encoder
+    fd.delete('language');
+  }
   if (sound) {
     fd.set('audio', sound.blob, sound.name);
     if ($('prompt').value.trim() && models.mixing) {
@@ -302,7 +350,7 @@ function requestBody() {
 async function generate(ev) {
   ev.preventDefault();
   if (running || !models) return;
-  if (!$('prompt').value.trim() && !sound) { setStatus('Type a prompt or add a sound.', true); $('prompt').focus(); return; }
+  if (!$('prompt').value.trim() && !sound && !cloud) { setStatus('Type a prompt, or add a sound or a point cloud.', true); $('prompt').focus(); return; }
   running = new AbortController();
   $('generate').disabled = true;
   $('cancel').disabled = false;
@@ -345,14 +393,14 @@ function addResult(images, meta) {
   for (const url of urls) {
     const img = document.createElement('img');
     img.src = url;
-    img.alt = meta.prompt || 'generated from a sound';
+    img.alt = meta.prompt || (meta.points ? 'generated from a point cloud' : 'generated from a sound');
     img.title = meta.width + 'x' + meta.height;
     imgs.append(img);
   }
   const dl = document.createElement('dl');
   const rows = [
     ['prompt', meta.prompt || '—'], ['negative prompt', meta.negative_prompt || '—'], ['encoder', meta.encoder + (meta.gluenet ? ' + GlueNet' : '')], ['language', meta.language || '—'],
-    ['sound', meta.audio ? meta.audio.seconds.toFixed(1) + ' s' : '—'], ['mix', meta.mix || '—'], ['seed', meta.seed],
+    ['sound', meta.audio ? meta.audio.seconds.toFixed(1) + ' s' : '—'], ['point cloud', meta.points ? meta.points.count + ' points' + (meta.points.colours ? ', coloured' : '') : '—'], ['mix', meta.mix || '—'], ['seed', meta.seed],
     ['steps', meta.steps], ['guidance', meta.guidance], ['scheduler', meta.scheduler], ['size', meta.width + 'x' + meta.height], ['time', meta.seconds.toFixed(1) + ' s'],
   ];
   for (const [k, v] of rows) { const dt = document.createElement('dt'); dt.textContent = k; const dd = document.createElement('dd'); dd.textContent = String(v); dd.dataset.field = k; dl.append(dt, dd); }
@@ -376,6 +424,8 @@ document.addEventListener('DOMContentLoaded', () => {
   $('mix-slider').addEventListener('input', () => { $('mix-value').textContent = $('mix-slider').value; });
   $('sound-file').addEventListener('change', fileChosen);
   $('sound-clear').addEventListener('click', () => { $('sound-file').value = ''; setSound(null); });
+  $('points-file').addEventListener('change', pointsChosen);
+  $('points-clear').addEventListener('click', () => setCloud(null));
   $('record').addEventListener('click', toggleRecord);
   $('prompt').addEventListener('keydown', (ev) => { if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey)) $('form').requestSubmit(); });
   init();

@@ -1,11 +1,14 @@
 /**
- * Turning a generation request — a JSON object, or multipart form fields with a WAV file — into a
- * checked GenerationSpec, or a clear HttpError: 422 for a field with an unacceptable value, 415 for
- * a sound that is not a WAV. Field names follow the public API (snake_case).
+ * Turning a generation request — a JSON object, or multipart form fields with a WAV file (field
+ * "audio") or a PLY point cloud (field "points") — into a checked GenerationSpec, or a clear
+ * HttpError: 422 for a field with an unacceptable value, 415 for a file of the wrong type. Field
+ * names follow the public API (snake_case).
  */
 import { randomInt } from 'node:crypto';
 import { decodeWav, toMono } from '../encoders/audio/index.js';
-import type { AudioClip } from '../encoders/types.js';
+import type { AudioClip, Modality, PointCloud } from '../encoders/types.js';
+import { readPly } from '../io/ply.js';
+import { MODALITY_WORDS } from '../pipeline/loaders.js';
 import { type MixSpec, parseMixSpec } from '../pipeline/mix.js';
 import { HttpError, invalidField } from './http-error.js';
 import type { ServedEncoder, ServerModels } from './models.js';
@@ -25,6 +28,8 @@ export interface ServerLimits {
   /** Largest multipart body (the WAV and the fields). */
   maxUploadBytes: number; // 8 MiB
   maxAudioSeconds: number; // 30
+  /** Most points in an uploaded point cloud (the upload size bounds it too). */
+  maxPoints: number; // 500000
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
@@ -37,6 +42,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxJsonBytes: 64 * 1024,
   maxUploadBytes: 8 * 1024 * 1024,
   maxAudioSeconds: 30,
+  maxPoints: 500_000,
 };
 
 export interface GenerationSpec {
@@ -45,6 +51,8 @@ export interface GenerationSpec {
   /** What the images should not show ('' for none): replaces "" as the unconditional. */
   negativePrompt: string;
   audio: (AudioClip & { seconds: number }) | null;
+  /** An uploaded point cloud (N points). */
+  points: (PointCloud & { count: number }) | null;
   encoder: ServedEncoder;
   /** The language asked for, else the one detected (multilingual encoders), else null. */
   language: string | null;
@@ -79,9 +87,15 @@ const FIELDS = [
   'mix_weight',
   'mix_split',
   'audio',
+  'points',
 ];
 
 const WAV_TYPES = ['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave', 'application/octet-stream'];
+/** What browsers and tools label .ply files with (there is no registered type); the bytes are checked too. */
+const PLY_TYPES = ['application/octet-stream', 'application/ply', 'application/x-ply', 'model/ply', 'model/x-ply', 'text/plain', ''];
+
+/** The input a request brings besides text: a sound, a point cloud, or none. */
+type Upload = 'audio' | 'pointcloud' | null;
 
 /** Request fields before checking: JSON values, or strings from a form. */
 type Raw = Record<string, unknown>;
@@ -121,11 +135,12 @@ function bool(r: Reader, k: string): boolean | undefined {
 }
 
 /** Picks the encoder: by name, by language, or ('auto') by the language detected in the prompt. */
-function chooseEncoder(models: ServerModels, r: Reader, prompt: string, hasAudio: boolean): { encoder: ServedEncoder; language: string | null } {
+function chooseEncoder(models: ServerModels, r: Reader, prompt: string, upload: Upload): { encoder: ServedEncoder; language: string | null } {
   const names = models.encoders.map((e) => e.name);
   const wanted = str(r, 'encoder') ?? 'auto';
   const language = str(r, 'language') ?? null;
-  const modality = hasAudio ? 'audio' : 'text';
+  const modality: Modality = upload ?? 'text';
+  const sends = { audio: 'sends a sound', pointcloud: 'sends a point cloud', text: 'has only a prompt' }[modality];
   const detector = models.encoders.find((e) => e.detectLanguage);
   if (wanted !== 'auto') {
     const encoder = models.encoders.find((e) => e.name === wanted);
@@ -133,7 +148,7 @@ function chooseEncoder(models: ServerModels, r: Reader, prompt: string, hasAudio
     if (encoder.modality !== modality) {
       throw invalidField(
         'encoder',
-        `encoder '${wanted}' takes ${encoder.modality}, but the request ${hasAudio ? 'sends a sound' : 'has only a prompt'}; pick a ${modality} encoder (${
+        `encoder '${wanted}' takes ${MODALITY_WORDS[encoder.modality]}, but the request ${sends}; pick an encoder for ${MODALITY_WORDS[modality]} (${
           models.encoders
             .filter((e) => e.modality === modality)
             .map((e) => e.name)
@@ -148,12 +163,13 @@ function chooseEncoder(models: ServerModels, r: Reader, prompt: string, hasAudio
     const detected = modality === 'text' && encoder.detectLanguage ? encoder.detectLanguage(prompt) : null;
     return { encoder, language: language ?? detected };
   }
-  if (hasAudio) {
-    const encoder = models.encoders.find((e) => e.modality === 'audio');
+  if (upload !== null) {
+    const encoder = models.encoders.find((e) => e.modality === upload);
+    const what = upload === 'audio' ? 'sound' : 'point-cloud';
     if (!encoder)
       throw invalidField(
-        'audio',
-        `this server has no sound encoder (its encoders: ${names.join(', ')}); start it with --encoder NAME=DIR --gluenet NAME=DIR for an audio encoder`,
+        upload === 'audio' ? 'audio' : 'points',
+        `this server has no ${what} encoder (its encoders: ${names.join(', ')}); start it with --encoder NAME=DIR --gluenet NAME=DIR for a ${what} encoder`,
         'unknown_encoder',
       );
     return { encoder, language: null };
@@ -235,6 +251,26 @@ function parseMix(models: ServerModels, r: Reader, hasAudio: boolean, prompt: st
   }
 }
 
+function parsePoints(part: MultipartPart, limits: ServerLimits, decoded?: PointCloud | Error): PointCloud & { count: number } {
+  const source = part.filename ? `points '${part.filename.slice(0, 80)}'` : 'points';
+  const plyBytes = part.data.subarray(0, 3).toString('latin1') === 'ply';
+  if (!PLY_TYPES.includes(part.contentType) && !plyBytes) {
+    throw new HttpError(415, 'unsupported_media_type', `${source} has type '${part.contentType}'; send a PLY file (ascii or binary little-endian)`, 'points');
+  }
+  if (part.data.length === 0) throw invalidField('points', `${source} is empty; send a PLY file`, 'invalid_points');
+  let cloud: PointCloud;
+  try {
+    if (decoded instanceof Error) throw decoded;
+    cloud = decoded ?? readPly(part.data, 'PLY');
+  } catch (e) {
+    throw invalidField('points', `${source} is not a readable PLY file: ${(e as Error).message.replace(/^PLY: /, '')}`, 'invalid_points');
+  }
+  const count = cloud.positions.length / 3;
+  if (count > limits.maxPoints)
+    throw invalidField('points', `${source} has ${count} points; the most accepted is ${limits.maxPoints} — subsample the cloud`, 'too_many_points');
+  return { positions: cloud.positions, ...(cloud.colours ? { colours: cloud.colours } : {}), source, count };
+}
+
 function parseAudio(
   part: MultipartPart,
   encoder: ServedEncoder | undefined,
@@ -273,29 +309,35 @@ function parseAudio(
 
 /**
  * Checks a request (JSON object or form parts) against the loaded models and the limits. The server
- * passes the audio part already decoded off the event loop (`decoded`); without it, it is decoded here.
+ * passes the audio and points parts already decoded off the event loop (`decoded`, `decodedPoints`);
+ * without them, they are decoded here.
  */
 export function parseGeneration(
   models: ServerModels,
   limits: ServerLimits,
-  input: { json: unknown } | { parts: MultipartPart[]; decoded?: MonoAudio | Error },
+  input: { json: unknown } | { parts: MultipartPart[]; decoded?: MonoAudio | Error; decodedPoints?: PointCloud | Error },
   accept = '',
 ): GenerationSpec {
   let r: Reader;
   let audioPart: MultipartPart | null = null;
+  let pointsPart: MultipartPart | null = null;
   if ('json' in input) {
     if (typeof input.json !== 'object' || input.json === null || Array.isArray(input.json))
       throw new HttpError(400, 'invalid_json', 'the JSON body must be an object like {"prompt": "..."}');
     r = { raw: input.json as Raw, fromForm: false };
     if ('audio' in r.raw)
       throw invalidField('audio', 'sounds are sent as a file in a multipart/form-data request (field "audio"), not in JSON', 'invalid_audio');
+    if ('points' in r.raw)
+      throw invalidField('points', 'point clouds are sent as a PLY file in a multipart/form-data request (field "points"), not in JSON', 'invalid_points');
   } else {
     // No prototype: fields named __proto__ or constructor are ordinary (unknown) fields.
     const raw: Raw = Object.create(null) as Raw;
     for (const p of input.parts) {
-      if (Object.hasOwn(raw, p.name) || (p.name === 'audio' && audioPart)) throw invalidField(p.name, 'given twice; send each field once', 'duplicate_field');
+      if (Object.hasOwn(raw, p.name) || (p.name === 'audio' && audioPart) || (p.name === 'points' && pointsPart))
+        throw invalidField(p.name, 'given twice; send each field once', 'duplicate_field');
       if (p.name === 'audio') audioPart = p;
-      else if (p.filename !== undefined) throw invalidField(p.name, 'is a file; only "audio" may be a file', 'invalid_field');
+      else if (p.name === 'points') pointsPart = p;
+      else if (p.filename !== undefined) throw invalidField(p.name, 'is a file; only "audio" and "points" may be files', 'invalid_field');
       else raw[p.name] = p.data.toString('utf8');
     }
     r = { raw, fromForm: true };
@@ -305,22 +347,27 @@ export function parseGeneration(
 
   const prompt = (str(r, 'prompt') ?? '').trim();
   const hasAudio = audioPart !== null;
-  if (!hasAudio && prompt === '')
+  const hasPoints = pointsPart !== null;
+  if (hasAudio && hasPoints) throw invalidField('points', 'a request sends a sound or a point cloud, not both; send one of them', 'invalid_points');
+  const upload: Upload = hasAudio ? 'audio' : hasPoints ? 'pointcloud' : null;
+  if (upload === null && prompt === '')
     throw invalidField('prompt', 'is empty; describe the image (in any language the encoders know), or send a sound', 'empty_prompt');
+  if (hasPoints && prompt !== '')
+    throw invalidField('prompt', 'a point cloud is not mixed with a prompt; send the point cloud alone (a negative prompt is fine)', 'invalid_points');
   if ([...prompt].length > limits.maxPromptChars)
     throw invalidField('prompt', `is ${[...prompt].length} characters; the most accepted is ${limits.maxPromptChars}`, 'prompt_too_long');
   const negativePrompt = (str(r, 'negative_prompt') ?? '').trim();
   if ([...negativePrompt].length > limits.maxPromptChars)
     throw invalidField('negative_prompt', `is ${[...negativePrompt].length} characters; the most accepted is ${limits.maxPromptChars}`, 'prompt_too_long');
-  if (hasAudio && negativePrompt !== '' && !models.native) {
+  if (upload !== null && negativePrompt !== '' && !models.native) {
     throw invalidField(
       'negative_prompt',
-      "with a sound, the negative prompt goes through the generator's own text encoder, which this server has not loaded; drop it",
+      `with a ${hasAudio ? 'sound' : 'point cloud'}, the negative prompt goes through the generator's own text encoder, which this server has not loaded; drop it`,
       'negative_prompt_unavailable',
     );
   }
-  const { encoder, language } = chooseEncoder(models, r, prompt, hasAudio);
-  if (!hasAudio && encoder.detectLanguage && encoder.detectLanguage(prompt) === null) {
+  const { encoder, language } = chooseEncoder(models, r, prompt, upload);
+  if (upload === null && encoder.detectLanguage && encoder.detectLanguage(prompt) === null) {
     throw invalidField(
       'prompt',
       `none of its words is known to encoder '${encoder.name}' (languages: ${encoder.languages?.join(', ')}); describe the scene with words it knows`,
@@ -328,6 +375,7 @@ export function parseGeneration(
     );
   }
   const audio = audioPart ? parseAudio(audioPart, encoder, limits, 'decoded' in input ? input.decoded : undefined) : null;
+  const points = pointsPart ? parsePoints(pointsPart, limits, 'decodedPoints' in input ? input.decodedPoints : undefined) : null;
   const mix = parseMix(models, r, hasAudio, prompt);
   const scheduler = str(r, 'scheduler') ?? models.defaults.scheduler;
   if (!models.schedulers.includes(scheduler))
@@ -339,6 +387,7 @@ export function parseGeneration(
     prompt,
     negativePrompt,
     audio,
+    points,
     encoder,
     language,
     mix,

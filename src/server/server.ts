@@ -21,7 +21,7 @@ import { JobQueue, type QueueOptions } from './queue.js';
 import { DEFAULT_LIMITS, type GenerationSpec, parseGeneration, type ServerLimits } from './request.js';
 import { SseStream } from './sse.js';
 import { builtWebDir, serveStaticFile } from './static-files.js';
-import { decodeWavOffThread } from './wav-thread.js';
+import { decodeWavOffThread, readPlyOffThread } from './wav-thread.js';
 
 export interface ServerOptions {
   limits?: Partial<ServerLimits>;
@@ -128,13 +128,15 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
       const parts = parseMultipart(body, boundary, DEFAULT_MULTIPART_LIMITS);
       const audio = parts.find((p) => p.name === 'audio' && p.data.length > 0);
       const decoded = audio ? await decodeWavOffThread(audio.data) : undefined;
-      return parseGeneration(models, limits, { parts, ...(decoded ? { decoded } : {}) }, accept);
+      const points = parts.find((p) => p.name === 'points' && p.data.length > 0);
+      const decodedPoints = points ? await readPlyOffThread(points.data) : undefined;
+      return parseGeneration(models, limits, { parts, ...(decoded ? { decoded } : {}), ...(decodedPoints ? { decodedPoints } : {}) }, accept);
     }
     req.resume();
     throw new HttpError(
       415,
       'unsupported_media_type',
-      `Content-Type '${type || '(none)'}' is not accepted; send application/json, or multipart/form-data with a WAV file in the field "audio"`,
+      `Content-Type '${type || '(none)'}' is not accepted; send application/json, or multipart/form-data with a WAV file in the field "audio" or a PLY file in the field "points"`,
     );
   }
 
@@ -169,7 +171,7 @@ export function createGlueServer(models: ServerModels, options: ServerOptions = 
       const result = await job;
       const metadata = { id, ...generationMetadata(models, spec, result) };
       log(
-        `generate ${id}: ${metadata.encoder} ${JSON.stringify(metadata.prompt.slice(0, 60))}${metadata.audio ? ` + ${metadata.audio.seconds}s audio` : ''} -> ${metadata.n_images} image(s) in ${metadata.seconds} s`,
+        `generate ${id}: ${metadata.encoder} ${JSON.stringify(metadata.prompt.slice(0, 60))}${metadata.audio ? ` + ${metadata.audio.seconds}s audio` : ''}${metadata.points ? ` + ${metadata.points.count} points` : ''} -> ${metadata.n_images} image(s) in ${metadata.seconds} s`,
       );
       if (sse) {
         sse.send('result', { images: result.pngs.map((p) => Buffer.from(p).toString('base64')), metadata });

@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Modality } from '../encoders/types.js';
 import { WorldNativeEncoder } from '../encoders/world/native.js';
 import { WorldGenerator } from '../generators/world/generator.js';
 import { WorldEvaluator } from './models/evaluator-session.js';
@@ -16,9 +17,14 @@ import { WorldEvaluator } from './models/evaluator-session.js';
 /** Short name -> the sub-folder of the world folder it names, per role of a model. */
 export const WORLD_MODEL_NAMES = {
   generator: { world: 'generator' },
-  encoder: { 'world-native': 'text-encoder', 'world-multilingual': 'multilingual-encoder', 'world-sound': 'sound-encoder' },
+  encoder: {
+    'world-native': 'text-encoder',
+    'world-multilingual': 'multilingual-encoder',
+    'world-sound': 'sound-encoder',
+    'world-pointcloud': 'pointcloud-encoder',
+  },
   /** The GlueNet a world encoder ships with, mapping it into the world generator's space. */
-  gluenet: { 'world-multilingual': 'gluenet-multilingual', 'world-sound': 'gluenet-sound' },
+  gluenet: { 'world-multilingual': 'gluenet-multilingual', 'world-sound': 'gluenet-sound', 'world-pointcloud': 'gluenet-pointcloud' },
 } as const satisfies Record<string, Record<string, string>>;
 
 export type ModelRole = keyof typeof WORLD_MODEL_NAMES;
@@ -54,6 +60,19 @@ export function worldModelDir(part: string): string {
   return join(worldAssetsDir(part), part);
 }
 
+/** What each world encoder takes, so a short name can be checked against the input before loading. */
+export const WORLD_ENCODER_MODALITY: Record<keyof (typeof WORLD_MODEL_NAMES)['encoder'], Modality> = {
+  'world-native': 'text',
+  'world-multilingual': 'text',
+  'world-sound': 'audio',
+  'world-pointcloud': 'pointcloud',
+};
+
+/** The modality of a world encoder's short name, or null for anything else (a folder). */
+export function worldEncoderModality(name: string): Modality | null {
+  return Object.hasOwn(WORLD_ENCODER_MODALITY, name) ? WORLD_ENCODER_MODALITY[name as keyof typeof WORLD_ENCODER_MODALITY] : null;
+}
+
 export function isWorldModelName(name: string, role: ModelRole): boolean {
   return Object.hasOwn(WORLD_MODEL_NAMES[role], name);
 }
@@ -69,17 +88,17 @@ export const WORLD_NATIVE_ENCODER = 'world-native';
 
 /**
  * The folders a generate request names, short names resolved. The world brings its defaults along:
- * `--generator world` reads prompts with world-native (sounds with world-sound); a world encoder
- * named without --gluenet takes the GlueNet it ships with; sounds take world-native for the
- * unconditional and the mix text.
+ * `--generator world` reads prompts with world-native (sounds with world-sound, point clouds with
+ * world-pointcloud); a world encoder named without --gluenet takes the GlueNet it ships with;
+ * sounds and point clouds take world-native for the unconditional (and sounds for the mix text).
  */
-export function resolveWorldChoice<T extends { generator: string; encoder: string | null; gluenet: string | null; textEncoder: string | null; audio: boolean }>(
-  c: T,
-): T {
+export function resolveWorldChoice<
+  T extends { generator: string; encoder: string | null; gluenet: string | null; textEncoder: string | null; audio: boolean; points?: boolean },
+>(c: T): T {
   let { encoder, gluenet, textEncoder } = c;
   if (isWorldModelName(c.generator, 'generator')) {
-    encoder ??= c.audio ? 'world-sound' : WORLD_NATIVE_ENCODER;
-    if (c.audio) textEncoder ??= WORLD_NATIVE_ENCODER;
+    encoder ??= c.audio ? 'world-sound' : c.points ? 'world-pointcloud' : WORLD_NATIVE_ENCODER;
+    if (c.audio || c.points) textEncoder ??= WORLD_NATIVE_ENCODER;
   }
   if (gluenet === null && encoder !== null && isWorldModelName(encoder, 'gluenet')) gluenet = encoder;
   return {

@@ -68,7 +68,7 @@ test('parses flags with the documented defaults', () => {
 
 test('bad flag combinations are usage errors that say what to pass', () => {
   const bad: [string[], RegExp][] = [
-    [[...base], /pass --prompt TEXT or --audio FILE.wav/],
+    [[...base], /pass --prompt TEXT, --audio FILE.wav or --points FILE.ply/],
     [['--encoder', 'e', '--out', 'x.png', '--prompt', 'p'], /--generator is required/],
     [[...base, '--audio', 'a.wav'], /--audio needs --encoder DIR \(the audio encoder\) and --gluenet DIR/],
     [['--generator', 'g', '--out', 'x.png', '--audio', 'a.wav', '--gluenet', 'g'], /--audio needs --encoder DIR/],
@@ -80,7 +80,7 @@ test('bad flag combinations are usage errors that say what to pass', () => {
     [[...base, '--prompt', 'p', '--height', '500'], /--height must be a multiple of 8, got 500/],
     [[...base, '--prompt', 'p', '--device', 'gpu'], /--device must be cpu or cuda, got 'gpu'/],
     [[...base, '--prompt', 'p', '--steps', '0'], /--steps must be an integer >= 1/],
-    [[...base, '--prompt', 'p', '--text-encoder', 't'], /--text-encoder is for audio runs/],
+    [[...base, '--prompt', 'p', '--text-encoder', 't'], /--text-encoder is for audio and point-cloud runs/],
     [['--generator', 'g', '--encoder', 'e', '--out', 'x.jpg', '--prompt', 'p'], /--out 'x.jpg' must end in .png/],
     [[...base, '--prompt', 'p', '--bogus'], /Unknown option '--bogus'/],
   ];
@@ -113,6 +113,7 @@ function loaders(log: string[]): GenerateLoaders {
     generator: async (dir) => (log.push(`generator ${path.basename(dir)}`), SdOnnxGenerator.load(dir)),
     textEncoder: async (dir) => (log.push(`text ${path.basename(dir)}`), stub('text', 768, calls)),
     audioEncoder: async (dir) => (log.push(`audio ${path.basename(dir)}`), stub('audio', 64, calls)),
+    pointCloudEncoder: async (dir) => (log.push(`pointcloud ${path.basename(dir)}`), stub('pointcloud', 64, calls)),
     aligner: async (dir) => (
       log.push(`aligner ${path.basename(dir)}`),
       { align: (f: Float32Array, b: number) => Float32Array.from({ length: b * 77 * 768 }, (_, i) => f[Math.floor(i / 12)]!), release: async () => {} }

@@ -62,7 +62,7 @@ test('no options: the bundled world generates from a French prompt and from a so
   try {
     assert.deepEqual(
       models.encoders.map((e) => e.name),
-      ['native', 'multilingual', 'sound'],
+      ['native', 'multilingual', 'sound', ...(has('pointcloud-encoder', 'gluenet-pointcloud') ? ['pointcloud'] : [])],
     );
     const res = await post(srv.url, { prompt: 'un grand cercle rouge', steps: 3, format: 'json' });
     const body = (await res.json()) as { metadata: { encoder: string; language: string; width: number } };
