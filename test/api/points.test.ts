@@ -50,10 +50,14 @@ test('world-pointcloud: PLY bytes -> an image, the unconditional from the native
     assert.equal(pipe.info.modality, 'pointcloud');
     assert.equal(pipe.info.gluenet, 'world-pointcloud');
     const ply = writePly({ positions, colours }, 'ascii');
-    const { images, unconditionalFrom } = await pipe.generate({ points: [ply, { positions, colours, source: 'arrays' }], steps: 4, guidance: 3, seed: 1 });
+    const request = { steps: 4, guidance: 3, seed: 1 };
+    const { images, unconditionalFrom } = await pipe.generate({ points: ply, ...request });
     assert.equal(unconditionalFrom, 'native-text-encoder');
-    assert.equal(images.length, 2);
-    assert.deepEqual(images[0]!.data, images[1]!.data, 'the same cloud as bytes or arrays, the same image');
+    assert.equal(images.length, 1);
+    const arrays = await pipe.generate({ points: { positions, colours }, ...request });
+    assert.deepEqual(arrays.images[0]!.data, images[0]!.data, 'the same cloud as bytes or arrays, the same image');
+    const other = await pipe.generate({ points: { positions: positions.map((v) => 2 * v), colours }, ...request });
+    assert.notDeepEqual(other.images[0]!.data, images[0]!.data, 'a cloud twice the size, another image');
     assert.equal(parseParameters(images[0]!.parameters).values['Point cloud'], 'point cloud 0');
     await assert.rejects(pipe.generate({ points: ply, prompt: 'x' }), /takes point clouds alone; drop prompt and mix/);
     await assert.rejects(pipe.generate({}), /takes point clouds; pass points/);
