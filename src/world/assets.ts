@@ -22,9 +22,15 @@ export const WORLD_MODEL_NAMES = {
     'world-multilingual': 'multilingual-encoder',
     'world-sound': 'sound-encoder',
     'world-pointcloud': 'pointcloud-encoder',
+    'world-english-large': 'english-large-encoder',
   },
   /** The GlueNet a world encoder ships with, mapping it into the world generator's space. */
-  gluenet: { 'world-multilingual': 'gluenet-multilingual', 'world-sound': 'gluenet-sound', 'world-pointcloud': 'gluenet-pointcloud' },
+  gluenet: {
+    'world-multilingual': 'gluenet-multilingual',
+    'world-sound': 'gluenet-sound',
+    'world-pointcloud': 'gluenet-pointcloud',
+    'world-english-large': 'gluenet-english-large',
+  },
 } as const satisfies Record<string, Record<string, string>>;
 
 export type ModelRole = keyof typeof WORLD_MODEL_NAMES;
@@ -66,6 +72,7 @@ export const WORLD_ENCODER_MODALITY: Record<keyof (typeof WORLD_MODEL_NAMES)['en
   'world-multilingual': 'text',
   'world-sound': 'audio',
   'world-pointcloud': 'pointcloud',
+  'world-english-large': 'text',
 };
 
 /** The modality of a world encoder's short name, or null for anything else (a folder). */
