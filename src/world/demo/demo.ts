@@ -1,17 +1,22 @@
 /**
  * `npm run demo`: the mission end to end on the bundled world. The frozen world generator, which only
- * understands its own English text encoder, draws from prompts in seven languages and from sounds —
- * through GlueNets trained on parallel pairs alone — and from a sound + text mix. Every image is read
- * back by the world evaluator, so the page shows what each input asked for and what came out.
+ * understands its own English text encoder, draws from prompts in seven languages, from rich English
+ * read by a bigger encoder, from sounds and from 3-D point clouds (written as PLY files and read back,
+ * as a user's would be) — through GlueNets trained on parallel pairs alone — and from a sound + text
+ * mix. Every image is read back by the world evaluator, so the page shows what each input asked for
+ * and what came out.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeWav } from '../../encoders/audio/index.js';
+import { loadEncoder } from '../../encoders/registry.js';
+import type { Encoder } from '../../encoders/types.js';
 import { WorldMultilingualEncoder } from '../../encoders/world/multilingual.js';
 import { WorldSoundEncoder } from '../../encoders/world/sound.js';
 import { type LoadedAligner, loadAligner } from '../../gluenet/load.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { imageGrid } from '../../io/grid.js';
+import { readPly, writePly } from '../../io/ply.js';
 import { encodePng } from '../../io/png.js';
 import { mixSource, perInputSource, type RoutedInput, route } from '../../pipeline/sources.js';
 import { X2ImagePipeline } from '../../pipeline/x2image.js';
@@ -19,10 +24,14 @@ import { Rng } from '../../util/rng.js';
 import { loadWorldModels, worldModelDir } from '../assets.js';
 import { type AttributeName, type Attributes, COLOURS, type NamedAttributes, OBJECTS, POSITIONS, SIZES } from '../data/attributes.js';
 import { captionIn, LANGUAGES, type Language, languageName } from '../data/captions-multi.js';
+import { captionRich } from '../data/captions-rich.js';
+import { samplePointCloud } from '../data/pointclouds.js';
 import { synthSound } from '../data/sounds.js';
 import { type ConditionSource, glueNetSource, nativeSource } from '../experiments/conditions.js';
+import { worldDenoiser } from '../experiments/denoiser.js';
 import { pairedFeatures, trainWorldGlueNet } from '../experiments/glue.js';
 import { soundPairs, textPairs } from '../experiments/pairs.js';
+import { type ShippedGlueNet, shipWorldGlueNets } from '../experiments/ship.js';
 import { bytesToPixels, IMAGE_SIDE } from '../models/data.js';
 import { type DemoItem, demoPage } from './page.js';
 
@@ -48,7 +57,7 @@ function describe(a: Attributes, named: Partial<NamedAttributes>): string {
   return parts.join(' ');
 }
 
-async function gluenet(name: 'multilingual' | 'sound', o: DemoOptions, train: () => Promise<string>): Promise<{ aligner: LoadedAligner; origin: string }> {
+async function gluenet(name: ShippedGlueNet, o: DemoOptions, train: () => Promise<string>): Promise<{ aligner: LoadedAligner; origin: string }> {
   const shipped = worldModelDir(`gluenet-${name}`);
   if (!o.train && existsSync(join(shipped, 'model.safetensors'))) return { aligner: await loadAligner(shipped), origin: `shipped (${shipped})` };
   const dir = await train();
@@ -61,6 +70,8 @@ export async function runDemo(o: DemoOptions): Promise<{ table: string; files: s
   const world = await loadWorldModels();
   const multi = await WorldMultilingualEncoder.load(worldModelDir('multilingual-encoder'));
   const sound = await WorldSoundEncoder.load(worldModelDir('sound-encoder'));
+  const large = (await loadEncoder(worldModelDir('english-large-encoder'))) as Encoder<'text'>;
+  const clouds = (await loadEncoder(worldModelDir('pointcloud-encoder'))) as Encoder<'pointcloud'>;
   try {
     const multiGlue = await gluenet('multilingual', o, async () => {
       o.log('training the multilingual GlueNet on 3000 caption pairs (no images)...');
@@ -90,8 +101,23 @@ export async function runDemo(o: DemoOptions): Promise<{ table: string; files: s
       await trainWorldGlueNet(f, dir, { steps: 600, seed: o.seed, progress: o.progress });
       return dir;
     });
-    o.log(`multilingual GlueNet: ${multiGlue.origin}`);
-    o.log(`sound GlueNet: ${soundGlue.origin}`);
+    // The bigger-English and point-cloud GlueNets: shipped, else trained with the experiments' recipe.
+    const shipOne = async (name: ShippedGlueNet): Promise<string> => {
+      o.log(`training the ${name} GlueNet with the experiments' recipe (no images)...`);
+      const r = await shipWorldGlueNets(
+        { native: world.encoder, multilingual: multi, sound, large, pointcloud: clouds, denoiser: await worldDenoiser(worldModelDir('generator')) },
+        o.out,
+        o.seed,
+        o.log,
+        o.progress,
+        [name],
+      );
+      return r.written[0]!;
+    };
+    const largeGlue = await gluenet('english-large', o, () => shipOne('english-large'));
+    const cloudGlue = await gluenet('pointcloud', o, () => shipOne('pointcloud'));
+    const origins = { Multilingual: multiGlue.origin, Sound: soundGlue.origin, 'Bigger English': largeGlue.origin, 'Point cloud': cloudGlue.origin };
+    for (const [name, origin] of Object.entries(origins)) o.log(`${name} GlueNet: ${origin}`);
 
     // Inputs: the same three scenes in every language, four sounds, two mixes.
     const rng = new Rng(o.seed + 17);
@@ -102,7 +128,7 @@ export async function runDemo(o: DemoOptions): Promise<{ table: string; files: s
     ];
     // Every image is one input routed through its own condition source; images that share an
     // unconditional condition (the native encoder's "", or the multilingual GlueNet's) share a batch.
-    const items: (DemoItem & { routed: RoutedInput; uncond: 'native' | 'multilingual' })[] = [];
+    const items: (DemoItem & { routed: RoutedInput; uncond: 'native' | 'multilingual' | 'english-large' })[] = [];
     const native = nativeSource(world.encoder);
     const multiSrc = glueNetSource('multilingual', multi, multiGlue.aligner);
     for (const lang of LANGUAGES as readonly Language[]) {
@@ -120,6 +146,53 @@ export async function runDemo(o: DemoOptions): Promise<{ table: string; files: s
           uncond: lang === 'en' ? 'native' : 'multilingual',
         });
       }
+    }
+    // The same scenes in rich English (synonyms, other word orders, clauses that name nothing),
+    // read by the bigger English encoder, next to the native encoder reading the same words.
+    const largeSrc = glueNetSource('english-large', large, largeGlue.aligner);
+    for (const s of scenes) {
+      const text = captionRich(s.attrs, s.named, rng);
+      for (const [group, path, src, uncond] of [
+        ['Rich English, bigger encoder', 'bigger English encoder -> GlueNet', largeSrc, 'english-large'],
+        ['Rich English, native encoder', 'native English encoder (never trained on rich English)', native, 'native'],
+      ] as const) {
+        items.push({
+          group,
+          input: text,
+          route: path,
+          attrs: s.attrs,
+          named: s.named,
+          asked: describe(s.attrs, s.named),
+          routed: route(src as ConditionSource<string>, text),
+          uncond,
+        });
+      }
+    }
+    // Point clouds, written as PLY files next to the page and read back as a user's file would be.
+    const cloudSrc = glueNetSource('pointcloud', clouds, cloudGlue.aligner, native);
+    for (const [object, colour, size] of [
+      [0, 0, 1],
+      [8, 2, 0],
+      [2, 4, 1],
+    ] as const) {
+      const file = `cloud-${OBJECTS[object]}.ply`;
+      await writeFileAtomic(
+        join(o.out, file),
+        writePly(samplePointCloud({ object, colour, size }, 2048, new Rng(o.seed + 300 + object)), 'binary_little_endian'),
+      );
+      const attrs: Attributes = { object, colour, size, position: 0 };
+      const named = { object: true, colour: true, size: true };
+      items.push({
+        group: 'Point cloud',
+        input: `${SIZES[size]} ${COLOURS[colour]!.name} ${OBJECTS[object]} (2048 points)`,
+        points: file,
+        route: 'point-cloud encoder -> GlueNet',
+        attrs,
+        named,
+        asked: describe(attrs, named),
+        routed: route(cloudSrc, readPly(readFileSync(join(o.out, file)), file)),
+        uncond: 'native',
+      });
     }
     const soundObjects = [0, 1, 2, 3];
     const soundSrc = glueNetSource('sound', sound, soundGlue.aligner, native);
@@ -168,6 +241,7 @@ export async function runDemo(o: DemoOptions): Promise<{ table: string; files: s
     for (const [kind, uncondSource] of [
       ['native', native],
       ['multilingual', multiSrc],
+      ['english-large', largeSrc],
     ] as const) {
       const idx = items.map((it, i) => (it.uncond === kind ? i : -1)).filter((i) => i >= 0);
       const pipeline = new X2ImagePipeline({ generator: world.generator, source: perInputSource(() => uncondSource.unconditional(), kind) });
@@ -219,14 +293,15 @@ export async function runDemo(o: DemoOptions): Promise<{ table: string; files: s
     );
     await writeFileAtomic(join(o.out, 'grid.png'), grid);
     const seconds = (Date.now() - start) / 1000;
-    await writeFileAtomic(join(o.out, 'index.html'), demoPage(items, { table, seconds, multilingual: multiGlue.origin, sound: soundGlue.origin }));
+    await writeFileAtomic(join(o.out, 'index.html'), demoPage(items, { table, seconds, glueNets: origins }));
     files.push(join(o.out, 'index.html'), join(o.out, 'grid.png'), join(o.out, 'results.md'));
-    await multiGlue.aligner.release();
-    await soundGlue.aligner.release();
+    for (const g of [multiGlue, soundGlue, largeGlue, cloudGlue]) await g.aligner.release();
     return { table, files };
   } finally {
     await world.release();
     await multi.release();
     await sound.release();
+    await large.release();
+    await clouds.release();
   }
 }

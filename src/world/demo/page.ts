@@ -10,6 +10,8 @@ export interface DemoItem {
   route: string;
   /** A WAV file next to the page, for sound inputs. */
   audio?: string;
+  /** A PLY file next to the page, for point-cloud inputs. */
+  points?: string;
   attrs: Attributes;
   named: Partial<NamedAttributes>;
   asked: string;
@@ -20,7 +22,7 @@ export interface DemoItem {
 
 const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-export function demoPage(items: DemoItem[], info: { table: string; seconds: number; multilingual: string; sound: string }): string {
+export function demoPage(items: DemoItem[], info: { table: string; seconds: number; glueNets: Record<string, string> }): string {
   const groups = [...new Set(items.map((i) => i.group))];
   const rows = info.table
     .split('\n')
@@ -40,7 +42,7 @@ export function demoPage(items: DemoItem[], info: { table: string; seconds: numb
         .filter((i) => i.group === g)
         .map((i) => {
           const marks = (i.correct ?? []).map(([a, ok]) => `<span class="${ok ? 'ok' : 'no'}">${ok ? '✓' : '✗'} ${a}</span>`).join(' ');
-          const audio = i.audio ? `<audio controls src="${esc(i.audio)}"></audio>` : '';
+          const audio = i.audio ? `<audio controls src="${esc(i.audio)}"></audio>` : i.points ? ` <a href="${esc(i.points)}">${esc(i.points)}</a>` : '';
           return `<figure><img src="${esc(i.image ?? '')}" width="128" height="128" alt="${esc(i.asked)}"><figcaption><b>${esc(i.input)}</b>${audio}<br><small>asked: ${esc(i.asked)}<br>read: ${esc(i.read ?? '')}</small><br>${marks}</figcaption></figure>`;
         })
         .join('\n');
@@ -61,10 +63,12 @@ audio{width:170px;height:28px;margin-top:.3rem}
 </style></head><body>
 <h1>gluegen on the bundled world</h1>
 <p>A frozen text-to-image generator that only understands its own English text encoder draws from prompts in
-seven languages and from sounds, through GlueNets trained on parallel pairs only (no images, no generator
-retraining). Each image is read back by the world's evaluator: ✓ marks an attribute the prompt named and the
+seven languages, from rich English read by a bigger encoder, from sounds and from 3-D point clouds, through
+GlueNets trained on parallel pairs only (no images, no generator retraining). Each image is read back by the world's evaluator: ✓ marks an attribute the prompt named and the
 image shows.</p>
-<p>Multilingual GlueNet: ${esc(info.multilingual)}<br>Sound GlueNet: ${esc(info.sound)}<br>Total time: ${info.seconds.toFixed(1)} s</p>
+<p>${Object.entries(info.glueNets)
+    .map(([name, origin]) => `${esc(name)} GlueNet: ${esc(origin)}<br>`)
+    .join('')}Total time: ${info.seconds.toFixed(1)} s</p>
 <table><tr><th>input</th><th>route</th><th>named attributes read back</th></tr>
 ${rows}
 </table>
