@@ -13,8 +13,8 @@ import type { Encoder, EncoderInput, Modality } from '../src/encoders/types.js';
 import { loadGlueNet } from '../src/gluenet/checkpoint.js';
 import { Aligner } from '../src/gluenet/inference.js';
 import type { LoadedAligner } from '../src/gluenet/load.js';
-import { float16ToFloat32, float32ToFloat16 } from '../src/io/half.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
+import { float16ToFloat32, float32ToFloat16 } from '../src/io/half.js';
 import { loadWorldModels, worldModelDir } from '../src/world/assets.js';
 import { pointCloudPairs } from '../src/world/data/pointclouds.js';
 import { englishPromptSets } from '../src/world/experiments/bigger-english.js';
@@ -41,11 +41,14 @@ const aligner = async (round: boolean): Promise<LoadedAligner> => {
   const a = await Aligner.create(g.config, w);
   return { config: g.config, align: (f, b) => a.align(f, b), release: () => a.release() };
 };
-const folder = { multilingual: 'multilingual-encoder', sound: 'sound-encoder', 'bigger-english': 'english-large-encoder', pointcloud: 'pointcloud-encoder' }[experiment];
+const folder = { multilingual: 'multilingual-encoder', sound: 'sound-encoder', 'bigger-english': 'english-large-encoder', pointcloud: 'pointcloud-encoder' }[
+  experiment
+];
 const encoder = await loadEncoder(worldModelDir(folder));
 // The experiment's own test inputs and sampling (seed 0 runs), so the rows match its results file.
 let scored: Scored<unknown>;
-if (experiment === 'multilingual') scored = textInputs(multilingualPromptSets(FULL_SETTINGS.pairs, FULL_SETTINGS.valPromptsPerLanguage, FULL_SETTINGS.promptsPerLanguage, seed).test);
+if (experiment === 'multilingual')
+  scored = textInputs(multilingualPromptSets(FULL_SETTINGS.pairs, FULL_SETTINGS.valPromptsPerLanguage, FULL_SETTINGS.promptsPerLanguage, seed).test);
 else if (experiment === 'sound') scored = soundInputs(soundPairs(FULL_SETTINGS.sounds, 'test', seed));
 else if (experiment === 'bigger-english') {
   const b = PAPER_FULL.biggerEnglish;
@@ -63,7 +66,12 @@ for (const round of [false, true]) {
 const c = compare(`half-precision/${experiment}`, rows[1]!, rows[0]!);
 const previous = existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as { checks: unknown[] }).checks : [];
 const check = { experiment, gluenet: values.gluenet.split(/[\\/]/).slice(-2).join('/'), float32: rows[0]!.mean, float16: rows[1]!.mean, comparison: c };
-await writeFileAtomic(out, `${JSON.stringify({ checks: [...previous.filter((p) => (p as { experiment: string }).experiment !== experiment), check] }, null, 2)}\n`);
-console.log(`${experiment}: float32 ${(100 * rows[0]!.mean).toFixed(1)}%, float16 ${(100 * rows[1]!.mean).toFixed(1)}%, difference ${c.diff} [${c.ci_low}, ${c.ci_high}] (n ${c.n}); wrote ${out}`);
+await writeFileAtomic(
+  out,
+  `${JSON.stringify({ checks: [...previous.filter((p) => (p as { experiment: string }).experiment !== experiment), check] }, null, 2)}\n`,
+);
+console.log(
+  `${experiment}: float32 ${(100 * rows[0]!.mean).toFixed(1)}%, float16 ${(100 * rows[1]!.mean).toFixed(1)}%, difference ${c.diff} [${c.ci_low}, ${c.ci_high}] (n ${c.n}); wrote ${out}`,
+);
 await encoder.release();
 await world.release();

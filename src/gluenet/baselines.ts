@@ -62,19 +62,28 @@ export async function fitLinearMap(x: Float32Array, y: Float32Array, n: number, 
   return (await fitLinearMaps(x, y, n, din, dout, [lambda]))[0]!;
 }
 
-/** One ridge fit per lambda, sharing the Gram matrices (the expensive part for many rows). */
-export async function fitLinearMaps(x: Float32Array, y: Float32Array, n: number, din: number, dout: number, lambdas: number[]): Promise<LinearMap[]> {
+/**
+ * One ridge fit per lambda, sharing the Gram matrices (the expensive part for many rows). With fewer
+ * rows than input features the same solution is found in the dual, (n x n) instead of (din x din):
+ * W = Xc^T (Xc Xc^T + l I)^-1 Yc on centred rows, the bias from the means — what the primal with an
+ * unpenalised bias column gives, at O(n^3) instead of O(din^3).
+ */
+export async function fitLinearMaps(
+  x: Float32Array,
+  y: Float32Array,
+  n: number,
+  din: number,
+  dout: number,
+  lambdas: number[],
+  form: 'auto' | 'primal' | 'dual' = 'auto',
+): Promise<LinearMap[]> {
+  if (form === 'dual' || (form === 'auto' && n < din)) return fitDual(x, y, n, din, dout, lambdas);
   const { xtx, xty } = await gram(x, y, n, din, dout);
   return lambdas.map((lambda) => solveRidge(xtx, xty, din, dout, lambda));
 }
 
-function solveRidge(xtx: Float32Array, xty: Float32Array, din: number, dout: number, lambda: number): LinearMap {
-  const m = din + 1;
-  const a = Float64Array.from(xtx);
-  let meanDiag = 0;
-  for (let i = 0; i < din; i++) meanDiag += a[i * m + i]! / din;
-  for (let i = 0; i < din; i++) a[i * m + i]! += lambda * meanDiag + 1e-8;
-  // In-place Cholesky: A = L L^T (lower triangle).
+/** In-place Cholesky A = L L^T of a symmetric positive definite [m, m] float64 matrix (lower triangle). */
+function cholesky(a: Float64Array, m: number): void {
   for (let j = 0; j < m; j++) {
     let d = a[j * m + j]!;
     for (let k = 0; k < j; k++) d -= a[j * m + k]! * a[j * m + k]!;
@@ -87,25 +96,84 @@ function solveRidge(xtx: Float32Array, xty: Float32Array, din: number, dout: num
       a[i * m + j] = s / l;
     }
   }
-  // Solve L Z = X^T Y, then L^T W = Z, all dout columns at once.
-  const w = Float64Array.from(xty);
+}
+
+/** Solves L L^T W = B in place for all `cols` columns of B [m, cols], given the Cholesky factor L. */
+function choleskySolve(l: Float64Array, m: number, w: Float64Array, cols: number): void {
   for (let i = 0; i < m; i++) {
     for (let k = 0; k < i; k++) {
-      const lik = a[i * m + k]!;
+      const lik = l[i * m + k]!;
       if (lik === 0) continue;
-      for (let c = 0; c < dout; c++) w[i * dout + c]! -= lik * w[k * dout + c]!;
+      for (let c = 0; c < cols; c++) w[i * cols + c]! -= lik * w[k * cols + c]!;
     }
-    const lii = a[i * m + i]!;
-    for (let c = 0; c < dout; c++) w[i * dout + c]! /= lii;
+    const lii = l[i * m + i]!;
+    for (let c = 0; c < cols; c++) w[i * cols + c]! /= lii;
   }
   for (let i = m - 1; i >= 0; i--) {
     for (let k = i + 1; k < m; k++) {
-      const lki = a[k * m + i]!;
+      const lki = l[k * m + i]!;
       if (lki === 0) continue;
-      for (let c = 0; c < dout; c++) w[i * dout + c]! -= lki * w[k * dout + c]!;
+      for (let c = 0; c < cols; c++) w[i * cols + c]! -= lki * w[k * cols + c]!;
     }
-    const lii = a[i * m + i]!;
-    for (let c = 0; c < dout; c++) w[i * dout + c]! /= lii;
+    const lii = l[i * m + i]!;
+    for (let c = 0; c < cols; c++) w[i * cols + c]! /= lii;
   }
+}
+
+async function fitDual(x: Float32Array, y: Float32Array, n: number, din: number, dout: number, lambdas: number[]): Promise<LinearMap[]> {
+  const xMean = new Float64Array(din);
+  const yMean = new Float64Array(dout);
+  let meanDiag = 0; // of the uncentred [X 1]^T [X 1], as the primal scales lambda
+  for (let r = 0; r < n; r++) {
+    for (let i = 0; i < din; i++) {
+      const v = x[r * din + i]!;
+      xMean[i]! += v / n;
+      meanDiag += (v * v) / din;
+    }
+    for (let j = 0; j < dout; j++) yMean[j]! += y[r * dout + j]! / n;
+  }
+  const xc = Float32Array.from(x, (v, k) => v - xMean[k % din]!);
+  const g = new Graph();
+  const xi = g.input('x', [n, din]);
+  const s = await Session.create(compileInference(g, { k: xi.matmul(xi.T) }, new Map()));
+  const k = (await s.run({ x: { data: xc, dims: [n, din] } })).k!.data as Float32Array;
+  await s.release();
+  const back = new Graph();
+  const xt = back.input('x', [n, din]);
+  const alpha = back.input('alpha', [n, dout]);
+  const project = await Session.create(compileInference(back, { w: xt.T.matmul(alpha) }, new Map()));
+  try {
+    const maps: LinearMap[] = [];
+    for (const lambda of lambdas) {
+      const a = Float64Array.from(k);
+      for (let i = 0; i < n; i++) a[i * n + i]! += lambda * meanDiag + 1e-8;
+      cholesky(a, n);
+      const coef = Float64Array.from({ length: n * dout }, (_, q) => y[q]! - yMean[q % dout]!);
+      choleskySolve(a, n, coef, dout);
+      const w = (await project.run({ x: { data: xc, dims: [n, din] }, alpha: { data: Float32Array.from(coef), dims: [n, dout] } })).w!.data as Float32Array;
+      const weights = new Float64Array((din + 1) * dout);
+      weights.set(w);
+      for (let j = 0; j < dout; j++) {
+        let b = yMean[j]!;
+        for (let i = 0; i < din; i++) b -= xMean[i]! * w[i * dout + j]!;
+        weights[din * dout + j] = b;
+      }
+      maps.push(new LinearMap(din, dout, weights));
+    }
+    return maps;
+  } finally {
+    await project.release();
+  }
+}
+
+function solveRidge(xtx: Float32Array, xty: Float32Array, din: number, dout: number, lambda: number): LinearMap {
+  const m = din + 1;
+  const a = Float64Array.from(xtx);
+  let meanDiag = 0;
+  for (let i = 0; i < din; i++) meanDiag += a[i * m + i]! / din;
+  for (let i = 0; i < din; i++) a[i * m + i]! += lambda * meanDiag + 1e-8;
+  cholesky(a, m);
+  const w = Float64Array.from(xty);
+  choleskySolve(a, m, w, dout);
   return new LinearMap(din, dout, w);
 }

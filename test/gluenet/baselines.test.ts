@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fitLinearMap, naivePlugIn } from '../../src/gluenet/baselines.js';
+import { fitLinearMap, fitLinearMaps, naivePlugIn } from '../../src/gluenet/baselines.js';
 import { Rng } from '../../src/util/rng.js';
 
 test('least-squares linear map recovers an exact affine map', async () => {
@@ -33,4 +33,26 @@ test('naive plug-in pads and truncates tokens and widths', () => {
   const x = Float32Array.from({ length: 2 * 3 * 2 }, (_, i) => i + 1); // [2, 3, 2]
   const y = naivePlugIn(x, 2, 3, 2, 2, 3); // -> [2, 2, 3]
   assert.deepEqual([...y], [1, 2, 0, 3, 4, 0, 7, 8, 0, 9, 10, 0]);
+});
+
+test('with fewer rows than features the dual ridge solution equals the primal one (bias unpenalised), for every ridge', async () => {
+  const rng = new Rng(5);
+  const n = 30;
+  const din = 50;
+  const dout = 4;
+  const x = rng.fillNormal(new Float32Array(n * din));
+  for (let k = 0; k < x.length; k++) x[k]! += 0.7 * ((k % din) / din); // non-zero feature means: the bias matters
+  const y = rng.fillNormal(new Float32Array(n * dout));
+  const ridges = [1e-3, 0.1, 10];
+  const primal = await fitLinearMaps(x, y, n, din, dout, ridges, 'primal');
+  const dual = await fitLinearMaps(x, y, n, din, dout, ridges, 'auto'); // n < din: the dual
+  const probe = rng.fillNormal(new Float32Array(5 * din));
+  for (const [i, ridge] of ridges.entries()) {
+    const a = primal[i]!.apply(probe, 5);
+    const b = dual[i]!.apply(probe, 5);
+    const scale = Math.max(...a.map(Math.abs));
+    a.forEach((v, k) => assert.ok(Math.abs(v - b[k]!) < 1e-3 * scale, `ridge ${ridge}: primal ${v} vs dual ${b[k]}`));
+  }
+  // Different ridges give different maps (the strength is applied, not ignored).
+  assert.ok(Math.abs(dual[0]!.apply(probe, 1)[0]! - dual[2]!.apply(probe, 1)[0]!) > 1e-3);
 });

@@ -14,12 +14,12 @@ import { loadEncoder } from '../../src/encoders/registry.js';
 import type { Encoder } from '../../src/encoders/types.js';
 import { type LoadedAligner, loadAligner } from '../../src/gluenet/load.js';
 import { loadWorldModels, type WorldModels, worldModelDir } from '../../src/world/assets.js';
+import { pointCloudPairs } from '../../src/world/data/pointclouds.js';
 import { englishPromptSets, runBiggerEnglish } from '../../src/world/experiments/bigger-english.js';
 import { glueNetSource, naiveSource, nativeSource } from '../../src/world/experiments/conditions.js';
 import { worldDenoiser } from '../../src/world/experiments/denoiser.js';
 import { runImageFinetune } from '../../src/world/experiments/finetune-run.js';
 import { cloudInputs, runPointCloud } from '../../src/world/experiments/pointcloud-run.js';
-import { pointCloudPairs } from '../../src/world/data/pointclouds.js';
 import { compare, textInputs } from '../../src/world/experiments/run.js';
 import { type Sampling, scoreSource } from '../../src/world/experiments/score.js';
 
@@ -55,7 +55,14 @@ test('rich prompts: the shipped GlueNet (bigger encoder) draws them clearly bett
   // 60 held-out rich prompts of another seed than the committed run's (fresh, none in training).
   const { test: t } = englishPromptSets(400, 1, 60, 7);
   const { inputs, expected } = textInputs(t.rich);
-  const g = await scoreSource(glueNetSource('GlueNet', large, await shipped('gluenet-english-large')), inputs, expected, world.generator, world.evaluator, sampling);
+  const g = await scoreSource(
+    glueNetSource('GlueNet', large, await shipped('gluenet-english-large')),
+    inputs,
+    expected,
+    world.generator,
+    world.evaluator,
+    sampling,
+  );
   const n = await scoreSource(nativeSource(world.encoder), inputs, expected, world.generator, world.evaluator, sampling);
   const d = compare('rich', g, n);
   assert.ok(d.ci_low > 0 && d.diff >= 10, `GlueNet(bigger) - native on rich prompts: ${d.diff} [${d.ci_low}, ${d.ci_high}] points`);
@@ -64,8 +71,22 @@ test('rich prompts: the shipped GlueNet (bigger encoder) draws them clearly bett
 test('point clouds: the shipped GlueNet draws the cloud’s object, colour and size far better than the naive plug-in', async () => {
   const { inputs, expected } = cloudInputs(pointCloudPairs(40, 'test', 9));
   const uncond = nativeSource(world.encoder);
-  const g = await scoreSource(glueNetSource('GlueNet', pointcloud, await shipped('gluenet-pointcloud'), uncond), inputs, expected, world.generator, world.evaluator, sampling);
-  const n = await scoreSource(naiveSource('naive', pointcloud, world.generator.condition, uncond), inputs, expected, world.generator, world.evaluator, sampling);
+  const g = await scoreSource(
+    glueNetSource('GlueNet', pointcloud, await shipped('gluenet-pointcloud'), uncond),
+    inputs,
+    expected,
+    world.generator,
+    world.evaluator,
+    sampling,
+  );
+  const n = await scoreSource(
+    naiveSource('naive', pointcloud, world.generator.condition, uncond),
+    inputs,
+    expected,
+    world.generator,
+    world.evaluator,
+    sampling,
+  );
   const d = compare('pointcloud', g, n);
   assert.ok(d.ci_low > 0 && d.diff >= 20, `GlueNet - naive on point clouds: ${d.diff} [${d.ci_low}, ${d.ci_high}] points`);
   assert.ok(g.accuracy.object! > 0.5, `object accuracy ${g.accuracy.object}`);
@@ -106,6 +127,8 @@ test('the three experiment runners at CI size give every row and the comparisons
     'finetuned-vs-gluenet/rich',
     'finetuned-vs-gluenet/canonical',
     'finetuned-vs-gluenet/multilingual',
+    'finetuned-vs-control/rich',
+    'finetuned-vs-control/multilingual',
     'pointcloud-gluenet-vs-linear',
     'pointcloud-gluenet-vs-naive',
   ]) {

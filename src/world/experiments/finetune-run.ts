@@ -2,7 +2,9 @@
  * The finetuning experiment (`gluegen world eval --experiment finetune`): the shipped parallel-pairs
  * GlueNets (bigger English encoder, multilingual encoder) before and after finetuning their aligners
  * with the generator's denoising loss on 1k / 10k world image-caption pairs, scored on the same test
- * prompts as the experiments they come from. How many image pairs the gain needs is the question.
+ * prompts as the experiments they come from. How many image pairs the gain needs is the question; a
+ * control row finetunes on the same captions without their images (the pair distillation alone), so
+ * a gain from the images is told apart from a gain from more (or richer) caption pairs.
  */
 import { join } from 'node:path';
 import type { Encoder } from '../../encoders/types.js';
@@ -107,9 +109,12 @@ export async function runImageFinetune(models: ImageFinetuneExperimentModels, o:
     n: number,
     captions: { captions: string[]; english: string[] },
     val: ReturnType<typeof textInputs>,
+    withImages = true,
   ): Promise<LoadedAligner> => {
     const out = join(o.outDir, 'gluenets', name);
-    log(`${name}: ${n} image-caption pairs, ${o.steps} steps x ${o.rows} pairs, lr ${o.lr}; kept step chosen on ${val.inputs.length} validation prompts`);
+    log(
+      `${name}: ${n} ${withImages ? 'image-caption pairs' : 'captions without their images (control)'}, ${o.steps} steps x ${o.rows} pairs, lr ${o.lr}; kept step chosen on ${val.inputs.length} validation prompts`,
+    );
     const r = await finetuneWithImages(models, encoder, (label, a) => glueNetSource(label, encoder, a), {
       from,
       out,
@@ -121,12 +126,13 @@ export async function runImageFinetune(models: ImageFinetuneExperimentModels, o:
       lr: o.lr,
       seed: o.seed,
       validation: val,
+      images: withImages,
       checks: o.checks,
       sampling: o.sampling,
       progress: o.progress ?? null,
     });
     log(`  validation accuracy by step: ${r.curve.map((c) => `${c.step}: ${(100 * c.accuracy).toFixed(1)}%`).join(', ')} -> kept step ${r.kept.step}`);
-    choices[name] = { image_pairs: n, kept_step: r.kept.step, validation_curve: r.curve };
+    choices[name] = { pairs: n, images: withImages, kept_step: r.kept.step, validation_curve: r.curve };
     return loadAligner(out);
   };
 
@@ -135,49 +141,53 @@ export async function runImageFinetune(models: ImageFinetuneExperimentModels, o:
   const enCaptions = imageCaptions(images.attrs, 'english', o.seed);
   const base = await loadAligner(o.englishGlueNet);
   const tuned: { n: number; aligner: LoadedAligner }[] = [];
-  for (const n of o.imagePairs)
+  const controls: { n: number; aligner: LoadedAligner }[] = [];
+  for (const n of o.imagePairs) {
     tuned.push({ n, aligner: await finetune(`english-large-images-${n}`, models.large, o.englishGlueNet, n, enCaptions, bothKinds(en.val)) });
+    controls.push({ n, aligner: await finetune(`english-large-captions-${n}`, models.large, o.englishGlueNet, n, enCaptions, bothKinds(en.val), false) });
+  }
   const englishSources = [
     glueNetSource('GlueNet (bigger encoder), parallel pairs only', models.large, base),
     ...tuned.map((t) => glueNetSource(`+ finetuned on ${t.n} image-caption pairs`, models.large, t.aligner)),
+    ...controls.map((t) => glueNetSource(`control: the same ${t.n} captions, no images`, models.large, t.aligner)),
   ];
   for (const kind of ['rich', 'canonical'] as const) {
     const rows = await scoreRows(`Finetuning with image-text pairs: bigger English encoder, ${kind} prompts`, en.test[kind], englishSources, [
       `${en.test[kind].length} test prompts (the bigger-English experiment's); the generator frozen; only the aligner trains, with the generator's denoising loss (+ the pair distillation as an anchor); captions: rich or canonical English (even odds)`,
     ]);
     tuned.forEach((t, i) => {
-      const name = t.n === Math.max(...o.imagePairs) ? `finetuned-vs-gluenet/${kind}` : `finetuned-vs-gluenet/${kind}/${t.n}`;
-      comparisons.push(compare(name, rows[i + 1]!, rows[0]!));
+      const at = t.n === Math.max(...o.imagePairs) ? '' : `/${t.n}`;
+      comparisons.push(
+        compare(`finetuned-vs-gluenet/${kind}${at}`, rows[i + 1]!, rows[0]!),
+        compare(`finetuned-vs-control/${kind}${at}`, rows[i + 1]!, rows[1 + tuned.length + i]!),
+      );
     });
   }
   await base.release();
-  for (const t of tuned) await t.aligner.release();
+  for (const t of [...tuned, ...controls]) await t.aligner.release();
 
   // Multilingual encoder: the fair-experiments issue's test prompts.
   if (o.multilingualImagePairs > 0) {
     const ml = multilingualPromptSets(o.multilingual.pairs, o.multilingual.valPerLanguage, o.multilingual.perLanguage, o.seed);
     const mlBase = await loadAligner(o.multilingualGlueNet);
     const n = o.multilingualImagePairs;
-    const mlTuned = await finetune(
-      `multilingual-images-${n}`,
-      models.multilingual,
-      o.multilingualGlueNet,
-      n,
-      imageCaptions(images.attrs, 'multilingual', o.seed),
-      textInputs(ml.val),
-    );
+    const mlCaptions = imageCaptions(images.attrs, 'multilingual', o.seed);
+    const mlTuned = await finetune(`multilingual-images-${n}`, models.multilingual, o.multilingualGlueNet, n, mlCaptions, textInputs(ml.val));
+    const mlControl = await finetune(`multilingual-captions-${n}`, models.multilingual, o.multilingualGlueNet, n, mlCaptions, textInputs(ml.val), false);
     const rows = await scoreRows(
       'Finetuning with image-text pairs: multilingual encoder',
       ml.test,
       [
         glueNetSource('GlueNet (multilingual), parallel pairs only', models.multilingual, mlBase),
         glueNetSource(`+ finetuned on ${n} image-caption pairs`, models.multilingual, mlTuned),
+        glueNetSource(`control: the same ${n} captions, no images`, models.multilingual, mlControl),
       ],
       [`${ml.test.length} test prompts (the multilingual experiment's, zh fr es it ja de); captions of the images in those languages`],
     );
-    comparisons.push(compare('finetuned-vs-gluenet/multilingual', rows[1]!, rows[0]!));
+    comparisons.push(compare('finetuned-vs-gluenet/multilingual', rows[1]!, rows[0]!), compare('finetuned-vs-control/multilingual', rows[1]!, rows[2]!));
     await mlBase.release();
     await mlTuned.release();
+    await mlControl.release();
   }
   return { sections, comparisons, choices, seconds: (Date.now() - start) / 1000 };
 }

@@ -110,20 +110,24 @@ export async function trainWorldGlueNet(f: PairedFeatures, out: string, o: World
   return { config, history: r.history, kept: await publishBest(out, config, r) };
 }
 
+/** A ridge map per strength of the grid (one Gram), each with its error on the validation pairs. */
+export async function fitWorldLinearGrid(
+  f: PairedFeatures,
+  val: PairedFeatures,
+  grid: number[],
+): Promise<{ map: LinearMap; ridge: number; valError: number }[]> {
+  const vx = await val.x.allRows();
+  const vc = await val.cond.allRows();
+  const maps = await fitLinearMaps(await f.x.allRows(), await f.cond.allRows(), f.x.rows, f.x.tokens * f.x.dim, f.cond.tokens * f.cond.dim, grid);
+  return grid.map((ridge, i) => ({ map: maps[i]!, ridge, valError: meanSquaredError(maps[i]!.apply(vx, val.x.rows), vc) }));
+}
+
 /** The ridge strength with the lowest validation error, from a grid (the baseline gets the same care). */
 export async function fitWorldLinearValidated(
   f: PairedFeatures,
   val: PairedFeatures,
   grid: number[],
 ): Promise<{ map: LinearMap; ridge: number; valError: number }> {
-  const vx = await val.x.allRows();
-  const vc = await val.cond.allRows();
-  const maps = await fitLinearMaps(await f.x.allRows(), await f.cond.allRows(), f.x.rows, f.x.tokens * f.x.dim, f.cond.tokens * f.cond.dim, grid);
-  let best: { map: LinearMap; ridge: number; valError: number } | null = null;
-  for (const [i, ridge] of grid.entries()) {
-    const map = maps[i]!;
-    const valError = meanSquaredError(map.apply(vx, val.x.rows), vc);
-    if (!best || valError < best.valError) best = { map, ridge, valError };
-  }
-  return best!;
+  const fits = await fitWorldLinearGrid(f, val, grid);
+  return fits.reduce((best, x) => (x.valError < best.valError ? x : best));
 }

@@ -34,6 +34,11 @@ export interface ImageFinetuneOptions {
   steps: number;
   /** Pairs per step (every one goes through the U-Net). */
   rows: number;
+  /**
+   * Whether the images are used (default true). false is the control: the same captions, steps and
+   * choice of step with the pair distillation alone, so a gain can be told apart from more pairs.
+   */
+  images?: boolean;
   lr: number;
   seed: number;
   /** Prompts the kept step is chosen on (image accuracy), checked `checks` times. */
@@ -96,7 +101,7 @@ export async function finetuneWithImages(
     seed: o.seed,
     checkpointEvery: o.steps,
     progress: o.progress === undefined ? process.stderr : o.progress,
-    extraLoss: imageTextDenoising(models.denoiser, { latents: o.latents, weight: 1, seed: o.seed, rows: o.rows }),
+    ...(o.images === false ? {} : { extraLoss: imageTextDenoising(models.denoiser, { latents: o.latents, weight: 1, seed: o.seed, rows: o.rows }) }),
     validation: { every, loss: async (w) => 1 - (await accuracyOf(w, Math.min(o.steps, ++checked * every))) },
   });
   // Step 0 competes too: when no finetuned step beats the starting GlueNet on validation, it is kept.

@@ -56,7 +56,7 @@ export interface PaperSettings {
 }
 
 export const PAPER_FULL: PaperSettings = {
-  biggerEnglish: { pairs: 10000, steps: 800, prompts: 600, valPrompts: 100, ridges: [1e-4, 1e-3, 1e-2, 1e-1, 1] },
+  biggerEnglish: { pairs: 10000, steps: 800, prompts: 600, valPrompts: 100, ridges: [1e-4, 1e-2, 1, 10, 100] },
   finetune: { imagePairs: [1000, 10000], multilingualImagePairs: 10000, steps: 300, rows: 32, lr: 3e-4, checks: 5 },
   pointcloud: { pairs: 4000, steps: 600, clouds: 600, ridges: [1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10, 100] },
   samplingSteps: 25,
