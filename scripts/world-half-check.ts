@@ -11,8 +11,7 @@ import { parseArgs } from 'node:util';
 import { loadEncoder } from '../src/encoders/registry.js';
 import type { Encoder, EncoderInput, Modality } from '../src/encoders/types.js';
 import { loadGlueNet } from '../src/gluenet/checkpoint.js';
-import { Aligner } from '../src/gluenet/inference.js';
-import type { LoadedAligner } from '../src/gluenet/load.js';
+import { alignerFromWeights, type LoadedAligner } from '../src/gluenet/load.js';
 import { writeFileAtomic } from '../src/io/atomic.js';
 import { float16ToFloat32, float32ToFloat16 } from '../src/io/half.js';
 import { loadWorldModels, worldModelDir } from '../src/world/assets.js';
@@ -38,8 +37,7 @@ const world = await loadWorldModels();
 const g = await loadGlueNet(values.gluenet);
 const aligner = async (round: boolean): Promise<LoadedAligner> => {
   const w = new Map([...g.weights].filter(([k]) => k.startsWith('aligner.')).map(([k, v]) => [k, round ? float16ToFloat32(float32ToFloat16(v)) : v]));
-  const a = await Aligner.create(g.config, w);
-  return { config: g.config, align: (f, b) => a.align(f, b), release: () => a.release() };
+  return alignerFromWeights(g.config, w);
 };
 const folder = { multilingual: 'multilingual-encoder', sound: 'sound-encoder', 'bigger-english': 'english-large-encoder', pointcloud: 'pointcloud-encoder' }[
   experiment

@@ -11,7 +11,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { copyFile, link, mkdir, open, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
+import { withAtomicFolder, writeFileAtomic } from '../io/atomic.js';
 import { openSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { CheckpointError, loadGlueNet, saveGlueNet } from './checkpoint.js';
 import type { GlueNetConfig } from './config.js';
@@ -69,9 +69,8 @@ export async function writeCheckpoint(out: string, c: CheckpointContents): Promi
   const root = join(out, CHECKPOINTS_DIR);
   await mkdir(root, { recursive: true });
   const final = join(root, setName(c.step));
-  const temp = join(root, `.${setName(c.step)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  await mkdir(temp);
-  try {
+  // A kill while the set is replaced leaves the previous step's set, which is still a complete one.
+  await withAtomicFolder(final, async (temp) => {
     await saveGlueNet(temp, c.config, c.weights, { step: String(c.step) });
     const optimizer = Object.fromEntries([...c.optimizer].map(([k, v]) => [k, { dtype: 'F32' as const, shape: [v.length], data: v }]));
     await writeSafetensors(join(temp, 'optimizer.safetensors'), optimizer, { step: String(c.step) });
@@ -79,21 +78,7 @@ export async function writeCheckpoint(out: string, c: CheckpointContents): Promi
     const manifest: Manifest = { step: c.step, files: {} };
     for (const f of SET_FILES) manifest.files[f] = { bytes: statSync(join(temp, f)).size, sha256: await sha256(join(temp, f)) };
     await writeFileAtomic(join(temp, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
-    if (existsSync(final)) {
-      // rename(2) cannot replace a non-empty directory: move the old set aside first. A kill between
-      // the two renames leaves the previous step's set, which is still a complete one.
-      const aside = `${temp}.old`;
-      await rename(final, aside);
-      await rename(temp, final);
-      await rm(aside, { recursive: true, force: true });
-    } else {
-      await rename(temp, final);
-    }
-    await syncDirectory(root);
-  } catch (e) {
-    await rm(temp, { recursive: true, force: true }).catch(() => undefined);
-    throw e;
-  }
+  });
   await publish(out, final);
   for (const old of listCheckpoints(out).slice(KEEP)) await rm(old.dir, { recursive: true, force: true });
 }

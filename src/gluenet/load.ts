@@ -16,6 +16,15 @@ export interface LoadedAligner {
 
 export async function loadAligner(dir: string, opts: { device?: Device } = {}): Promise<LoadedAligner> {
   const g = await loadGlueNet(dir);
-  const aligner = await Aligner.create(g.config, g.weights, opts);
-  return { config: g.config, align: (f, b) => aligner.align(f, b), release: () => aligner.release() };
+  return alignerFromWeights(g.config, g.weights, opts);
+}
+
+/** An aligner over weights in memory (a run's step being validated, weights rounded for a check). */
+export async function alignerFromWeights(
+  config: GlueNetConfig,
+  weights: ReadonlyMap<string, Float32Array>,
+  opts: { device?: Device } = {},
+): Promise<LoadedAligner> {
+  const aligner = await Aligner.create(config, weights, opts);
+  return { config, align: (f, b) => aligner.align(f, b), release: () => aligner.release() };
 }

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { type FileHandle, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
 import * as path from 'node:path';
 
 /** A fresh temporary name beside `target` (same directory, so the rename stays on one file system). */
@@ -47,6 +47,33 @@ export async function withAtomicFile(target: string, write: (handle: FileHandle)
   } catch (err) {
     await handle?.close().catch(() => undefined);
     await unlink(temp).catch(() => undefined);
+    throw err;
+  }
+  await syncDirectory(path.dirname(path.resolve(target)));
+}
+
+/**
+ * Writes the folder `target` as one unit: `fill` writes (and may verify) the files in a temporary
+ * sibling folder, which is then renamed into place. rename(2) cannot replace a non-empty folder, so
+ * an existing one is moved aside first; a crash between the renames leaves the old complete folder.
+ * On any failure the temporary folder is removed and the error rethrown.
+ */
+export async function withAtomicFolder(target: string, fill: (temp: string) => Promise<void>): Promise<void> {
+  await mkdir(path.dirname(path.resolve(target)), { recursive: true });
+  const temp = tempPathFor(target);
+  await mkdir(temp);
+  try {
+    await fill(temp);
+    if (fs.existsSync(target)) {
+      const aside = `${temp}.old`;
+      await rename(target, aside);
+      await rename(temp, target);
+      await rm(aside, { recursive: true, force: true });
+    } else {
+      await rename(temp, target);
+    }
+  } catch (err) {
+    await rm(temp, { recursive: true, force: true }).catch(() => undefined);
     throw err;
   }
   await syncDirectory(path.dirname(path.resolve(target)));

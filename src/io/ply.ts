@@ -250,16 +250,7 @@ function readBinary(
   const where = (i: number): string => `vertex ${i}`;
   for (let i = 0; i < n; i++) {
     const row = offset + i * rowSize;
-    for (let k = 0; k < 3; k++) {
-      const p = layout.xyz[k]!;
-      positions[i * 3 + k] = checkCoordinate(read(row + offsets[p]!, props[p]!.type), props[p]!.name, i, where, fail);
-    }
-    if (colours) {
-      for (let k = 0; k < 3; k++) {
-        const p = layout.rgb![k]!;
-        colours[i * 3 + k] = checkColour(read(row + offsets[p]!, props[p]!.type), layout.colourScale, props[p]!.name, i, where, fail);
-      }
-    }
+    storeVertex(i, (p) => read(row + offsets[p]!, props[p]!.type), layout, props, positions, colours, where, fail);
   }
   return { positions, ...(colours ? { colours } : {}), source };
 }
@@ -310,15 +301,31 @@ function readAscii(
         fail(`${where(i)}: ${props[k]!.name} is ${JSON.stringify(words[k]!.slice(0, 40))}, not ${floats[k] ? 'a number' : `an integer (${props[k]!.type})`}`);
       values[k] = v!;
     }
-    for (let k = 0; k < 3; k++) positions[i * 3 + k] = checkCoordinate(values[layout.xyz[k]!]!, props[layout.xyz[k]!]!.name, i, where, fail);
-    if (colours) {
-      for (let k = 0; k < 3; k++) {
-        const p = layout.rgb![k]!;
-        colours[i * 3 + k] = checkColour(values[p]!, layout.colourScale, props[p]!.name, i, where, fail);
-      }
-    }
+    storeVertex(i, (p) => values[p]!, layout, props, positions, colours, where, fail);
   }
   return { positions, ...(colours ? { colours } : {}), source };
+}
+
+/** Vertex i's position (and colour) from its property values by index, each checked. */
+function storeVertex(
+  i: number,
+  value: (property: number) => number,
+  layout: VertexLayout,
+  props: Property[],
+  positions: Float32Array,
+  colours: Float32Array | null,
+  where: (i: number) => string,
+  fail: (m: string) => never,
+): void {
+  for (let k = 0; k < 3; k++) {
+    const p = layout.xyz[k]!;
+    positions[i * 3 + k] = checkCoordinate(value(p), props[p]!.name, i, where, fail);
+  }
+  if (!colours) return;
+  for (let k = 0; k < 3; k++) {
+    const p = layout.rgb![k]!;
+    colours[i * 3 + k] = checkColour(value(p), layout.colourScale, props[p]!.name, i, where, fail);
+  }
 }
 
 const INTEGER = /^[+-]?\d+$/;

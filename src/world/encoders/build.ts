@@ -27,6 +27,7 @@ import {
   trainMultilingualEncoder,
   UNK_ID,
 } from './multilingual.js';
+import { type Phase, phaseClock } from './phases.js';
 import { DEFAULT_SOUND_ENCODER, DEFAULT_SOUND_TRAINING, type SoundEncoderConfig, type SoundTraining, synthPool, trainSoundEncoder } from './sound.js';
 
 export interface WorldEncoderBudget {
@@ -76,7 +77,7 @@ export interface WorldEncodersReport {
   seed: number;
   budget: string;
   totalSeconds: number;
-  phases: { name: string; seconds: number }[];
+  phases: Phase[];
   multilingual: {
     params: number;
     vocabSize: number;
@@ -108,14 +109,7 @@ export async function buildWorldEncoders(o: BuildWorldEncodersOptions): Promise<
   const progress = o.progress ?? true;
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const t0 = Date.now();
-  const phases: WorldEncodersReport['phases'] = [];
-  let t = Date.now();
-  const mark = (name: string): void => {
-    const seconds = (Date.now() - t) / 1000;
-    phases.push({ name, seconds });
-    log(`${name}: ${seconds.toFixed(1)} s`);
-    t = Date.now();
-  };
+  const { phases, mark } = phaseClock(log);
 
   // 1. Multilingual text encoder.
   const tok = buildMultilingualTokenizer(o.seed + 10, budget.multilingual.maxTokens, budget.vocabularyCaptions);

@@ -12,13 +12,11 @@
  * The 'full' budget is the shipped build (~12 min on 2 CPU cores); 'tiny' runs the same code in
  * seconds (tests).
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadEncoder } from '../../encoders/registry.js';
 import { type WorldMultilingualConfig, WorldMultilingualEncoder } from '../../encoders/world/multilingual.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { withAtomicFolder, writeFileAtomic } from '../../io/atomic.js';
 import { readSafetensors } from '../../io/safetensors.js';
 import { Rng } from '../../util/rng.js';
 import { worldModelDir } from '../assets.js';
@@ -36,6 +34,7 @@ import {
   trainMultilingualEncoder,
   UNK_ID,
 } from './multilingual.js';
+import { type Phase, phaseClock } from './phases.js';
 import { accuracy, fitLinearProbe, nearestByCosine, predictProbe } from './probe.js';
 
 export const LARGE_ENGLISH_NAME = 'world-english-large';
@@ -105,7 +104,7 @@ export interface LargeEnglishReport {
   training: MultilingualTraining;
   richShare: number;
   totalSeconds: number;
-  phases: { name: string; seconds: number }[];
+  phases: Phase[];
   evaluation: LargeEnglishEvaluation;
 }
 
@@ -133,14 +132,7 @@ export async function buildLargeEnglishEncoder(o: BuildLargeEnglishOptions): Pro
   const progress = o.progress ?? true;
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const t0 = Date.now();
-  const phases: LargeEnglishReport['phases'] = [];
-  let t = Date.now();
-  const mark = (name: string): void => {
-    const seconds = (Date.now() - t) / 1000;
-    phases.push({ name, seconds });
-    log(`${name}: ${seconds.toFixed(1)} s`);
-    t = Date.now();
-  };
+  const { phases, mark } = phaseClock(log);
 
   // 1. Vocabulary from the training mix (rich and canonical), then training.
   const mixed: Captioner = (attrs, named, rng) => richOrCanonical(rng)(attrs, named, rng);
@@ -170,28 +162,14 @@ export async function buildLargeEnglishEncoder(o: BuildLargeEnglishOptions): Pro
   // 2. The folder, written as a set: complete and loadable before it takes the final name.
   await mkdir(o.outDir, { recursive: true });
   const final = join(o.outDir, LARGE_ENGLISH_FOLDER);
-  const temp = join(o.outDir, `.${LARGE_ENGLISH_FOLDER}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-  await mkdir(temp);
-  try {
+  await withAtomicFolder(final, async (temp) => {
     await writeFile(join(temp, 'model.onnx'), trained.onnx);
     await writeFile(join(temp, 'tokenizer.json'), json(tok.files.tokenizerJson));
     await writeFile(join(temp, 'tokenizer_config.json'), json(tok.files.tokenizerConfig));
     await writeFile(join(temp, 'special_tokens_map.json'), json(tok.files.specialTokensMap));
     await writeFile(join(temp, 'config.json'), json(config));
     await checkFolder(temp, cfg);
-    if (existsSync(final)) {
-      // rename(2) cannot replace a non-empty folder: move the old one aside first.
-      const aside = `${temp}.old`;
-      await rename(final, aside);
-      await rename(temp, final);
-      await rm(aside, { recursive: true, force: true });
-    } else {
-      await rename(temp, final);
-    }
-  } catch (e) {
-    await rm(temp, { recursive: true, force: true }).catch(() => undefined);
-    throw e;
-  }
+  });
   mark('write');
 
   const nativeParams = await nativeEncoderParams();

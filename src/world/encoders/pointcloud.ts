@@ -17,9 +17,6 @@
  * buildPointCloudEncoder writes <outDir>/pointcloud-encoder/ (config.json, model.onnx) as one
  * verified set and <outDir>/pointcloud-encoder-report.json.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { POINT_FEATURES, pointCloudInput, type WorldPointCloudConfig, WorldPointCloudEncoder } from '../../encoders/world/pointcloud.js';
 import { compileInference } from '../../engine/compile.js';
@@ -27,12 +24,13 @@ import * as F from '../../engine/functional.js';
 import { initWeights } from '../../engine/init.js';
 import { Graph, type Tensor } from '../../engine/ir.js';
 import { Trainer } from '../../engine/trainer.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { withAtomicFolder, writeFileAtomic } from '../../io/atomic.js';
 import { LayerNorm, Linear } from '../../nn/layers.js';
 import { Rng } from '../../util/rng.js';
 import { COLOURS, COUNTS, OBJECTS, SIZES } from '../data/attributes.js';
 import { type CloudAttributes, POINTS_PER_CLOUD, samplePointCloud, sizeScale } from '../data/pointclouds.js';
 import { countParams, type LoopResult, trainLoop } from '../models/loop.js';
+import { type Phase, phaseClock } from './phases.js';
 import { evaluatePointCloudEncoder, type PointCloudEvaluation } from './pointcloud-eval.js';
 
 export interface PointCloudEncoderConfig {
@@ -259,7 +257,7 @@ export interface PointCloudEncoderReport {
   seed: number;
   budget: string;
   totalSeconds: number;
-  phases: { name: string; seconds: number }[];
+  phases: Phase[];
   params: number;
   onnxBytes: number;
   steps: number;
@@ -272,31 +270,6 @@ export interface PointCloudEncoderReport {
 
 const json = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
 
-/**
- * Writes `files` into `dir` as one unit: into a temporary sibling folder first, checked by
- * `verify`, then renamed into place (an existing folder is moved aside, then removed), so a crash
- * leaves the old folder or the new one, never a mix.
- */
-async function writeVerifiedFolder(dir: string, files: Record<string, Uint8Array | string>, verify: (temp: string) => Promise<void>): Promise<void> {
-  const temp = `${dir}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
-  await mkdir(temp, { recursive: true });
-  try {
-    for (const [name, data] of Object.entries(files)) await writeFileAtomic(join(temp, name), data);
-    await verify(temp);
-    if (existsSync(dir)) {
-      const aside = `${temp}.old`;
-      await rename(dir, aside);
-      await rename(temp, dir);
-      await rm(aside, { recursive: true, force: true });
-    } else {
-      await rename(temp, dir);
-    }
-  } catch (e) {
-    await rm(temp, { recursive: true, force: true }).catch(() => undefined);
-    throw e;
-  }
-}
-
 export async function buildPointCloudEncoder(o: BuildPointCloudEncoderOptions): Promise<PointCloudEncoderReport> {
   const budget = o.budget === 'full' ? FULL_POINTCLOUD_BUDGET : o.budget === 'tiny' ? TINY_POINTCLOUD_BUDGET : o.budget;
   if (typeof budget !== 'object' || budget === null || !budget.model || !budget.training || !budget.evaluation) {
@@ -306,14 +279,7 @@ export async function buildPointCloudEncoder(o: BuildPointCloudEncoderOptions): 
   const progress = o.progress ?? true;
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const t0 = Date.now();
-  const phases: PointCloudEncoderReport['phases'] = [];
-  let t = Date.now();
-  const mark = (name: string): void => {
-    const seconds = (Date.now() - t) / 1000;
-    phases.push({ name, seconds });
-    log(`${name}: ${seconds.toFixed(1)} s`);
-    t = Date.now();
-  };
+  const { phases, mark } = phaseClock(log);
 
   const trained = await trainPointCloudEncoder(budget.model, budget.training, o.seed + 60, progress);
   mark('point-cloud training');
@@ -333,7 +299,9 @@ export async function buildPointCloudEncoder(o: BuildPointCloudEncoderOptions): 
   let evaluation: PointCloudEvaluation | undefined;
   // The held-out evaluation runs on the written files through the class users load: it is the
   // verification of the set before it replaces any folder already there.
-  await writeVerifiedFolder(dir, { 'config.json': json(config), 'model.onnx': trained.onnx }, async (temp) => {
+  await withAtomicFolder(dir, async (temp) => {
+    await writeFileAtomic(join(temp, 'config.json'), json(config));
+    await writeFileAtomic(join(temp, 'model.onnx'), trained.onnx);
     const encoder = await WorldPointCloudEncoder.load(temp);
     try {
       evaluation = await evaluatePointCloudEncoder(encoder, o.seed + 70, budget.evaluation);

@@ -15,7 +15,7 @@ import { exampleSeed, sampleAttributes } from '../data/dataset.js';
 import { sampleNamed } from '../data/grammar.js';
 import { type ConditionSource, glueNetSource, linearSource, naiveSource, nativeSource } from './conditions.js';
 import { fitWorldLinearGrid } from './glue.js';
-import { emptyPair, type Split, type TextPair } from './pairs.js';
+import { emptyPair, type Split, type TextPair, unseenPairs } from './pairs.js';
 import { type Comparison, compare, type ExperimentModels, type ExperimentSection, features, glue, type Scored, textInputs } from './run.js';
 import { type RealFeatures, type RowScore, type Sampling, scoreSource } from './score.js';
 
@@ -61,18 +61,10 @@ export function richPairs(n: number, split: Split, seed: number): TextPair[] {
   });
 }
 
-/** n pairs from `draw` whose prompt is in none of `seen` and unique; `seen` grows by them. */
+/** n pairs from `draw` whose prompt is in none of `seen`; `seen` grows by them. */
 function unseen(draw: (n: number, split: Split, seed: number) => TextPair[], n: number, split: Split, seed: number, seen: Set<string>): TextPair[] {
-  const out: TextPair[] = [];
-  for (let round = 0; out.length < n && round < 50; round++) {
-    for (const p of draw(n, split, seed + round * 104729)) {
-      if (out.length >= n) break;
-      if (seen.has(p.text)) continue;
-      seen.add(p.text);
-      out.push(p);
-    }
-  }
-  if (out.length < n) throw new Error(`internal: only ${out.length} of ${n} unseen ${split} prompts could be drawn`);
+  const out = unseenPairs(draw, n, split, seed, (p) => !seen.has(p.text), `${split} prompts`);
+  for (const p of out) seen.add(p.text);
   return out;
 }
 

@@ -14,8 +14,7 @@ import { encodeAll } from '../../encoders/types.js';
 import { loadGlueNet } from '../../gluenet/checkpoint.js';
 import { parseConfig } from '../../gluenet/config.js';
 import { FeatureSource } from '../../gluenet/data.js';
-import { Aligner } from '../../gluenet/inference.js';
-import type { LoadedAligner } from '../../gluenet/load.js';
+import { alignerFromWeights, type LoadedAligner } from '../../gluenet/load.js';
 import { trainGlueNet } from '../../gluenet/train.js';
 import { publishBest } from '../../gluenet/validation.js';
 import { type DifferentiableDenoiser, imageTextDenoising } from '../../pipeline/denoiser-terms.js';
@@ -54,12 +53,6 @@ export interface ImageFinetuneResult {
   curve: { step: number; accuracy: number }[];
 }
 
-/** A LoadedAligner over in-memory weights (for scoring during training). */
-async function alignerOf(cfg: LoadedAligner['config'], weights: ReadonlyMap<string, Float32Array>): Promise<LoadedAligner> {
-  const a = await Aligner.create(cfg, weights);
-  return { config: cfg, align: (f, b) => a.align(f, b), release: () => a.release() };
-}
-
 export async function finetuneWithImages(
   models: Pick<ExperimentModels, 'generator' | 'evaluator'> & { denoiser: DifferentiableDenoiser; native: Encoder<'text'> },
   encoder: Encoder<'text'>,
@@ -76,7 +69,7 @@ export async function finetuneWithImages(
   const cond = await encodeAll(models.native, o.english);
   const curve: ImageFinetuneResult['curve'] = [];
   const accuracyOf = async (weights: ReadonlyMap<string, Float32Array>, step: number): Promise<number> => {
-    const a = await alignerOf(cfg, weights);
+    const a = await alignerFromWeights(cfg, weights);
     try {
       const r = await scoreSource(source('validation', a), o.validation.inputs, o.validation.expected, models.generator, models.evaluator, o.sampling);
       curve.push({ step, accuracy: r.mean });

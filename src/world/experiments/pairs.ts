@@ -64,18 +64,39 @@ export function soundPairs(n: number, split: Split, seed: number): SoundPair[] {
  * can give the same string, and a test prompt seen in training would flatter every learned method.
  */
 export function heldOutTextPairs(lang: Language, n: number, split: Split, seed: number, exclude: ReadonlySet<string>): TextPair[] {
+  return unseenPairs(
+    (k, sp, sd) => textPairs(lang, k, sp, sd),
+    n,
+    split,
+    seed,
+    (p) => !exclude.has(p.text) && !exclude.has(p.english),
+    `${lang} prompts`,
+  );
+}
+
+/**
+ * n pairs from `draw` that `fresh` accepts and whose prompt (`text`) is not drawn twice, in rounds of
+ * other seeds until there are n; bounded, so a tiny world cannot hang.
+ */
+export function unseenPairs(
+  draw: (n: number, split: Split, seed: number) => TextPair[],
+  n: number,
+  split: Split,
+  seed: number,
+  fresh: (p: TextPair) => boolean,
+  what = 'prompts',
+): TextPair[] {
   const out: TextPair[] = [];
   const seen = new Set<string>();
-  // Candidates are drawn in rounds until n unique unseen ones; bounded so a tiny world cannot hang.
   for (let round = 0; out.length < n && round < 50; round++) {
-    for (const p of textPairs(lang, n, split, seed + round * 104729)) {
+    for (const p of draw(n, split, seed + round * 104729)) {
       if (out.length >= n) break;
-      if (exclude.has(p.text) || exclude.has(p.english) || seen.has(p.text)) continue;
+      if (!fresh(p) || seen.has(p.text)) continue;
       seen.add(p.text);
       out.push(p);
     }
   }
-  if (out.length < n) throw new Error(`internal: only ${out.length} of ${n} unseen ${lang} prompts could be drawn`);
+  if (out.length < n) throw new Error(`internal: only ${out.length} of ${n} unseen ${what} could be drawn`);
   return out;
 }
 
